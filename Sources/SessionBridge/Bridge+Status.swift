@@ -1,0 +1,148 @@
+extension Bridge {
+    /// `status`: this session, its counts, and its peers.
+    public struct SessionStatus: Codable, Sendable {
+        public var session: SessionManifest?
+        public var storeRoot: String
+        public var pending: Int
+        public var claimed: Int
+        public var answered: Int
+        public var peers: [PeerInfo]
+    }
+
+    public func status() -> SessionStatus {
+        let me = currentSession()
+        if let me { releaseExpiredClaims(me) }
+        let root = (store as? FileStore)?.layout.root ?? ""
+        return SessionStatus(
+            session: me, storeRoot: root,
+            pending: me.map { store.count($0.id, .new) } ?? 0,
+            claimed: me.map { store.count($0.id, .claimed) } ?? 0,
+            answered: me.map { store.count($0.id, .done) } ?? 0,
+            peers: peers().filter { !$0.you })
+    }
+
+    /// One message's life as its sender (or recipient) sees it.
+    public struct MessageStatus: Codable, Sendable {
+        public enum State: String, Codable, Sendable {
+            case pending, claimed, answered, done, expired, quarantined, unknown
+        }
+        public var message: Message
+        /// sent (this session sent it) or received.
+        public var direction: String
+        public var state: State
+        /// True once the recipient's model has seen it (claimed into a tool result or hook context).
+        public var seen: Bool
+        public var claimedAt: String?
+        public var claimedBy: String?
+        public var claimedVia: String?
+        public var leaseUntil: String?
+        public var answeredAt: String?
+        public var replyId: String?
+        public var redeliveries: Int
+        public var events: [DeliveryEvent]
+    }
+
+    public func messageStatus(_ messageID: String) throws(BridgeError) -> MessageStatus {
+        let id = try Identifiers.validateID(messageID)
+        let me = try requireSession(register: false)
+        if let sent = store.sentMessage(sender: me.id, id: id) {
+            if let recipient = store.manifest(sent.to), !recipient.isEnded { releaseExpiredClaims(recipient) }
+            let events = store.events(sender: me.id, messageID: id)
+            let box = store.locate(sent.to, id)
+            return summarize(sent, direction: "sent", box: box, events: events)
+        }
+        if let box = store.locate(me.id, id), let m = store.peek(me.id, box, id) {
+            return summarize(m, direction: "received", box: box, events: store.events(sender: m.from, messageID: id))
+        }
+        throw .unknownMessage(id)
+    }
+
+    func summarize(_ m: Message, direction: String, box: StoreLayout.Box?, events: [DeliveryEvent]) -> MessageStatus {
+        let claimed = events.last { $0.event == .claimed }
+        let answered = events.last { $0.event == .answered }
+        let state: MessageStatus.State
+        if answered != nil {
+            state = .answered
+        } else if events.last?.event == .expired {
+            state = .expired
+        } else {
+            switch box {
+            case .new?: state = .pending
+            case .claimed?: state = .claimed
+            case .done?: state = .done
+            case .quarantine?: state = .quarantined
+            case .tmp?, nil: state = .unknown
+            }
+        }
+        let lastRedelivery = events.lastIndex { $0.event == .redelivered }
+        let lastClaim = events.lastIndex { $0.event == .claimed }
+        let seen = lastClaim != nil
+        return MessageStatus(
+            message: m, direction: direction, state: state, seen: seen,
+            claimedAt: claimed?.at, claimedBy: claimed?.byName ?? claimed?.by, claimedVia: claimed?.via,
+            leaseUntil: state == .claimed && (lastRedelivery ?? -1) < (lastClaim ?? -1) ? claimed?.leaseUntil : nil,
+            answeredAt: answered?.at, replyId: answered?.replyId,
+            redeliveries: events.filter { $0.event == .redelivered }.count, events: events)
+    }
+
+    /// One row of `inbox`.
+    public struct InboxEntry: Codable, Sendable {
+        public var box: String
+        public var message: Message
+    }
+
+    /// Messages addressed to this session: pending ones, or with `all` the claimed and answered history too.
+    /// Listing does not claim anything.
+    public func inbox(all: Bool, filter: JQFilter?) throws(BridgeError) -> [InboxEntry] {
+        let me = try requireSession(register: false)
+        releaseExpiredClaims(me)
+        let boxes: [StoreLayout.Box] = all ? [.done, .claimed, .new] : [.new]
+        var entries: [InboxEntry] = []
+        for box in boxes {
+            for m in store.messages(me.id, box) {
+                if let filter, !(try filter.matches(json: JSONCoding.string(m))) { continue }
+                entries.append(InboxEntry(box: box == .done ? "answered" : (box == .new ? "pending" : box.rawValue), message: m))
+            }
+        }
+        return entries.sorted { $0.message.id < $1.message.id }
+    }
+
+    public struct StopResult: Codable, Sendable {
+        public var session: SessionManifest
+        public var notified: [String]
+    }
+
+    /// Ends this session: marks it ended, tells connected peers, and releases the runtime binding.
+    /// The history stays for audit until `gc`.
+    public func stop() throws(BridgeError) -> StopResult {
+        guard var me = currentSession() else { throw .noIdentity }
+        me.state = "ended"
+        me.endedAt = Clock.nowISO8601()
+        me.listening = false
+        try store.saveManifest(me)
+        var notified: [String] = []
+        for peerID in store.connections(me.id) {
+            guard let peer = store.manifest(peerID), !peer.isEnded else { continue }
+            if (try? send(from: me, to: peer, type: .sessionEnded, content: "\(me.name) (\(me.id)) ended its session", inReplyTo: nil)) != nil {
+                notified.append(peer.name)
+            }
+        }
+        if let identity { store.unbind(key: identity.bindingKey) }
+        return StopResult(session: me, notified: notified)
+    }
+
+    /// Deletes sessions that ended more than `olderThanSeconds` ago. Returns their ids.
+    public func collectGarbage(olderThanSeconds: Int) -> [String] {
+        let cutoff = Clock.nowNanoseconds() - Int64(olderThanSeconds) * 1_000_000_000
+        var removed: [String] = []
+        for id in store.sessionIDs() {
+            guard let m = store.manifest(id), m.isEnded else { continue }
+            let ended = m.endedAt.flatMap { Clock.parseISO8601($0) } ?? store.lastSeen(id) ?? 0
+            if ended <= cutoff {
+                store.removeSession(id)
+                removed.append(id)
+            }
+        }
+        return removed
+    }
+}

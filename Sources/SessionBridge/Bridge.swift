@@ -1,0 +1,204 @@
+/// Settings that bound what a bridge accepts and how long it holds on.
+public struct BridgeConfig: Sendable {
+    /// Largest message content in bytes (`SESSION_BRIDGE_MAX_MESSAGE_BYTES`, default 4 MiB).
+    public var maxMessageBytes: Int
+    /// How long a claimed query may stay unanswered before it is delivered again (`SESSION_BRIDGE_LEASE_SECONDS`).
+    public var leaseSeconds: Int
+    /// After this many claims without an answer a query is marked expired.
+    public var maxDeliveries: Int
+    /// How the helper is invoked, for the commands it prints (`SESSION_BRIDGE_CLI`, set by the launcher).
+    public var cliPath: String
+
+    public init(environment: Environment, argv0: String = "session-bridge") {
+        maxMessageBytes = environment.integer("SESSION_BRIDGE_MAX_MESSAGE_BYTES").map { max(1, $0) } ?? MessageContent.defaultLimit
+        leaseSeconds = environment.integer("SESSION_BRIDGE_LEASE_SECONDS").map { max(1, $0) } ?? 600
+        maxDeliveries = environment.integer("SESSION_BRIDGE_MAX_DELIVERIES").map { max(1, $0) } ?? 3
+        cliPath = environment["SESSION_BRIDGE_CLI"] ?? argv0
+    }
+}
+
+/// The bridge's operations, shared by every front end (CLI, hooks). One instance per process.
+public final class Bridge {
+    public let store: any MessageStore
+    public let environment: Environment
+    public let config: BridgeConfig
+    public let identity: Identity?
+    public let host: String
+    private var cachedSelf: SessionManifest?
+
+    public init(store: any MessageStore, environment: Environment, sessionOverride: String? = nil, config: BridgeConfig? = nil) {
+        self.store = store
+        self.environment = environment
+        self.config = config ?? BridgeConfig(environment: environment)
+        self.identity = Identity.resolve(override: sessionOverride, environment: environment)
+        self.host = Processes.hostName()
+    }
+
+    /// Opens the store named by the environment (`SESSION_BRIDGE_HOME`).
+    public static func open(environment: Environment = .current(), sessionOverride: String? = nil, argv0: String = "session-bridge") throws(BridgeError) -> Bridge {
+        let root = StoreLocation.rootPath(environment: environment)
+        let polling = environment["SESSION_BRIDGE_POLL"].map { $0 != "0" } ?? false
+        let store = try FileStore(root: root, forcePolling: polling)
+        return Bridge(store: store, environment: environment, sessionOverride: sessionOverride,
+                      config: BridgeConfig(environment: environment, argv0: argv0))
+    }
+
+    // MARK: Identity
+
+    /// The bound session, if any, without creating one. Refreshes its heartbeat.
+    public func currentSession() -> SessionManifest? {
+        if let cachedSelf { return cachedSelf }
+        guard let identity else { return nil }
+        var found: SessionManifest?
+        if case .explicit(let v) = identity.source, Identifiers.isValidID(v), let m = store.manifest(v.lowercased()) {
+            found = m
+        } else if let id = store.binding(forKey: identity.bindingKey), let m = store.manifest(id) {
+            found = m
+        }
+        guard var m = found, !m.isEnded else { return nil }
+        store.touchHeartbeat(m.id)
+        // A resumed agent session has a new process: follow it so liveness stays true.
+        let pid = Identity.owningProcess(environment: environment)
+        if pid != m.pid && !Processes.isSameProcessAlive(pid: m.pid, startTime: m.pidStartTime) {
+            m.pid = pid
+            m.pidStartTime = Processes.startTime(pid)
+            try? store.saveManifest(m)
+        }
+        cachedSelf = m
+        return m
+    }
+
+    /// The bound session; registers one when the runtime gives an identity and `register` is true.
+    public func requireSession(register: Bool = true) throws(BridgeError) -> SessionManifest {
+        if let m = currentSession() { return m }
+        guard register, identity != nil else { throw .noIdentity }
+        return try start(name: nil).manifest
+    }
+
+    public struct StartResult: Sendable {
+        public var manifest: SessionManifest
+        /// True when the session already existed and was re-used.
+        public var reused: Bool
+    }
+
+    /// Registers this runtime session, or re-uses the one already bound (renaming it if a new name is given).
+    public func start(name requestedName: String?, projectPath: String = FileSystem.currentDirectory()) throws(BridgeError) -> StartResult {
+        guard let identity else { throw .noIdentity }
+        if let requestedName, !Identifiers.isValidName(requestedName) { throw .invalidName(Identifiers.printable(requestedName)) }
+        return try store.withRegistryLock { () throws(BridgeError) -> StartResult in
+            cachedSelf = nil
+            if var existing = currentSession() {
+                if let requestedName, requestedName != existing.name {
+                    existing.name = uniqueName(requestedName, excluding: existing.id)
+                    try store.saveManifest(existing)
+                    cachedSelf = existing
+                }
+                return StartResult(manifest: existing, reused: true)
+            }
+            let base = requestedName ?? Identifiers.sanitizedName(FileSystem.lastComponent(of: projectPath))
+            var id = Identifiers.sessionID()
+            if case .explicit(let v) = identity.source, Identifiers.isValidID(v), v.count >= 6, store.manifest(v.lowercased()) == nil {
+                id = v.lowercased()
+            }
+            while store.manifest(id) != nil { id = Identifiers.sessionID() }
+            let pid = Identity.owningProcess(environment: environment)
+            let now = Clock.nowISO8601()
+            var claudeID: String?
+            var codexID: String?
+            switch identity.source {
+            case .claudeCode(let s): claudeID = s
+            case .codex(let t): codexID = t
+            case .explicit: break
+            }
+            let manifest = SessionManifest(
+                id: id, name: uniqueName(base, excluding: id), projectPath: projectPath, host: host, pid: pid,
+                pidStartTime: Processes.startTime(pid), agent: identity.agent, claudeSessionId: claudeID,
+                codexThreadId: codexID, startedAt: now, lastSeen: now, state: "live", endedAt: nil, listening: nil)
+            try store.createSession(manifest)
+            try store.bind(key: identity.bindingKey, to: id)
+            cachedSelf = manifest
+            return StartResult(manifest: manifest, reused: false)
+        }
+    }
+
+    /// `name`, or `name-2`, `name-3`, … so that no other live session has it.
+    func uniqueName(_ name: String, excluding id: String) -> String {
+        let now = Clock.nowNanoseconds()
+        let taken = Set(store.sessionIDs().compactMap { other -> String? in
+            guard other != id, let m = store.manifest(other) else { return nil }
+            let state = PeerState.of(m, lastSeenNanoseconds: store.lastSeen(other) ?? 0, now: now, localHost: host)
+            return state == .ended || state == .stale ? nil : m.name
+        })
+        if !taken.contains(name) { return name }
+        var n = 2
+        while taken.contains("\(name)-\(n)") { n += 1 }
+        return "\(name)-\(n)"
+    }
+
+    // MARK: Peers
+
+    /// Finds a session by id, unique id prefix (4+ characters) or name; live sessions win over ended ones.
+    public func resolvePeer(_ text: String) throws(BridgeError) -> SessionManifest {
+        guard Identifiers.isValidName(text) || Identifiers.isValidID(text) else { throw .invalidID(Identifiers.printable(text)) }
+        if Identifiers.isValidID(text), let m = store.manifest(text.lowercased()) {
+            if m.isEnded { throw .peerEnded(text) }
+            return m
+        }
+        let all = store.sessionIDs().compactMap { store.manifest($0) }
+        let named = all.filter { $0.name == text }
+        let liveNamed = named.filter { !$0.isEnded }
+        if liveNamed.count == 1 { return liveNamed[0] }
+        if liveNamed.count > 1 {
+            let now = Clock.nowNanoseconds()
+            let notStale = liveNamed.filter {
+                PeerState.of($0, lastSeenNanoseconds: store.lastSeen($0.id) ?? 0, now: now, localHost: host) != .stale
+            }
+            if notStale.count == 1 { return notStale[0] }
+            throw .ambiguousPeer(text, candidates: liveNamed.map { "\($0.name) = \($0.id)" })
+        }
+        if !named.isEmpty { throw .peerEnded(text) }
+        if text.count >= 4 {
+            let prefixed = all.filter { $0.id.hasPrefix(text.lowercased()) }
+            if prefixed.count == 1 {
+                if prefixed[0].isEnded { throw .peerEnded(text) }
+                return prefixed[0]
+            }
+            if prefixed.count > 1 { throw .ambiguousPeer(text, candidates: prefixed.map { $0.id }) }
+        }
+        throw .unknownPeer(Identifiers.printable(text))
+    }
+
+    /// One row of `peers`.
+    public struct PeerInfo: Codable, Sendable, Equatable {
+        public var id: String
+        public var name: String
+        public var projectPath: String
+        public var host: String
+        public var pid: Int32
+        public var agent: String
+        public var startedAt: String
+        public var lastSeen: String
+        public var state: PeerState
+        public var you: Bool
+        public var pending: Int
+        public var listening: Bool
+    }
+
+    public func peers(includeEnded: Bool = true) -> [PeerInfo] {
+        let me = currentSession()?.id
+        let now = Clock.nowNanoseconds()
+        let rows = store.sessionIDs().compactMap { id -> PeerInfo? in
+            guard let m = store.manifest(id) else { return nil }
+            let seen = store.lastSeen(id) ?? Clock.parseISO8601(m.lastSeen) ?? 0
+            let state = PeerState.of(m, lastSeenNanoseconds: seen, now: now, localHost: host)
+            if !includeEnded && state == .ended { return nil }
+            return PeerInfo(id: id, name: m.name, projectPath: m.projectPath, host: m.host, pid: m.pid, agent: m.agent,
+                            startedAt: m.startedAt, lastSeen: Clock.iso8601(nanoseconds: seen), state: state,
+                            you: id == me, pending: store.count(id, .new), listening: m.listening ?? false)
+        }
+        let order: [PeerState: Int] = [.active: 0, .idle: 1, .stale: 2, .ended: 3]
+        return rows.sorted { a, b in
+            (order[a.state] ?? 9, a.name, a.id) < (order[b.state] ?? 9, b.name, b.id)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+/// One step in a sent message's life, appended by whoever caused it to the sender's receipt log.
+public struct DeliveryEvent: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        /// Taken by the recipient: printed by `listen` (a tool result) or injected by a hook. The model has seen it.
+        case claimed
+        /// A reply was sent (`replyId`).
+        case answered
+        /// The claim's lease ran out without a reply; the message is pending again.
+        case redelivered
+        /// Claimed and not answered too many times; given up.
+        case expired
+        /// The file was malformed or failed its checksum and was moved aside.
+        case quarantined
+    }
+
+    public var event: Kind
+    public var at: String
+    public var by: String?
+    public var byName: String?
+    /// How it was seen: "listen", "hook", "ask" or "reply".
+    public var via: String?
+    public var replyId: String?
+    public var leaseUntil: String?
+
+    public init(event: Kind, at: String = Clock.nowISO8601(), by: String? = nil, byName: String? = nil,
+                via: String? = nil, replyId: String? = nil, leaseUntil: String? = nil) {
+        self.event = event
+        self.at = at
+        self.by = by
+        self.byName = byName
+        self.via = via
+        self.replyId = replyId
+        self.leaseUntil = leaseUntil
+    }
+}
+
+/// Result of trying to claim one pending message.
+public enum ClaimOutcome: Sendable, Equatable {
+    case claimed(Message)
+    /// Another process took it first.
+    case gone
+    /// The file was unreadable or failed validation and was quarantined.
+    case malformed(String)
+}

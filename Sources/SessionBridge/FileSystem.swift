@@ -1,0 +1,186 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CSys
+
+/// Thin, typed wrappers over the POSIX file calls the store uses. Errors that mean "the disk or folder cannot take
+/// this write" (ENOSPC, EDQUOT, EROFS, EACCES, EPERM) become `.storage`; everything else `.io`.
+public enum FileSystem {
+    public static func errorText(_ code: Int32) -> String {
+        guard let s = strerror(code) else { return "errno \(code)" }
+        return String(cString: s)
+    }
+
+    static func failure(_ what: String, _ path: String, _ code: Int32 = errno) -> BridgeError {
+        let text = "\(what) \(path): \(errorText(code))"
+        switch code {
+        case ENOSPC, EDQUOT, EROFS, EACCES, EPERM, EFBIG: return .storage(text)
+        default: return .io(text)
+        }
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Creates a folder and its missing parents with the given mode.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws(BridgeError) {
+        if isDirectory(path) { return }
+        let parent = parentDirectory(of: path)
+        if parent != path && !parent.isEmpty { try makeDirectories(parent, mode: mode) }
+        if mkdir(path, mode) != 0 && errno != EEXIST { throw failure("cannot create folder", path) }
+    }
+
+    public static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        if slash == path.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+
+    public static func lastComponent(of path: String) -> String {
+        var p = Substring(path)
+        while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
+        guard let slash = p.lastIndex(of: "/") else { return String(p) }
+        return String(p[p.index(after: slash)...])
+    }
+
+    /// Names in a folder, without "." and "..". Hidden names (temp files) are skipped unless asked for.
+    public static func list(_ path: String, includeHidden: Bool = false) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> String in
+                let bytes = raw.bindMemory(to: UInt8.self)
+                let len = bytes.firstIndex(of: 0) ?? bytes.count
+                return String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<len]), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            if !includeHidden && name.hasPrefix(".") { continue }
+            names.append(name)
+        }
+        return names
+    }
+
+    /// Number of visible entries in a folder, without building names.
+    public static func count(_ path: String, suffix: String = ".json") -> Int {
+        list(path).filter { $0.hasSuffix(suffix) }.count
+    }
+
+    /// Reads a whole regular file (not following a final symlink). Refuses files over `limit` bytes.
+    public static func read(_ path: String, limit: Int = 64 << 20) throws(BridgeError) -> [UInt8] {
+        let fd = csys_open_read_nofollow(path)
+        if fd < 0 { throw failure("cannot read", path) }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) != 0 { throw failure("cannot stat", path) }
+        if (st.st_mode & S_IFMT) != S_IFREG { throw .io("not a regular file: \(path)") }
+        if Int(st.st_size) > limit { throw .invalidInput("file \(path) is \(st.st_size) bytes, over the \(limit)-byte limit") }
+        var buffer = [UInt8](repeating: 0, count: max(Int(st.st_size), 0) + 1)
+        var total = 0
+        while true {
+            if total == buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: 4096)) }
+            let n = buffer.withUnsafeMutableBytes { raw in Glibc.read(fd, raw.baseAddress! + total, raw.count - total) }
+            if n < 0 { if errno == EINTR { continue }; throw failure("cannot read", path) }
+            if n == 0 { break }
+            total += n
+            if total > limit { throw .invalidInput("file \(path) is over the \(limit)-byte limit") }
+        }
+        return Array(buffer[0..<total])
+    }
+
+    public static func readString(_ path: String, limit: Int = 64 << 20) throws(BridgeError) -> String {
+        String(decoding: try read(path, limit: limit), as: UTF8.self)
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(BridgeError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { raw in Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset) }
+            if n < 0 { if errno == EINTR { continue }; throw failure("cannot write", path) }
+            offset += n
+        }
+    }
+
+    public static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 { _ = fsync(fd); close(fd) }
+    }
+
+    /// rename(2): atomic on one file system. Returns false when the source is gone (someone else moved it).
+    public static func move(_ from: String, _ to: String) throws(BridgeError) -> Bool {
+        if rename(from, to) == 0 { return true }
+        if errno == ENOENT { return false }
+        throw failure("cannot move \(from) to", to)
+    }
+
+    /// Like `move`, but never replaces an existing target. Returns false if the source is gone or the target exists.
+    public static func moveNoReplace(_ from: String, _ to: String) throws(BridgeError) -> Bool {
+        if csys_rename_noreplace(from, to) == 0 { return true }
+        if errno == ENOENT || errno == EEXIST { return false }
+        throw failure("cannot move \(from) to", to)
+    }
+
+    public static func remove(_ path: String) { unlink(path) }
+
+    /// Removes a folder tree (no symlink following). Used by `gc`.
+    public static func removeTree(_ path: String) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            for name in list(path, includeHidden: true) { removeTree(path + "/" + name) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+
+    /// Appends one line with a single write(2) on an O_APPEND descriptor, so concurrent appenders never interleave.
+    public static func appendLine(_ line: String, to path: String, mode: mode_t = 0o600) throws(BridgeError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode)
+        if fd < 0 { throw failure("cannot open", path) }
+        defer { close(fd) }
+        try writeAll(fd, Array((line + "\n").utf8), path: path)
+    }
+
+    /// Creates the file if missing and sets its mtime to now.
+    public static func touch(_ path: String) {
+        if csys_touch_path(path) != 0 && errno == ENOENT {
+            let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+            if fd >= 0 { close(fd) }
+        }
+    }
+
+    /// mtime in nanoseconds since the epoch, or nil.
+    public static func modificationTime(_ path: String) -> Int64? {
+        let t = csys_mtime_ns(path)
+        return t < 0 ? nil : Int64(t)
+    }
+
+    /// Absolute form of a path against the current directory (no symlink resolution).
+    public static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return currentDirectory() + "/" + path
+    }
+
+    public static func currentDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buffer, buffer.count) != nil else { return "/" }
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    /// realpath(3), or nil when the path does not exist.
+    public static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}

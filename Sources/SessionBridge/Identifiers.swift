@@ -1,0 +1,77 @@
+import CSys
+
+/// Generates and validates the ids the store uses as file names.
+public enum Identifiers {
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        if bytes.withUnsafeMutableBytes({ csys_getrandom($0.baseAddress!, count) }) != 0 {
+            var rng = SystemRandomNumberGenerator()
+            for i in 0..<count { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
+        }
+        return bytes
+    }
+
+    /// A UUID version 7 (RFC 9562): millisecond timestamp first, so names sort in creation order.
+    public static func messageID(nowNanoseconds: Int64 = Clock.nowNanoseconds()) -> String {
+        var b = randomBytes(16)
+        let ms = UInt64(nowNanoseconds / 1_000_000)
+        for i in 0..<6 { b[i] = UInt8(truncatingIfNeeded: ms >> UInt64(40 - 8 * i)) }
+        b[6] = (b[6] & 0x0f) | 0x70
+        b[8] = (b[8] & 0x3f) | 0x80
+        let hex = b.map { byte -> String in
+            let s = String(byte, radix: 16)
+            return byte < 16 ? "0" + s : s
+        }.joined()
+        let c = Array(hex)
+        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32])
+    }
+
+    /// Alphabet for short session ids: lower-case letters and digits without look-alikes (0/o, 1/l/i).
+    static let sessionAlphabet = Array("abcdefghjkmnpqrstuvwxyz23456789")
+
+    /// An 8-character session id a person can type.
+    public static func sessionID() -> String {
+        String(randomBytes(8).map { sessionAlphabet[Int($0) % sessionAlphabet.count] })
+    }
+
+    /// Ids are used as file names: only ASCII letters, digits and '-', 1-64 characters.
+    public static func isValidID(_ s: String) -> Bool {
+        guard !s.isEmpty, s.utf8.count <= 64 else { return false }
+        return s.utf8.allSatisfy { c in
+            (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45
+        }
+    }
+
+    public static func validateID(_ s: String) throws(BridgeError) -> String {
+        guard isValidID(s) else { throw .invalidID(printable(s)) }
+        return s.lowercased()
+    }
+
+    /// Session names: 1-64 of letters, digits, '.', '_', '-', not starting with '.' or '-'.
+    public static func isValidName(_ s: String) -> Bool {
+        guard let first = s.utf8.first, s.utf8.count <= 64, first != 46, first != 45 else { return false }
+        return s.utf8.allSatisfy { c in
+            (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 46 || c == 95
+        }
+    }
+
+    /// Turns a folder name into a valid session name (invalid characters become '-').
+    public static func sanitizedName(_ s: String) -> String {
+        var out = String(s.unicodeScalars.map { u -> Character in
+            let c = u.value
+            let ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 46 || c == 95
+            return ok ? Character(u) : "-"
+        })
+        while out.hasPrefix(".") || out.hasPrefix("-") { out.removeFirst() }
+        if out.utf8.count > 48 { out = String(out.prefix(48)) }
+        return out.isEmpty ? "session" : out
+    }
+
+    /// A user-supplied string made safe to echo in a one-line error.
+    public static func printable(_ s: String) -> String {
+        let cleaned = s.unicodeScalars.map { u -> String in
+            u.value < 32 || u.value == 127 ? "\\u{\(String(u.value, radix: 16))}" : String(u)
+        }.joined()
+        return cleaned.count > 80 ? String(cleaned.prefix(80)) + "…" : cleaned
+    }
+}

@@ -1,0 +1,96 @@
+import CJQ
+
+/// A jq program compiled once through libjq and run on many JSON inputs.
+///
+/// libjq 1.6 spends about 20 ms in `jq_compile`, so a filter is compiled once per process and only when the user
+/// gave one; hook paths never build one. Not thread-safe (jv reference counts are not atomic): use from one thread.
+public final class JQFilter {
+    private var state: OpaquePointer?
+    private let errors: ErrorSink
+    public let program: String
+
+    final class ErrorSink { var messages: [String] = [] }
+
+    /// Compiles `program`; a syntax error throws `.badFilter` with jq's own message.
+    public init(_ program: String) throws(BridgeError) {
+        self.program = program
+        self.errors = ErrorSink()
+        guard let jq = jq_init() else { throw .io("cannot initialise jq") }
+        state = jq
+        jq_set_error_cb(jq, jqErrorCallback, Unmanaged.passUnretained(errors).toOpaque())
+        if program.utf8.contains(0) {
+            jq_teardown(&state)
+            throw .badFilter("the program contains a NUL byte")
+        }
+        if jq_compile_args(jq, program, jv_object()) == 0 {
+            let text = errors.messages.filter { !$0.hasSuffix("compile error") && !$0.hasSuffix("compile errors") }
+            let detail = (text.first ?? errors.messages.first ?? "does not compile")
+                .replacing("\n", with: " ")
+                .replacing("jq: error: ", with: "")
+            jq_teardown(&state)
+            throw .badFilter("\(detail) (in '\(Identifiers.printable(program))')")
+        }
+    }
+
+    deinit { if state != nil { jq_teardown(&state) } }
+
+    /// Runs the program on one JSON text and returns every output, each as compact JSON.
+    public func run(json: String) throws(BridgeError) -> [String] {
+        guard let jq = state else { return [] }
+        let input = json.withCString { jv_parse($0) }
+        if jv_is_valid(input) == 0 {
+            let m = jv_invalid_get_msg(input)
+            defer { jv_free(m) }
+            let text = jv_get_kind(m) == JV_KIND_STRING ? String(cString: jv_string_value(m)) : "invalid JSON"
+            throw .badFilter("input is not JSON: \(text)")
+        }
+        jq_start(jq, input, 0)
+        var outputs: [String] = []
+        while true {
+            let result = jq_next(jq)
+            if jv_is_valid(result) != 0 {
+                let dumped = jv_dump_string(result, 0)
+                outputs.append(String(cString: jv_string_value(dumped)))
+                jv_free(dumped)
+                continue
+            }
+            if jv_invalid_has_msg(jv_copy(result)) != 0 {
+                let m = jv_invalid_get_msg(result)
+                defer { jv_free(m) }
+                let text: String
+                if jv_get_kind(m) == JV_KIND_STRING {
+                    text = String(cString: jv_string_value(m))
+                } else {
+                    let dumped = jv_dump_string(jv_copy(m), 0)
+                    text = String(cString: jv_string_value(dumped))
+                    jv_free(dumped)
+                }
+                throw .badFilter("\(text) (in '\(Identifiers.printable(program))')")
+            }
+            jv_free(result)
+            break
+        }
+        return outputs
+    }
+
+    /// Select semantics: keeps an input when the program's first output is neither `false` nor `null`
+    /// (so both `.type == "query"` and `select(.type == "query")` work).
+    public func matches(json: String) throws(BridgeError) -> Bool {
+        guard let first = try run(json: json).first else { return false }
+        return first != "false" && first != "null"
+    }
+}
+
+/// jq's error callback. Kept out of main.swift so it is not main-actor isolated (Swift 6).
+let jqErrorCallback: @convention(c) (UnsafeMutableRawPointer?, jv) -> Void = { context, message in
+    guard let context else { jv_free(message); return }
+    let sink = Unmanaged<JQFilter.ErrorSink>.fromOpaque(context).takeUnretainedValue()
+    if jv_get_kind(message) == JV_KIND_STRING {
+        sink.messages.append(String(cString: jv_string_value(message)))
+        jv_free(message)
+    } else {
+        let dumped = jv_dump_string(message, 0)
+        sink.messages.append(String(cString: jv_string_value(dumped)))
+        jv_free(dumped)
+    }
+}

@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Facts about processes that liveness checks need, read from /proc on Linux.
+public enum Processes {
+    /// True when a process with this pid exists (EPERM means it exists but is not ours).
+    public static func isAlive(_ pid: Int32) -> Bool {
+        guard pid > 0 else { return false }
+        if kill(pid, 0) == 0 { return true }
+        return errno == EPERM
+    }
+
+    /// The process start time in clock ticks since boot (field 22 of /proc/PID/stat), to tell a reused pid apart.
+    public static func startTime(_ pid: Int32) -> UInt64? {
+        guard pid > 0, let text = try? FileSystem.readString("/proc/\(pid)/stat", limit: 1 << 16) else { return nil }
+        // The command name (field 2) may hold spaces and parentheses: fields resume after the last ')'.
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let rest = text[text.index(after: close)...].split(separator: " ")
+        // rest[0] is field 3 (state); field 22 is rest[19].
+        guard rest.count > 19 else { return nil }
+        return UInt64(rest[19])
+    }
+
+    /// Alive and, when a start time was recorded, still the same process.
+    public static func isSameProcessAlive(pid: Int32, startTime: UInt64?) -> Bool {
+        guard isAlive(pid) else { return false }
+        guard let recorded = startTime, let current = Processes.startTime(pid) else { return true }
+        return recorded == current
+    }
+
+    public static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    public static func currentPID() -> Int32 { getpid() }
+    public static func parentPID() -> Int32 { getppid() }
+    public static func userID() -> UInt32 { getuid() }
+}

@@ -1,0 +1,51 @@
+/// What the store knows about one bridge session. Stored as `sessions/<id>/manifest.json`.
+/// The live "last seen" time is the mtime of the session's heartbeat file, refreshed by every command and hook.
+public struct SessionManifest: Codable, Sendable, Equatable {
+    public var schema: Int = 1
+    public var id: String
+    public var name: String
+    public var projectPath: String
+    public var host: String
+    /// The agent process (Claude Code's CLAUDE_PID, or the nearest agent ancestor), checked for liveness.
+    public var pid: Int32
+    public var pidStartTime: UInt64?
+    /// The runtime that hosts the session: "claude-code", "codex" or "cli".
+    public var agent: String
+    /// The Claude Code (or Codex) session id this bridge session is bound to, when there is one.
+    public var claudeSessionId: String?
+    public var codexThreadId: String?
+    public var startedAt: String
+    public var lastSeen: String
+    /// "live" or "ended".
+    public var state: String
+    public var endedAt: String?
+    /// Background listening (a Stop hook waits for messages) is on.
+    public var listening: Bool?
+
+    public var isEnded: Bool { state == "ended" }
+}
+
+/// A peer's liveness, derived from its manifest, heartbeat and process.
+public enum PeerState: String, Codable, Sendable {
+    /// Seen in the last two minutes.
+    case active
+    /// Not seen lately, but its process is alive.
+    case idle
+    /// Not seen lately and its process is gone: it will not answer.
+    case stale
+    /// Ended with `stop` (or its agent session ended).
+    case ended
+
+    public static let activeWindowNanoseconds: Int64 = 120 * 1_000_000_000
+    public static let remoteStaleNanoseconds: Int64 = 3600 * 1_000_000_000
+
+    public static func of(_ m: SessionManifest, lastSeenNanoseconds: Int64, now: Int64, localHost: String) -> PeerState {
+        if m.isEnded { return .ended }
+        let age = now - lastSeenNanoseconds
+        if age < activeWindowNanoseconds { return .active }
+        if m.host == localHost {
+            return Processes.isSameProcessAlive(pid: m.pid, startTime: m.pidStartTime) ? .idle : .stale
+        }
+        return age < remoteStaleNanoseconds ? .idle : .stale
+    }
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import SessionBridge
+
+struct ReplyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reply",
+        abstract: "Answer a question this session received; the asker's `ask --wait` returns it.")
+
+    @OptionGroup var session: SessionOptions
+
+    @Argument(help: ArgumentHelp("The id of the question.", valueName: "MESSAGE_ID"))
+    var messageID: String
+
+    @OptionGroup var content: ContentOptions
+
+    @Flag(name: .long, help: "Print the reply message as JSON.")
+    var json = false
+
+    func run() throws {
+        try reportingErrors { () throws(BridgeError) in
+            let bridge = try session.bridge()
+            let text = try content.content(bridge)
+            let answer = try bridge.reply(to: messageID, content: text)
+            if json { Output.json(answer) } else { Output.line("answered \(answer.toName) (reply \(answer.id))") }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+@testable import SessionBridge
+
+@Suite struct BridgeTests {
+    func pair() throws -> (root: String, lib: Bridge, app: Bridge) {
+        let root = makeTempDir()
+        let lib = try makeBridge(root: root, key: "lib-key")
+        let app = try makeBridge(root: root, key: "app-key")
+        _ = try lib.start(name: "lib", projectPath: "/p/lib")
+        _ = try app.start(name: "app", projectPath: "/p/app")
+        return (root, lib, app)
+    }
+
+    @Test func askListenReplyAwait() throws {
+        let (_, lib, app) = try pair()
+        let q = try app.ask("lib", content: "What changed in v2?")
+        let d = try lib.listen(timeoutSeconds: 1)
+        #expect(d.message.id == q.id && d.message.content == "What changed in v2?" && d.message.fromName == "app")
+        let r = try lib.reply(to: q.id, content: "The parse() signature.")
+        let answer = try app.awaitReply(to: q.id, timeoutSeconds: 1)
+        #expect(answer.id == r.id && answer.inReplyTo == q.id && answer.content == "The parse() signature.")
+        let s = try app.messageStatus(q.id)
+        #expect(s.state == .answered && s.seen && s.claimedVia == "listen" && s.replyId == r.id)
+    }
+
+    @Test func replyingTwiceIsAConflict() throws {
+        let (_, lib, app) = try pair()
+        let q = try app.ask("lib", content: "q")
+        _ = try lib.listen(timeoutSeconds: 1)
+        _ = try lib.reply(to: q.id, content: "a1")
+        #expect(throws: BridgeError.conflict("message \(q.id) was already answered")) { try lib.reply(to: q.id, content: "a2") }
+    }
+
+    @Test func listenTimesOutWithDistinctError() throws {
+        let (_, lib, _) = try pair()
+        do {
+            _ = try lib.listen(timeoutSeconds: 0.05)
+            Issue.record("expected a timeout")
+        } catch {
+            #expect(error.exitCode == 10)
+            #expect(error.message.hasPrefix("nothing yet, listen again"))
+        }
+    }
+
+    @Test func awaitDistinguishesSeenFromNotSeen() throws {
+        let (_, lib, app) = try pair()
+        let q = try app.ask("lib", content: "q")
+        #expect(throws: BridgeError.self) { try app.awaitReply(to: q.id, timeoutSeconds: 0.05) }
+        do { _ = try app.awaitReply(to: q.id, timeoutSeconds: 0.05) } catch { #expect(error.exitCode == 10) }
+        _ = try lib.listen(timeoutSeconds: 1)
+        do { _ = try app.awaitReply(to: q.id, timeoutSeconds: 0.05) } catch { #expect(error.exitCode == 11) }
+    }
+
+    @Test func selfMessagesAreRefusedAndUnknownPeersNamed() throws {
+        let (_, lib, _) = try pair()
+        #expect(throws: BridgeError.cannotMessageSelf) { try lib.ask("lib", content: "hi") }
+        #expect(throws: BridgeError.unknownPeer("nobody")) { try lib.ask("nobody", content: "hi") }
+        #expect(throws: BridgeError.invalidID("../x")) { try lib.ask("../x", content: "hi") }
+    }
+
+    @Test func endedPeersAreRefusedAndNotified() throws {
+        let (_, lib, app) = try pair()
+        _ = try app.connect("lib", waitSeconds: 0)
+        let stopped = try lib.stop()
+        #expect(stopped.notified == ["app"])
+        #expect(throws: BridgeError.peerEnded("lib")) { try app.ask("lib", content: "hi") }
+        let d = try app.listen(timeoutSeconds: 1)
+        #expect(d.message.type == .sessionEnded && d.message.fromName == "lib")
+    }
+
+    @Test func connectPingIsAnsweredByAListener() throws {
+        let (_, lib, app) = try pair()
+        let ping = try app.send(to: "lib", type: .ping, content: "ping")
+        // The listener answers the ping by itself and keeps waiting; nothing reaches the model.
+        #expect(throws: BridgeError.self) { try lib.listen(timeoutSeconds: 0.1) }
+        let pong = try app.awaitReply(to: ping.id, timeoutSeconds: 1)
+        #expect(pong.type == .pong)
+        #expect(lib.store.connections(lib.currentSession()!.id).contains(app.currentSession()!.id))
+    }
+
+    @Test func expiredLeaseRedeliversThenExpires() throws {
+        let root = makeTempDir()
+        let lib = try makeBridge(root: root, key: "lib-key", extra: ["SESSION_BRIDGE_LEASE_SECONDS": "1", "SESSION_BRIDGE_MAX_DELIVERIES": "2"])
+        let app = try makeBridge(root: root, key: "app-key")
+        _ = try lib.start(name: "lib", projectPath: "/p/lib")
+        _ = try app.start(name: "app", projectPath: "/p/app")
+        let q = try app.ask("lib", content: "q")
+        #expect(try lib.listen(timeoutSeconds: 1).message.id == q.id)
+        // Not answered: after the 1 s lease the same message is delivered again.
+        let again = try lib.listen(timeoutSeconds: 3)
+        #expect(again.message.id == q.id)
+        #expect(try app.messageStatus(q.id).redeliveries == 1)
+        // Second lease runs out: with maxDeliveries 2 it is marked expired, not delivered a third time.
+        Thread.sleep(forTimeInterval: 1.1)
+        #expect(throws: BridgeError.self) { try lib.listen(timeoutSeconds: 0.1) }
+        #expect(try app.messageStatus(q.id).state == .expired)
+    }
+
+    @Test func malformedFilesAreQuarantinedAndListenGoesOn() throws {
+        let (root, lib, app) = try pair()
+        let libID = lib.currentSession()!.id
+        let newBox = root + "/sessions/\(libID)/inbox/new/"
+        try Data("{not json".utf8).write(to: URL(fileURLWithPath: newBox + "01000000-0000-7000-8000-000000000000.json"))
+        try Data("junk".utf8).write(to: URL(fileURLWithPath: newBox + "notes.txt"))
+        var tampered = Message(from: app.currentSession()!.id, fromName: "app", to: libID, toName: "lib", type: .query, content: "x")
+        tampered.content = "tampered"
+        try Data(JSONCoding.encode(tampered)).write(to: URL(fileURLWithPath: newBox + tampered.id + ".json"))
+        let good = try app.ask("lib", content: "good one")
+        let d = try lib.listen(timeoutSeconds: 1)
+        #expect(d.message.id == good.id)
+        #expect(d.warnings.filter { $0.hasPrefix("quarantined") }.count == 2)
+        #expect(FileManager.default.fileExists(atPath: root + "/sessions/\(libID)/inbox/quarantine/notes.txt"))
+    }
+
+    @Test func filterLeavesOtherMessagesPending() throws {
+        let (_, lib, app) = try pair()
+        _ = try app.ask("lib", content: "first")
+        let wanted = try app.ask("lib", content: "urgent: second")
+        let f = try JQFilter(#".content | startswith("urgent")"#)
+        #expect(try lib.listen(timeoutSeconds: 1, filter: f).message.id == wanted.id)
+        #expect(try lib.inbox(all: false, filter: nil).count == 1)
+    }
+
+    @Test func replyAwaitedByAskIsNotTakenByAListenerOfTheSameSession() throws {
+        let (_, lib, app) = try pair()
+        let q = try app.ask("lib", content: "q", willAwait: true)
+        _ = try lib.listen(timeoutSeconds: 1)
+        _ = try lib.reply(to: q.id, content: "a")
+        // app's own listener must leave the reply to the waiting ask.
+        #expect(throws: BridgeError.self) { try app.listen(timeoutSeconds: 0.1) }
+        #expect(try app.awaitReply(to: q.id, timeoutSeconds: 1).content == "a")
+    }
+
+    @Test func peersShowStatesAndYou() throws {
+        let root = makeTempDir()
+        let lib = try makeBridge(root: root, key: "lib-key")
+        let gone = try makeBridge(root: root, key: "gone-key", extra: ["SESSION_BRIDGE_PID": "999999"])
+        _ = try lib.start(name: "lib", projectPath: "/p/lib")
+        let g = try gone.start(name: "gone", projectPath: "/p/gone").manifest
+        // Age the dead session's heartbeat by 10 minutes: its process is gone, so it is stale.
+        let hb = root + "/sessions/\(g.id)/heartbeat"
+        var times = [timespec(tv_sec: time(nil) - 600, tv_nsec: 0), timespec(tv_sec: time(nil) - 600, tv_nsec: 0)]
+        utimensat(AT_FDCWD, hb, &times, 0)
+        let rows = lib.peers()
+        #expect(rows.first { $0.name == "lib" }?.you == true)
+        #expect(rows.first { $0.name == "lib" }?.state == .active)
+        #expect(rows.first { $0.name == "gone" }?.state == .stale)
+        // A stale session's name can be taken.
+        let other = try makeBridge(root: root, key: "other-key")
+        #expect(try other.start(name: "gone", projectPath: "/p").manifest.name == "gone")
+    }
+
+    @Test func gcRemovesOnlyOldEndedSessions() throws {
+        let (root, lib, app) = try pair()
+        let libID = lib.currentSession()!.id
+        _ = try lib.stop()
+        #expect(app.collectGarbage(olderThanSeconds: 3600).isEmpty)
+        #expect(app.collectGarbage(olderThanSeconds: 0) == [libID])
+        #expect(!FileManager.default.fileExists(atPath: root + "/sessions/\(libID)"))
+        #expect(app.currentSession() != nil)
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+@testable import SessionBridge
+
+/// A fresh store root in a temp folder, removed by the caller (or left for inspection on failure).
+func makeTempDir(_ label: String = "sb") -> String {
+    let path = NSTemporaryDirectory() + "/\(label)-\(UUID().uuidString.prefix(8))"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    return path
+}
+
+/// An in-process bridge acting as session `key` on store `root`.
+func makeBridge(root: String, key: String, extra: [String: String] = [:]) throws -> Bridge {
+    var env = ["SESSION_BRIDGE_HOME": root, "HOME": root, "SESSION_BRIDGE_SESSION": key]
+    env.merge(extra) { _, new in new }
+    return try Bridge.open(environment: Environment(env))
+}
+
+/// Result of running the real binary.
+struct Run {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs the built `session-bridge` binary (it sits beside the test bundle).
+enum CLI {
+    static var binary: String {
+        if let explicit = ProcessInfo.processInfo.environment["SESSION_BRIDGE_BIN"] { return explicit }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("session-bridge").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/session-bridge").path
+    }
+
+    static func environment(root: String, key: String?, extra: [String: String] = [:]) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        for k in ["CLAUDE_CODE_SESSION_ID", "CLAUDE_PID", "SESSION_BRIDGE_SESSION", "CODEX_THREAD_ID", "CODEX_SESSION_ID"] {
+            env.removeValue(forKey: k)
+        }
+        env["SESSION_BRIDGE_HOME"] = root
+        if let key { env["SESSION_BRIDGE_SESSION"] = key }
+        env.merge(extra) { _, new in new }
+        return env
+    }
+
+    static func start(_ args: [String], root: String, key: String?, extra: [String: String] = [:], cwd: String? = nil) throws -> (Process, Pipe, Pipe) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        p.environment = environment(root: root, key: key, extra: extra)
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        return (p, out, err)
+    }
+
+    @discardableResult
+    static func run(_ args: [String], root: String, key: String?, stdin: Data? = nil, extra: [String: String] = [:], cwd: String? = nil) throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        p.environment = environment(root: root, key: key, extra: extra)
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let out = Pipe(), err = Pipe(), inp = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = stdin == nil ? FileHandle.nullDevice : inp
+        try p.run()
+        if let stdin {
+            // Write on another thread: a large input must not deadlock against the child's output.
+            let writer = Thread {
+                try? inp.fileHandleForWriting.write(contentsOf: stdin)
+                try? inp.fileHandleForWriting.close()
+            }
+            writer.start()
+        }
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    static func finish(_ handle: (Process, Pipe, Pipe)) -> Run {
+        let o = handle.1.fileHandleForReading.readDataToEndOfFile()
+        let e = handle.2.fileHandleForReading.readDataToEndOfFile()
+        handle.0.waitUntilExit()
+        return Run(status: handle.0.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}
+
+/// Every file under a folder, recursively (relative paths), for "nothing was written" checks.
+func allFiles(_ root: String) -> [String] {
+    guard let e = FileManager.default.enumerator(atPath: root) else { return [] }
+    var out: [String] = []
+    while let p = e.nextObject() as? String {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: root + "/" + p, isDirectory: &isDir), !isDir.boolValue { out.append(p) }
+    }
+    return out.sorted()
+}
