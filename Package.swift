@@ -19,9 +19,12 @@ let package = Package(
         ),
         // GNU-only libc calls that Swift's Glibc module does not expose.
         .target(name: "CSys", path: "Sources/CSys"),
-        // All the logic: store, identity, messages, delivery, hooks.
-        .target(name: "SessionBridge", dependencies: ["CJQ", "CSys"]),
-        // Thin command-line front end.
+        // All the logic: store, identity, messages, delivery, hooks. No libjq here (see JQ).
+        .target(name: "SessionBridge", dependencies: ["CSys"]),
+        // Thin command-line front end, also the hook entry point. The release build links it fully statically
+        // (scripts/build): it then starts in about a millisecond, which every hook call needs. libjq exists only
+        // as a shared library on Debian, so jq programs run in the session-bridge-jq helper below, started only
+        // when a --filter is given.
         .executableTarget(
             name: "session-bridge",
             dependencies: [
@@ -29,7 +32,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // Depends on the executable so multi-process tests can run the real binary.
-        .testTarget(name: "SessionBridgeTests", dependencies: ["SessionBridge", "session-bridge"]),
+        // A safe wrapper over libjq: compile once, run on many inputs.
+        .target(name: "JQ", dependencies: ["CJQ"]),
+        // The jq helper: one compiled program, one JSON document per line in, one verdict per line out.
+        .executableTarget(name: "session-bridge-jq", dependencies: ["JQ"]),
+        // Depends on the executables so multi-process tests can run the real binaries.
+        .testTarget(name: "SessionBridgeTests", dependencies: ["SessionBridge", "JQ", "session-bridge", "session-bridge-jq"]),
     ]
 )

@@ -51,3 +51,5 @@ long long csys_ctime_ns(const char *path) {
 }
 
 int csys_open_read_nofollow(const char *path) { return open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW); }
+
+int csys_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

@@ -101,7 +101,7 @@ extension Bridge {
 
     /// Claims the next pending message for this session, exactly once across any number of concurrent listeners.
     /// Pings are answered automatically and pongs consumed; everything else is returned.
-    public func listen(timeoutSeconds: Double, filter: JQFilter? = nil, via: String = "listen") throws(BridgeError) -> Delivery {
+    public func listen(timeoutSeconds: Double, filter: JQProgram? = nil, via: String = "listen") throws(BridgeError) -> Delivery {
         let me = try requireSession()
         let watcher = store.makeWatcher(me.id, includeReceipts: false)
         let deadline = Clock.monotonicNanoseconds() + Int64(max(0, timeoutSeconds) * 1e9)
@@ -129,7 +129,7 @@ extension Bridge {
     }
 
     /// One pass over the pending box; nil when nothing deliverable is there.
-    public func claimNext(_ me: SessionManifest, filter: JQFilter?, via: String, warnings: inout [String]) throws(BridgeError) -> Message? {
+    public func claimNext(_ me: SessionManifest, filter: JQProgram?, via: String, warnings: inout [String]) throws(BridgeError) -> Message? {
         let pending = store.pending(me.id)
         if pending.isEmpty { return nil }
         // Replies that a live `ask --wait` of this session is blocked on belong to it.

@@ -93,7 +93,7 @@ extension Bridge {
 
     /// Messages addressed to this session: pending ones, or with `all` the claimed and answered history too.
     /// Listing does not claim anything.
-    public func inbox(all: Bool, filter: JQFilter?) throws(BridgeError) -> [InboxEntry] {
+    public func inbox(all: Bool, filter: JQProgram?) throws(BridgeError) -> [InboxEntry] {
         let me = try requireSession(register: false)
         releaseExpiredClaims(me)
         let boxes: [StoreLayout.Box] = all ? [.done, .claimed, .new] : [.new]

@@ -117,7 +117,7 @@ import Testing
         let (_, lib, app) = try pair()
         _ = try app.ask("lib", content: "first")
         let wanted = try app.ask("lib", content: "urgent: second")
-        let f = try JQFilter(#".content | startswith("urgent")"#)
+        let f = try JQProgram(#".content | startswith("urgent")"#)
         #expect(try lib.listen(timeoutSeconds: 1, filter: f).message.id == wanted.id)
         #expect(try lib.inbox(all: false, filter: nil).count == 1)
     }

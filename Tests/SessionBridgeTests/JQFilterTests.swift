@@ -1,5 +1,7 @@
+import Foundation
 import Testing
-@testable import SessionBridge
+@testable import JQ
+import SessionBridge
 
 @Suite struct JQFilterTests {
     @Test func runsPrograms() throws {
@@ -23,16 +25,48 @@ import Testing
             _ = try JQFilter(".name ==")
             Issue.record("expected a compile error")
         } catch {
-            #expect(error.exitCode == 7)
             #expect(error.message.contains("syntax error"))
             #expect(!error.message.contains("\n"))
         }
     }
 
     @Test func runtimeErrorsAndBadInput() throws {
-        #expect(throws: BridgeError.self) { try JQFilter(#"error("boom")"#).run(json: "{}") }
-        #expect(throws: BridgeError.self) { try JQFilter(".[0]").run(json: #"{"a":1}"#) }
-        #expect(throws: BridgeError.self) { try JQFilter(".").run(json: "{not json") }
-        #expect(throws: BridgeError.self) { try JQFilter("a\u{0}b") }
+        #expect(throws: JQError.self) { try JQFilter(#"error("boom")"#).run(json: "{}") }
+        #expect(throws: JQError.self) { try JQFilter(".[0]").run(json: #"{"a":1}"#) }
+        #expect(throws: JQError.self) { try JQFilter(".").run(json: "{not json") }
+        #expect(throws: JQError.self) { try JQFilter("a\u{0}b") }
+    }
+}
+
+/// The static main binary runs jq programs through the session-bridge-jq helper.
+@Suite struct JQProgramTests {
+    var helper: String { URL(fileURLWithPath: CLI.binary).deletingLastPathComponent().appendingPathComponent("session-bridge-jq").path }
+
+    @Test func matchesThroughTheHelper() throws {
+        let p = try JQProgram(#".type == "query""#, helper: helper)
+        #expect(try p.matches(json: #"{"type":"query"}"#))
+        #expect(try !p.matches(json: #"{"type":"pong"}"#))
+        for i in 0..<100 { #expect(try p.matches(json: #"{"type":"query","n":\#(i)}"#)) }
+    }
+
+    @Test func compileErrorsAreBadFilters() {
+        do {
+            _ = try JQProgram(".a |||", helper: helper)
+            Issue.record("expected a compile error")
+        } catch {
+            #expect(error.exitCode == 7)
+            #expect(error.message.contains("syntax error"))
+            #expect(!error.message.contains("\n"))
+        }
+    }
+
+    @Test func runtimeErrorsAreBadFiltersAndTheProgramGoesOn() throws {
+        let p = try JQProgram(".a.b", helper: helper)
+        #expect(throws: BridgeError.self) { try p.matches(json: #"{"a":"text"}"#) }
+        #expect(try p.matches(json: #"{"a":{"b":1}}"#))
+    }
+
+    @Test func missingHelperIsAClearError() {
+        #expect(throws: BridgeError.self) { try JQProgram(".", helper: "/nonexistent/session-bridge-jq") }
     }
 }

@@ -22,4 +22,6 @@ long long csys_mtime_ns(const char *path);
 long long csys_ctime_ns(const char *path);
 /// Opens a file for reading without following symlinks; -1 on error.
 int csys_open_read_nofollow(const char *path);
+/// pipe2(2) with O_CLOEXEC.
+int csys_pipe_cloexec(int fds[2]);
 #endif

@@ -20,7 +20,7 @@ struct InboxCommand: ParsableCommand {
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
             let bridge = try session.bridge()
-            let compiled = try filter.map { (p: String) throws(BridgeError) -> JQFilter in try JQFilter(p) }
+            let compiled = try filter.map { (p: String) throws(BridgeError) -> JQProgram in try JQProgram(p) }
             let entries = try bridge.inbox(all: all, filter: compiled)
             if json { Output.json(entries) } else { Output.line(Render.inbox(entries)) }
         }

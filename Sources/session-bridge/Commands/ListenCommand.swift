@@ -21,7 +21,7 @@ struct ListenCommand: ParsableCommand {
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
             let bridge = try session.bridge()
-            let compiled = try filter.map { (p: String) throws(BridgeError) -> JQFilter in try JQFilter(p) }
+            let compiled = try filter.map { (p: String) throws(BridgeError) -> JQProgram in try JQProgram(p) }
             let delivery = try bridge.listen(timeoutSeconds: timeout, filter: compiled)
             for w in delivery.warnings { Output.warning(w) }
             if json { Output.json(delivery.message) } else { Output.line(Render.delivery(delivery.message, cli: bridge.config.cliPath)) }

@@ -20,7 +20,7 @@ struct PeersCommand: ParsableCommand {
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
             let bridge = try session.bridge()
-            let compiled = try filter.map { (p: String) throws(BridgeError) -> JQFilter in try JQFilter(p) }
+            let compiled = try filter.map { (p: String) throws(BridgeError) -> JQProgram in try JQProgram(p) }
             var rows = bridge.peers(includeEnded: all || filter != nil)
             if let compiled {
                 var kept: [Bridge.PeerInfo] = []

@@ -1,5 +1,11 @@
 import CJQ
 
+/// A failure of a jq program: it does not compile, or it failed on an input.
+public struct JQError: Error, Equatable, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+}
+
 /// A jq program compiled once through libjq and run on many JSON inputs.
 ///
 /// libjq 1.6 spends about 20 ms in `jq_compile`, so a filter is compiled once per process and only when the user
@@ -12,15 +18,15 @@ public final class JQFilter {
     final class ErrorSink { var messages: [String] = [] }
 
     /// Compiles `program`; a syntax error throws `.badFilter` with jq's own message.
-    public init(_ program: String) throws(BridgeError) {
+    public init(_ program: String) throws(JQError) {
         self.program = program
         self.errors = ErrorSink()
-        guard let jq = jq_init() else { throw .io("cannot initialise jq") }
+        guard let jq = jq_init() else { throw JQError("cannot initialise jq") }
         state = jq
         jq_set_error_cb(jq, jqErrorCallback, Unmanaged.passUnretained(errors).toOpaque())
         if program.utf8.contains(0) {
             jq_teardown(&state)
-            throw .badFilter("the program contains a NUL byte")
+            throw JQError("the program contains a NUL byte")
         }
         if jq_compile_args(jq, program, jv_object()) == 0 {
             let text = errors.messages.filter { !$0.hasSuffix("compile error") && !$0.hasSuffix("compile errors") }
@@ -28,21 +34,21 @@ public final class JQFilter {
                 .replacing("\n", with: " ")
                 .replacing("jq: error: ", with: "")
             jq_teardown(&state)
-            throw .badFilter("\(detail) (in '\(Identifiers.printable(program))')")
+            throw JQError("\(detail) (in '\(printable(program))')")
         }
     }
 
     deinit { if state != nil { jq_teardown(&state) } }
 
     /// Runs the program on one JSON text and returns every output, each as compact JSON.
-    public func run(json: String) throws(BridgeError) -> [String] {
+    public func run(json: String) throws(JQError) -> [String] {
         guard let jq = state else { return [] }
         let input = json.withCString { jv_parse($0) }
         if jv_is_valid(input) == 0 {
             let m = jv_invalid_get_msg(input)
             defer { jv_free(m) }
             let text = jv_get_kind(m) == JV_KIND_STRING ? String(cString: jv_string_value(m)) : "invalid JSON"
-            throw .badFilter("input is not JSON: \(text)")
+            throw JQError("input is not JSON: \(text)")
         }
         jq_start(jq, input, 0)
         var outputs: [String] = []
@@ -65,7 +71,7 @@ public final class JQFilter {
                     text = String(cString: jv_string_value(dumped))
                     jv_free(dumped)
                 }
-                throw .badFilter("\(text) (in '\(Identifiers.printable(program))')")
+                throw JQError("\(text) (in '\(printable(program))')")
             }
             jv_free(result)
             break
@@ -75,10 +81,18 @@ public final class JQFilter {
 
     /// Select semantics: keeps an input when the program's first output is neither `false` nor `null`
     /// (so both `.type == "query"` and `select(.type == "query")` work).
-    public func matches(json: String) throws(BridgeError) -> Bool {
+    public func matches(json: String) throws(JQError) -> Bool {
         guard let first = try run(json: json).first else { return false }
         return first != "false" && first != "null"
     }
+}
+
+/// Control characters escaped, long text cut, for one-line errors.
+func printable(_ s: String) -> String {
+    let cleaned = s.unicodeScalars.map { u -> String in
+        u.value < 32 || u.value == 127 ? "\\u{\(String(u.value, radix: 16))}" : String(u)
+    }.joined()
+    return cleaned.count > 80 ? String(cleaned.prefix(80)) + "…" : cleaned
 }
 
 /// jq's error callback. Kept out of main.swift so it is not main-actor isolated (Swift 6).
