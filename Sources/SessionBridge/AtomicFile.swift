@@ -10,36 +10,50 @@ public enum AtomicFile {
     ///   - tempDirectory: where the temp file goes (same file system as `path`); the target's folder by default.
     ///     Using a separate folder keeps watchers of the target folder from seeing temp files.
     ///   - noClobber: refuse to replace an existing file (returns false instead).
+    ///   - durable: fsync the file and its folder. Only records that can be rebuilt skip it.
     @discardableResult
     public static func write(
         _ bytes: [UInt8], to path: String, tempDirectory: String? = nil, mode: mode_t = 0o600,
-        noClobber: Bool = false, syncDirectory: Bool = true
+        noClobber: Bool = false, durable: Bool = true
     ) throws(BridgeError) -> Bool {
         let folder = FileSystem.parentDirectory(of: path)
-        let tempFolder = tempDirectory ?? folder
-        var template = Array("\(tempFolder)/.\(FileSystem.lastComponent(of: path)).XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { csys_mkostemp_cloexec($0.baseAddress!) }
-        if fd < 0 { throw FileSystem.failure("cannot create a temp file in", tempFolder) }
-        let tempPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let tempPath = try writeTemp(bytes, in: tempDirectory ?? folder, name: FileSystem.lastComponent(of: path),
+                                     mode: mode, durable: durable)
         var published = false
         defer { if !published { unlink(tempPath) } }
-        do throws(BridgeError) {
-            if fchmod(fd, mode) != 0 { throw FileSystem.failure("cannot set mode of", tempPath) }
-            try FileSystem.writeAll(fd, bytes, path: tempPath)
-            if fsync(fd) != 0 { throw FileSystem.failure("cannot flush", tempPath) }
-        } catch {
-            close(fd)
-            throw error
-        }
-        if close(fd) != 0 { throw FileSystem.failure("cannot close", tempPath) }
         if noClobber {
             if !(try FileSystem.moveNoReplace(tempPath, path)) { return false }
         } else if rename(tempPath, path) != 0 {
             throw FileSystem.failure("cannot publish", path)
         }
         published = true
-        if syncDirectory { FileSystem.syncDirectory(folder) }
+        if durable { FileSystem.syncDirectory(folder) }
         return true
+    }
+
+    /// Writes a complete hidden temp file (`.<name>.XXXXXX`) in `folder` and returns its path. On failure nothing
+    /// is left behind. The caller publishes it with rename(2) (and may link(2) it elsewhere first).
+    public static func writeTemp(_ bytes: [UInt8], in folder: String, name: String, mode: mode_t = 0o600,
+                                 durable: Bool = true) throws(BridgeError) -> String {
+        var template = Array("\(folder)/.\(name).XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { csys_mkostemp_cloexec($0.baseAddress!) }
+        if fd < 0 { throw FileSystem.failure("cannot create a temp file in", folder) }
+        let tempPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        do throws(BridgeError) {
+            // mkostemp creates the file 0600 already.
+            if mode != 0o600 && fchmod(fd, mode) != 0 { throw FileSystem.failure("cannot set mode of", tempPath) }
+            try FileSystem.writeAll(fd, bytes, path: tempPath)
+            if durable && fsync(fd) != 0 { throw FileSystem.failure("cannot flush", tempPath) }
+        } catch {
+            close(fd)
+            unlink(tempPath)
+            throw error
+        }
+        if close(fd) != 0 {
+            unlink(tempPath)
+            throw FileSystem.failure("cannot close", tempPath)
+        }
+        return tempPath
     }
 
     public static func write(_ text: String, to path: String, tempDirectory: String? = nil, mode: mode_t = 0o600) throws(BridgeError) {

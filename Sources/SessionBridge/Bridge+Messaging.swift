@@ -15,15 +15,9 @@ extension Bridge {
         return message
     }
 
-    /// Keeps the sender's copy, then delivers; nothing is left behind when delivery fails.
+    /// Delivers (keeping the sender's copy); nothing is left behind when delivery fails.
     func publish(_ message: Message) throws(BridgeError) {
-        try store.recordSent(message)
-        do {
-            try store.deliver(message)
-        } catch {
-            store.discardSent(sender: message.from, id: message.id)
-            throw error
-        }
+        try store.deliver(message)
         // Both sides now know each other: whichever stops first tells the other.
         store.addConnection(message.from, peer: message.to)
         store.addConnection(message.to, peer: message.from)
@@ -59,7 +53,7 @@ extension Bridge {
         guard let sent = store.sentMessage(sender: me.id, id: id) else { throw .unknownMessage(id) }
         store.setAwaiting(me.id, messageID: id, pid: Processes.currentPID())
         defer { store.clearAwaiting(me.id, messageID: id) }
-        let watcher = store.makeWatcher(me.id, includeReceipts: true)
+        let watcher = park(store.makeWatcher(me.id, includeReceipts: true))
         let deadline = Clock.monotonicNanoseconds() + Int64(max(0, timeoutSeconds) * 1e9)
         while true {
             let events = store.events(sender: me.id, messageID: id)
@@ -103,9 +97,15 @@ extension Bridge {
     /// Pings are answered automatically and pongs consumed; everything else is returned.
     public func listen(timeoutSeconds: Double, filter: JQProgram? = nil, via: String = "listen") throws(BridgeError) -> Delivery {
         let me = try requireSession()
-        let watcher = store.makeWatcher(me.id, includeReceipts: false)
         let deadline = Clock.monotonicNanoseconds() + Int64(max(0, timeoutSeconds) * 1e9)
         var warnings: [String] = []
+        // Fast path: something is already pending, so no watch is needed (creating and closing one costs more
+        // than the whole claim).
+        releaseExpiredClaims(me)
+        if let message = try claimNext(me, filter: filter, via: via, warnings: &warnings) {
+            return Delivery(message: message, warnings: warnings)
+        }
+        let watcher = park(store.makeWatcher(me.id, includeReceipts: false))
         if let reason = watcher.pollingReason { warnings.append("watching by polling: \(reason)") }
         while true {
             releaseExpiredClaims(me)

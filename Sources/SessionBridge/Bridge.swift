@@ -23,24 +23,33 @@ public final class Bridge {
     public let environment: Environment
     public let config: BridgeConfig
     public let identity: Identity?
-    public let host: String
+    public private(set) lazy var host: String = Processes.hostName()
     private var cachedSelf: SessionManifest?
+    /// Watchers stay open until the bridge goes away: closing an inotify descriptor waits for a kernel grace
+    /// period (~10 ms), which must not delay printing the message a watcher woke us for.
+    private var parkedWatchers: [DirectoryWatcher] = []
 
-    public init(store: any MessageStore, environment: Environment, sessionOverride: String? = nil, config: BridgeConfig? = nil) {
+    func park(_ watcher: DirectoryWatcher) -> DirectoryWatcher {
+        parkedWatchers.append(watcher)
+        return watcher
+    }
+
+    public init(store: any MessageStore, environment: Environment, sessionOverride: String? = nil, config: BridgeConfig? = nil,
+                identity: Identity? = nil) {
         self.store = store
         self.environment = environment
         self.config = config ?? BridgeConfig(environment: environment)
-        self.identity = Identity.resolve(override: sessionOverride, environment: environment)
-        self.host = Processes.hostName()
+        self.identity = identity ?? Identity.resolve(override: sessionOverride, environment: environment)
     }
 
     /// Opens the store named by the environment (`SESSION_BRIDGE_HOME`).
-    public static func open(environment: Environment = .current(), sessionOverride: String? = nil, argv0: String = "session-bridge") throws(BridgeError) -> Bridge {
+    public static func open(environment: Environment = .current(), sessionOverride: String? = nil, argv0: String = "session-bridge",
+                            identity: Identity? = nil) throws(BridgeError) -> Bridge {
         let root = StoreLocation.rootPath(environment: environment)
         let polling = environment["SESSION_BRIDGE_POLL"].map { $0 != "0" } ?? false
         let store = try FileStore(root: root, forcePolling: polling)
         return Bridge(store: store, environment: environment, sessionOverride: sessionOverride,
-                      config: BridgeConfig(environment: environment, argv0: argv0))
+                      config: BridgeConfig(environment: environment, argv0: argv0), identity: identity)
     }
 
     // MARK: Identity
@@ -58,11 +67,13 @@ public final class Bridge {
         guard var m = found, !m.isEnded else { return nil }
         store.touchHeartbeat(m.id)
         // A resumed agent session has a new process: follow it so liveness stays true.
-        let pid = Identity.owningProcess(environment: environment)
-        if pid != m.pid && !Processes.isSameProcessAlive(pid: m.pid, startTime: m.pidStartTime) {
-            m.pid = pid
-            m.pidStartTime = Processes.startTime(pid)
-            try? store.saveManifest(m)
+        if !Processes.isSameProcessAlive(pid: m.pid, startTime: m.pidStartTime) {
+            let pid = Identity.owningProcess(environment: environment)
+            if pid != m.pid {
+                m.pid = pid
+                m.pidStartTime = Processes.startTime(pid)
+                try? store.saveManifest(m)
+            }
         }
         cachedSelf = m
         return m
@@ -91,6 +102,7 @@ public final class Bridge {
                 if let requestedName, requestedName != existing.name {
                     existing.name = uniqueName(requestedName, excluding: existing.id)
                     try store.saveManifest(existing)
+                    store.indexName(existing.name, id: existing.id)
                     cachedSelf = existing
                 }
                 return StartResult(manifest: existing, reused: true)
@@ -116,6 +128,7 @@ public final class Bridge {
                 codexThreadId: codexID, startedAt: now, lastSeen: now, state: "live", endedAt: nil, listening: nil)
             try store.createSession(manifest)
             try store.bind(key: identity.bindingKey, to: id)
+            store.indexName(manifest.name, id: id)
             cachedSelf = manifest
             return StartResult(manifest: manifest, reused: false)
         }
@@ -142,6 +155,10 @@ public final class Bridge {
         guard Identifiers.isValidName(text) || Identifiers.isValidID(text) else { throw .invalidID(Identifiers.printable(text)) }
         if Identifiers.isValidID(text), let m = store.manifest(text.lowercased()) {
             if m.isEnded { throw .peerEnded(text) }
+            return m
+        }
+        if let hinted = store.indexedSession(named: text), let m = store.manifest(hinted), m.name == text, !m.isEnded,
+           PeerState.of(m, lastSeenNanoseconds: store.lastSeen(m.id) ?? 0, now: Clock.nowNanoseconds(), localHost: host) != .stale {
             return m
         }
         let all = store.sessionIDs().compactMap { store.manifest($0) }

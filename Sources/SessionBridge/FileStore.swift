@@ -50,7 +50,12 @@ public struct FileStore: MessageStore {
         FileSystem.removeTree(layout.session(id))
     }
 
-    public func touchHeartbeat(_ id: String) { FileSystem.touch(layout.heartbeat(id)) }
+    /// Refreshes the heartbeat at most once a second: a stat is cheaper than a metadata write on every command.
+    public func touchHeartbeat(_ id: String) {
+        let path = layout.heartbeat(id)
+        if let t = FileSystem.modificationTime(path), Clock.nowNanoseconds() - t < 1_000_000_000 { return }
+        FileSystem.touch(path)
+    }
 
     public func lastSeen(_ id: String) -> Int64? { FileSystem.modificationTime(layout.heartbeat(id)) }
 
@@ -79,11 +84,26 @@ public struct FileStore: MessageStore {
 
     public func unbind(key: String) { FileSystem.remove(layout.binding(key)) }
 
+    // MARK: Name index
+
+    public func indexedSession(named name: String) -> String? {
+        guard Identifiers.isValidName(name), let text = try? FileSystem.readString(layout.name(name), limit: 256) else { return nil }
+        let id = text.trimmed(" \n")
+        return Identifiers.isValidID(id) ? id : nil
+    }
+
+    public func indexName(_ name: String, id: String) {
+        guard Identifiers.isValidName(name) else { return }
+        try? FileSystem.makeDirectories(layout.namesFolder)
+        _ = try? AtomicFile.write(Array((id + "\n").utf8), to: layout.name(name), durable: false)
+    }
+
     // MARK: Connections
 
     public func addConnection(_ id: String, peer: String) {
         guard Identifiers.isValidID(peer) else { return }
-        FileSystem.touch(layout.peersFolder(id) + "/" + peer)
+        let marker = layout.peersFolder(id) + "/" + peer
+        if !FileSystem.exists(marker) { FileSystem.touch(marker) }
     }
 
     public func connections(_ id: String) -> [String] {
@@ -94,23 +114,24 @@ public struct FileStore: MessageStore {
 
     public func deliver(_ message: Message) throws(BridgeError) {
         guard FileSystem.isDirectory(layout.box(message.to, .new)) else { throw .unknownPeer(message.to) }
-        try AtomicFile.write(JSONCoding.encode(message), to: layout.message(message.to, .new, message.id),
-                             tempDirectory: layout.box(message.to, .tmp))
-    }
-
-    public func recordSent(_ message: Message) throws(BridgeError) {
-        try AtomicFile.write(JSONCoding.encode(message), to: layout.sent(message.from, message.id), syncDirectory: false)
+        // One durable write, two names: the sender's copy is a hard link to the delivered file (same file system).
+        let temp = try AtomicFile.writeTemp(JSONCoding.encode(message), in: layout.box(message.to, .tmp), name: message.id)
+        var published = false
+        let sentPath = layout.sent(message.from, message.id)
+        defer { if !published { unlink(temp); unlink(sentPath) } }
+        if FileSystem.isDirectory(layout.sentFolder(message.from)) && link(temp, sentPath) != 0 {
+            throw FileSystem.failure("cannot record the sent message", sentPath)
+        }
+        let target = layout.message(message.to, .new, message.id)
+        if rename(temp, target) != 0 { throw FileSystem.failure("cannot publish", target) }
+        published = true
+        FileSystem.syncDirectory(layout.box(message.to, .new))
     }
 
     public func sentMessage(sender: String, id: String) -> Message? {
         guard Identifiers.isValidID(sender), Identifiers.isValidID(id),
               let bytes = try? FileSystem.read(layout.sent(sender, id)) else { return nil }
         return JSONCoding.decode(Message.self, from: bytes)
-    }
-
-    public func discardSent(sender: String, id: String) {
-        guard Identifiers.isValidID(sender), Identifiers.isValidID(id) else { return }
-        FileSystem.remove(layout.sent(sender, id))
     }
 
     public func pending(_ session: String) -> [String] {
@@ -195,7 +216,7 @@ public struct FileStore: MessageStore {
 
     public func setAwaiting(_ session: String, messageID: String, pid: Int32) {
         try? FileSystem.makeDirectories(layout.awaitingFolder(session))
-        _ = try? AtomicFile.write(Array("\(pid)\n".utf8), to: layout.awaitingFolder(session) + "/" + messageID, syncDirectory: false)
+        _ = try? AtomicFile.write(Array("\(pid)\n".utf8), to: layout.awaitingFolder(session) + "/" + messageID, durable: false)
     }
 
     public func clearAwaiting(_ session: String, messageID: String) {

@@ -22,18 +22,19 @@ public protocol MessageStore: Sendable {
     func bind(key: String, to id: String) throws(BridgeError)
     func unbind(key: String)
 
+    // Names: a hint for resolving a peer by name without reading every manifest (verified by the caller).
+    func indexedSession(named name: String) -> String?
+    func indexName(_ name: String, id: String)
+
     // Connections
     func addConnection(_ id: String, peer: String)
     func connections(_ id: String) -> [String]
 
     // Messages
-    /// Publishes a message into the recipient's pending box.
+    /// Publishes a message into the recipient's pending box, keeping the sender's copy (for `status`, `await`).
+    /// Either both exist afterwards or neither.
     func deliver(_ message: Message) throws(BridgeError)
-    /// Keeps the sender's copy (for `status` and receipts).
-    func recordSent(_ message: Message) throws(BridgeError)
     func sentMessage(sender: String, id: String) -> Message?
-    /// Removes the sender's copy of a message that could not be delivered.
-    func discardSent(sender: String, id: String)
     /// Pending message ids of a session, oldest first.
     func pending(_ session: String) -> [String]
     func count(_ session: String, _ box: StoreLayout.Box) -> Int

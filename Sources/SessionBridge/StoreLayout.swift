@@ -12,6 +12,7 @@
 ///     sessions/<id>/peers/<peer>      peers it connected to or that connected to it
 ///     sessions/<id>/awaiting/<msg>    a process blocked in `ask --wait` for this message's reply (holds its pid)
 ///     bindings/<hash>                 runtime session key → bridge id
+///     names/<name>                    name → the id that last took it (a hint, verified against the manifest)
 public struct StoreLayout: Sendable {
     public let root: String
 
@@ -24,6 +25,8 @@ public struct StoreLayout: Sendable {
     public var sessionsFolder: String { root + "/sessions" }
     public var bindingsFolder: String { root + "/bindings" }
     public var registryLock: String { root + "/registry.lock" }
+    public var namesFolder: String { root + "/names" }
+    public func name(_ name: String) -> String { namesFolder + "/" + name }
 
     public func session(_ id: String) -> String { sessionsFolder + "/" + id }
     public func manifest(_ id: String) -> String { session(id) + "/manifest.json" }

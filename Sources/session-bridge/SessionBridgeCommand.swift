@@ -18,7 +18,7 @@ struct SessionBridgeCommand: ParsableCommand {
         subcommands: [
             StartCommand.self, ConnectCommand.self, PeersCommand.self, AskCommand.self, AwaitCommand.self,
             ListenCommand.self, ReplyCommand.self, StatusCommand.self, InboxCommand.self, StopCommand.self,
-            GCCommand.self,
+            GCCommand.self, HookCommand.self,
         ]
     )
 }

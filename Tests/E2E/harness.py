@@ -1,0 +1,209 @@
+"""Shared machinery for the end-to-end tests: temp homes, fake model servers, real CLI runs, and diagnostics."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+import install_clis  # noqa: E402
+
+STRIPPED_PREFIXES = ("CLAUDE", "SESSION_BRIDGE", "CODEX", "ANTHROPIC", "OPENAI")
+
+
+def base_env(**extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(STRIPPED_PREFIXES) and k != "CLAUDECODE"}
+    env.update(extra)
+    return env
+
+
+class ModelServer:
+    """One scripted model for one agent session."""
+
+    def __init__(self, workdir, name, policy, **args):
+        self.name = name
+        self.log = os.path.join(workdir, f"model-{name}.jsonl")
+        port_file = os.path.join(workdir, f"model-{name}.port")
+        cmd = [sys.executable, os.path.join(HERE, "fake_model.py"), "--port-file", port_file, "--log", self.log,
+               "--policy", policy]
+        for k, v in args.items():
+            cmd += ["--arg", f"{k}={v}"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while not os.path.exists(port_file):
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise RuntimeError(f"model server {name} did not start")
+            time.sleep(0.02)
+        with open(port_file) as f:
+            self.port = int(f.read())
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def requests(self):
+        if not os.path.exists(self.log):
+            return []
+        with open(self.log) as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def tool_requests(self):
+        return [r for r in self.requests() if r["body"].get("tools")]
+
+    def all_text(self):
+        """Everything any request showed the model, as one string."""
+        return "\n".join(json.dumps(r["body"]) for r in self.requests())
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+    def describe(self):
+        lines = [f"=== model {self.name}: {len(self.requests())} request(s) ==="]
+        for r in self.requests():
+            body = r["body"]
+            last = (body.get("messages") or body.get("input") or [{}])[-1]
+            lines.append(f"--- request {r['n']} {r['path']} -> {json.dumps(r['action'])[:600]}")
+            lines.append("    last input: " + json.dumps(last)[:1500])
+        return "\n".join(lines)
+
+
+class Run:
+    """A CLI process (real Claude Code or Codex) with captured output."""
+
+    def __init__(self, name, cmd, cwd, env, stdin=subprocess.DEVNULL):
+        self.name = name
+        self.cmd = cmd
+        self.out_path = os.path.join(cwd, f".e2e-{name}.out")
+        self.err_path = os.path.join(cwd, f".e2e-{name}.err")
+        self.out = open(self.out_path, "w")
+        self.err = open(self.err_path, "w")
+        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=self.out, stderr=self.err, stdin=stdin)
+        self.returncode = None
+
+    def wait(self, timeout):
+        try:
+            self.returncode = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.returncode = self.proc.wait()
+            raise AssertionError(f"{self.name} did not finish within {timeout} s")
+        finally:
+            self.out.close()
+            self.err.close()
+        return self.returncode
+
+    @property
+    def stdout(self):
+        with open(self.out_path) as f:
+            return f.read()
+
+    @property
+    def stderr(self):
+        with open(self.err_path) as f:
+            return f.read()
+
+    def describe(self):
+        return (f"=== cli {self.name}: {' '.join(self.cmd)[:300]} -> exit {self.returncode} ===\n"
+                f"stdout:\n{self.stdout[-4000:]}\nstderr:\n{self.stderr[-4000:]}")
+
+
+class E2ETestCase(unittest.TestCase):
+    """Creates a temp workspace; on failure prints what each model received and each CLI printed."""
+
+    claude_bin = None
+    codex_bin = None
+    keep = os.environ.get("SESSION_BRIDGE_E2E_KEEP") == "1"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.claude_bin = install_clis.claude()
+        cls.codex_bin = install_clis.codex()
+
+    def setUp(self):
+        self.work = tempfile.mkdtemp(prefix="sb-e2e-")
+        self.servers = []
+        self.runs = []
+        self.home = os.path.join(self.work, "home")
+        os.makedirs(self.home, mode=0o700)
+
+    def tearDown(self):
+        failed = any(e for _, e in (self._outcome.result.failures + self._outcome.result.errors)
+                     if _ is self) if hasattr(self._outcome, "result") else False
+        for r in self.runs:
+            if r.proc.poll() is None:
+                r.proc.kill()
+                r.proc.wait()
+        if failed:
+            print("\n" + "\n".join(s.describe() for s in self.servers), file=sys.stderr)
+            print("\n".join(r.describe() for r in self.runs), file=sys.stderr)
+            store = os.path.join(self.home, ".claude", "session-bridge")
+            if os.path.isdir(store):
+                print("=== store files ===\n" + "\n".join(
+                    os.path.relpath(os.path.join(d, f), store) for d, _, fs in os.walk(store) for f in fs), file=sys.stderr)
+        for s in self.servers:
+            s.stop()
+        if not self.keep and not failed:
+            shutil.rmtree(self.work, ignore_errors=True)
+        else:
+            print(f"(workspace kept: {self.work})", file=sys.stderr)
+
+    # -- helpers
+
+    def project(self, name):
+        p = os.path.join(self.work, name)
+        os.makedirs(p, exist_ok=True)
+        return p
+
+    def model(self, name, policy, **args):
+        s = ModelServer(self.work, name, policy, **args)
+        self.servers.append(s)
+        return s
+
+    def claude_env(self, server, home=None):
+        return base_env(IS_SANDBOX="1", HOME=home or self.home, ANTHROPIC_BASE_URL=server.url, ANTHROPIC_API_KEY="sk-test",
+                        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", DISABLE_AUTOUPDATER="1")
+
+    def claude_plugin(self, *args, home=None):
+        env = base_env(HOME=home or self.home, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", IS_SANDBOX="1")
+        return subprocess.run([self.claude_bin, "plugin", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+
+    def install_plugin(self, home=None):
+        r = self.claude_plugin("marketplace", "add", REPO, home=home)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = self.claude_plugin("install", "session-bridge@session-bridge", home=home)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def start_claude(self, name, cwd, server, prompt, home=None, extra_args=()):
+        cmd = [self.claude_bin, "-p", "--dangerously-skip-permissions", "--output-format", "json", *extra_args, prompt]
+        run = Run(name, cmd, cwd, self.claude_env(server, home))
+        self.runs.append(run)
+        return run
+
+    def bridge(self, *args, home=None, env_extra=None, stdin=None):
+        """Runs the helper as a user would (not as a session) against this test's store."""
+        env = base_env(HOME=home or self.home, **(env_extra or {}))
+        return subprocess.run([os.path.join(REPO, "scripts", "session-bridge"), *args], env=env, capture_output=True,
+                              text=True, timeout=60, input=stdin)
+
+    def peers(self, home=None):
+        r = self.bridge("peers", "--json", "--all", home=home)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def wait_for(self, predicate, timeout, what):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            v = predicate()
+            if v:
+                return v
+            for r in self.runs:
+                if r.proc.poll() is not None and r.returncode is None:
+                    pass
+            time.sleep(0.1)
+        self.fail(f"timed out waiting for {what}")
