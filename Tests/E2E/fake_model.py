@@ -60,6 +60,16 @@ def text_of(content):
     return str(content)
 
 
+def codex_output(raw):
+    """Codex wraps shell output ('Chunk ID… Process exited with code N … Output:\n<text>'); keep what a model
+    reads: the text, preceded by 'Exit code N' when N is not 0 (as Claude Code shows it)."""
+    m = re.search(r"Process exited with code (\d+)", raw)
+    text = raw.split("\nOutput:\n", 1)[1] if "\nOutput:\n" in raw else raw
+    if m and m.group(1) != "0":
+        return f"Exit code {m.group(1)}\n{text}"
+    return text
+
+
 def anthropic_view(body):
     texts, results = [], []
     for s in body.get("system", []) or []:
@@ -89,7 +99,7 @@ def openai_view(body):
         elif t in ("function_call_output", "custom_tool_call_output"):
             out = item.get("output")
             out = out if isinstance(out, str) else json.dumps(out)
-            results.append(out)
+            results.append(codex_output(out))
             texts.append(out)
     return View(texts, results, "openai")
 

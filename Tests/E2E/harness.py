@@ -185,6 +185,29 @@ class E2ETestCase(unittest.TestCase):
         self.runs.append(run)
         return run
 
+    # -- Codex
+
+    def codex_home(self):
+        d = os.path.join(self.work, "codex-home")
+        os.makedirs(d, exist_ok=True)
+        return d
+
+    def codex_plugin_install(self):
+        env = base_env(HOME=self.home, CODEX_HOME=self.codex_home())
+        for args in (["plugin", "marketplace", "add", REPO], ["plugin", "add", "session-bridge@session-bridge"]):
+            r = subprocess.run([self.codex_bin, *args], env=env, capture_output=True, text=True, timeout=180)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def start_codex(self, name, cwd, server, prompt):
+        provider = (f'model_providers.fake={{name="fake",base_url="{server.url}/v1",wire_api="responses",'
+                    f'request_max_retries=0,stream_max_retries=0}}')
+        cmd = [self.codex_bin, "exec", "--skip-git-repo-check", "--json", "--dangerously-bypass-approvals-and-sandbox",
+               "--dangerously-bypass-hook-trust", "-m", "gpt-5.5", "-c", "model_provider=fake", "-c", provider, prompt]
+        env = base_env(HOME=self.home, CODEX_HOME=self.codex_home())
+        run = Run(name, cmd, cwd, env)
+        self.runs.append(run)
+        return run
+
     def bridge(self, *args, home=None, env_extra=None, stdin=None):
         """Runs the helper as a user would (not as a session) against this test's store."""
         env = base_env(HOME=home or self.home, **(env_extra or {}))
