@@ -120,6 +120,7 @@ extension Bridge {
         me.endedAt = Clock.nowISO8601()
         me.listening = false
         try store.saveManifest(me)
+        try? store.setListenMode(me.id, nil)
         var notified: [String] = []
         for peerID in store.connections(me.id) {
             guard let peer = store.manifest(peerID), !peer.isEnded else { continue }

@@ -148,6 +148,13 @@ public final class Bridge {
         return "\(name)-\(n)"
     }
 
+    /// Turns listening between turns on (foreground or background) or off for this session.
+    public func setListenMode(_ mode: ListenMode?) throws(BridgeError) -> SessionManifest {
+        let me = try requireSession()
+        try store.setListenMode(me.id, mode)
+        return me
+    }
+
     // MARK: Peers
 
     /// Finds a session by id, unique id prefix (4+ characters) or name; live sessions win over ended ones.
@@ -211,7 +218,7 @@ public final class Bridge {
             if !includeEnded && state == .ended { return nil }
             return PeerInfo(id: id, name: m.name, projectPath: m.projectPath, host: m.host, pid: m.pid, agent: m.agent,
                             startedAt: m.startedAt, lastSeen: Clock.iso8601(nanoseconds: seen), state: state,
-                            you: id == me, pending: store.count(id, .new), listening: m.listening ?? false)
+                            you: id == me, pending: store.count(id, .new), listening: store.listenMode(id) != nil)
         }
         let order: [PeerState: Int] = [.active: 0, .idle: 1, .stale: 2, .ended: 3]
         return rows.sorted { a, b in

@@ -60,13 +60,8 @@ public struct FileStore: MessageStore {
     public func lastSeen(_ id: String) -> Int64? { FileSystem.modificationTime(layout.heartbeat(id)) }
 
     public func withRegistryLock<T>(_ body: () throws(BridgeError) -> T) throws(BridgeError) -> T {
-        let fd = open(layout.registryLock, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        if fd < 0 { throw FileSystem.failure("cannot open lock", layout.registryLock) }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            if errno != EINTR { throw FileSystem.failure("cannot lock", layout.registryLock) }
-        }
-        defer { flock(fd, LOCK_UN) }
+        let lock = try FileLock.exclusive(layout.registryLock)
+        defer { lock.release() }
         return try body()
     }
 
@@ -96,6 +91,21 @@ public struct FileStore: MessageStore {
         guard Identifiers.isValidName(name) else { return }
         try? FileSystem.makeDirectories(layout.namesFolder)
         _ = try? AtomicFile.write(Array((id + "\n").utf8), to: layout.name(name), durable: false)
+    }
+
+    // MARK: Listen mode
+
+    public func listenMode(_ id: String) -> ListenMode? {
+        guard let text = try? FileSystem.readString(layout.listenMode(id), limit: 64) else { return nil }
+        return ListenMode(rawValue: text.trimmed(" \n"))
+    }
+
+    public func setListenMode(_ id: String, _ mode: ListenMode?) throws(BridgeError) {
+        if let mode {
+            try AtomicFile.write(Array((mode.rawValue + "\n").utf8), to: layout.listenMode(id))
+        } else {
+            FileSystem.remove(layout.listenMode(id))
+        }
     }
 
     // MARK: Connections

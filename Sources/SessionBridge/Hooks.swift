@@ -1,11 +1,190 @@
-/// What the plugin's hooks do. Each runs on the hot path of an agent session, so each is a few file operations,
-/// never a jq compile, and a hook never fails the agent's action because of the bridge.
+/// What the plugin's hooks do, for Claude Code and Codex alike (one hooks.json serves both).
+///
+/// PostToolUse and UserPromptSubmit run on every tool call and prompt, so with nothing pending they cost a binding
+/// read, one readdir and a stat: no JSON decoding of the (possibly large) hook input, no manifest decoding, and
+/// never a jq compile. A hook never fails the agent's action because of the bridge: problems are swallowed and the
+/// hook prints nothing.
 public enum Hooks {
-    /// SessionEnd: the agent session is over, so its bridge session ends too (peers are told).
-    public static func sessionEnd(input: HookInput, environment: Environment) -> String? {
-        guard let identity = input.identity, let bridge = try? Bridge.open(environment: environment, identity: identity),
-              bridge.currentSession() != nil else { return nil }
-        _ = try? bridge.stop()
+    /// What a hook process should print and exit with.
+    public struct Outcome: Equatable, Sendable {
+        public var stdout: String?
+        public var stderr: String?
+        public var exitCode: Int32
+
+        public static let silent = Outcome(stdout: nil, stderr: nil, exitCode: 0)
+    }
+
+    /// The largest part of one message injected into context; the rest is reachable with `inbox`.
+    public static let injectedContentLimit = 32 * 1024
+    /// At most this many messages are injected by one hook call; the rest wait for the next one.
+    public static let injectedMessageLimit = 5
+
+    // MARK: Identity from the hook
+
+    /// The runtime session a hook speaks for. Claude Code puts it in CLAUDE_CODE_SESSION_ID (the same value as
+    /// the input's session_id), so the input is not even parsed; Codex hooks carry it only in the input.
+    public static func identity(input: [UInt8], environment: Environment) -> Identity? {
+        if let explicit = environment["SESSION_BRIDGE_SESSION"] { return Identity(source: .explicit(explicit)) }
+        if let claude = environment["CLAUDE_CODE_SESSION_ID"] { return Identity(source: .claudeCode(sessionID: claude)) }
+        if let id = topLevelString("session_id", in: input) { return Identity(source: .codex(threadID: id)) }
+        if let thread = environment["CODEX_THREAD_ID"] { return Identity(source: .codex(threadID: thread)) }
         return nil
+    }
+
+    /// The value of a top-level string key, found without decoding the whole document. Hook inputs put
+    /// `session_id` first; a full decode is the fallback.
+    static func topLevelString(_ key: String, in bytes: [UInt8]) -> String? {
+        let needle = Array("\"\(key)\"".utf8)
+        let limit = min(bytes.count, 4096)
+        var i = 0
+        while i + needle.count < limit {
+            if bytes[i] == needle[0] && Array(bytes[i..<(i + needle.count)]) == needle {
+                var j = i + needle.count
+                while j < bytes.count && (bytes[j] == 32 || bytes[j] == 9 || bytes[j] == 10 || bytes[j] == 13 || bytes[j] == 58) { j += 1 }
+                guard j < bytes.count, bytes[j] == 34 else { break }
+                var k = j + 1
+                while k < bytes.count && bytes[k] != 34 && bytes[k] != 92 { k += 1 }
+                if k < bytes.count && bytes[k] == 34 { return String(decoding: bytes[(j + 1)..<k], as: UTF8.self) }
+                break
+            }
+            i += 1
+        }
+        return (try? HookInput(json: bytes))?.sessionID
+    }
+
+    static func openStore(_ environment: Environment) -> FileStore? {
+        let polling = environment["SESSION_BRIDGE_POLL"].map { $0 != "0" } ?? false
+        return try? FileStore(root: StoreLocation.rootPath(environment: environment), forcePolling: polling)
+    }
+
+    static func bridge(_ store: FileStore, _ identity: Identity, _ environment: Environment) -> Bridge {
+        Bridge(store: store, environment: environment, config: BridgeConfig(environment: environment), identity: identity)
+    }
+
+    // MARK: Events
+
+    /// SessionStart: registers (or re-binds) the session, refreshes its heartbeat, and says in one line who this
+    /// session is when that is useful: when other sessions are live or messages wait.
+    public static func sessionStart(input: [UInt8], environment: Environment) -> Outcome {
+        guard let identity = identity(input: input, environment: environment), let store = openStore(environment) else { return .silent }
+        let bridge = bridge(store, identity, environment)
+        let cwd = (try? HookInput(json: input))?.cwd ?? FileSystem.currentDirectory()
+        guard let me = try? bridge.start(name: nil, projectPath: cwd).manifest else { return .silent }
+        let others = bridge.peers(includeEnded: false).filter { !$0.you && ($0.state == .active || $0.state == .idle) }
+        let pending = store.count(me.id, .new)
+        guard !others.isEmpty || pending > 0 else { return .silent }
+        var line = "session-bridge: this session is '\(me.name)' (id \(me.id)); other agent sessions can ask it questions"
+        if !others.isEmpty {
+            line += "; live peers: " + others.prefix(8).map { "\($0.name) (\($0.projectPath))" }.joined(separator: ", ")
+        }
+        if pending > 0 { line += "; \(pending) peer message(s) are waiting and will be shown to you" }
+        return context(event: "SessionStart", line + ".")
+    }
+
+    /// PostToolUse and UserPromptSubmit: injects pending peer messages (claimed exactly once) with their reply
+    /// commands; prints nothing when none are pending.
+    public static func deliverPending(event: String, input: [UInt8], environment: Environment) -> Outcome {
+        guard let identity = identity(input: input, environment: environment), let store = openStore(environment),
+              let id = store.binding(forKey: identity.bindingKey) else { return .silent }
+        store.touchHeartbeat(id)
+        if store.pending(id).isEmpty { return .silent }
+        let bridge = bridge(store, identity, environment)
+        guard let me = bridge.currentSession() else { return .silent }
+        var messages: [Message] = []
+        var warnings: [String] = []
+        while messages.count < injectedMessageLimit,
+              let m = try? bridge.claimNext(me, filter: nil, via: "hook", warnings: &warnings) {
+            messages.append(m)
+        }
+        guard !messages.isEmpty else { return .silent }
+        return context(event: event, renderForContext(messages, cli: bridge.config.cliPath, more: store.count(id, .new)))
+    }
+
+    /// Stop, synchronous (foreground listening): while the session listens in the foreground, waits for the next
+    /// message and continues the session with it. Returns at once for sessions that are not listening.
+    public static func stop(input: [UInt8], environment: Environment) -> Outcome {
+        guard let identity = identity(input: input, environment: environment), let store = openStore(environment),
+              let id = store.binding(forKey: identity.bindingKey), store.listenMode(id) == .foreground else { return .silent }
+        let bridge = bridge(store, identity, environment)
+        let wait = Double(environment.integer("SESSION_BRIDGE_STOP_WAIT_SECONDS") ?? 540)
+        do {
+            let delivery = try bridge.listen(timeoutSeconds: wait, via: "hook")
+            return block(renderForContext([delivery.message], cli: bridge.config.cliPath, more: store.count(id, .new)))
+        } catch .timedOut {
+            return block("session-bridge: no peer message in the last \(Int(wait / 60)) minutes; still listening. "
+                + "End your turn to keep waiting, or run `\(bridge.config.cliPath) listen --off` to stop listening.")
+        } catch {
+            return .silent
+        }
+    }
+
+    /// Stop, asyncRewake (background listening): one waiter per session waits, event-driven, for a message and
+    /// wakes the model with it (exit 2, message on stderr) while the user keeps working. Returns at once for
+    /// sessions not listening in the background, or when another waiter of the session already runs.
+    public static func stopBackground(input: [UInt8], environment: Environment) -> Outcome {
+        guard let identity = identity(input: input, environment: environment), let store = openStore(environment),
+              let id = store.binding(forKey: identity.bindingKey), store.listenMode(id) == .background,
+              let lock = FileLock.tryExclusive(store.layout.listenLock(id)) else { return .silent }
+        defer { lock.release() }
+        let bridge = bridge(store, identity, environment)
+        let slice = Double(environment.integer("SESSION_BRIDGE_BACKGROUND_CHECK_SECONDS") ?? 5)
+        while store.listenMode(id) == .background {
+            do {
+                let delivery = try bridge.listen(timeoutSeconds: slice, via: "hook")
+                let text = renderForContext([delivery.message], cli: bridge.config.cliPath, more: store.count(id, .new))
+                return Outcome(stdout: nil, stderr: text, exitCode: 2)
+            } catch .timedOut {
+                continue
+            } catch {
+                return .silent
+            }
+        }
+        return .silent
+    }
+
+    /// SessionEnd: the agent session is over, so its bridge session ends too (peers are told).
+    public static func sessionEnd(input: [UInt8], environment: Environment) -> Outcome {
+        guard let identity = identity(input: input, environment: environment), let store = openStore(environment) else { return .silent }
+        let bridge = bridge(store, identity, environment)
+        if bridge.currentSession() != nil { _ = try? bridge.stop() }
+        return .silent
+    }
+
+    // MARK: Output
+
+    /// Peer messages as the model should see them: each with its sender, content and reply command.
+    public static func renderForContext(_ messages: [Message], cli: String, more: Int) -> String {
+        var parts = ["session-bridge: \(messages.count == 1 ? "a message" : "\(messages.count) messages") from peer sessions. "
+            + "Answer each query from your own context with its reply command, then go on with what you were doing."]
+        for var m in messages {
+            if m.content.utf8.count > injectedContentLimit {
+                m.content = String(decoding: Array(m.content.utf8.prefix(injectedContentLimit)), as: UTF8.self)
+                    + "\n[… truncated; the whole message: \(cli) inbox --all --json --filter '.message.id == \"\(m.id)\"']"
+            }
+            parts.append(Render.delivery(m, cli: cli))
+        }
+        if more > 0 { parts.append("(\(more) more message(s) waiting: they come with your next tool call, or run `\(cli) listen`.)") }
+        return parts.joined(separator: "\n\n")
+    }
+
+    struct HookSpecific: Encodable {
+        var hookEventName: String
+        var additionalContext: String
+    }
+
+    struct ContextOutput: Encodable {
+        var hookSpecificOutput: HookSpecific
+    }
+
+    static func context(event: String, _ text: String) -> Outcome {
+        Outcome(stdout: JSONCoding.string(ContextOutput(hookSpecificOutput: HookSpecific(hookEventName: event, additionalContext: text))),
+                stderr: nil, exitCode: 0)
+    }
+
+    /// Continues the session with `reason` as the next user message. Exit 2 with the text on stderr: the JSON
+    /// `decision: block` form makes Claude Code show the text twice in the next request (as feedback and as a
+    /// system line); exit 2 shows it once, and Codex treats both the same.
+    static func block(_ reason: String) -> Outcome {
+        Outcome(stdout: nil, stderr: reason, exitCode: 2)
     }
 }

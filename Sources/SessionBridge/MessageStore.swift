@@ -26,6 +26,10 @@ public protocol MessageStore: Sendable {
     func indexedSession(named name: String) -> String?
     func indexName(_ name: String, id: String)
 
+    // Listening between turns
+    func listenMode(_ id: String) -> ListenMode?
+    func setListenMode(_ id: String, _ mode: ListenMode?) throws(BridgeError)
+
     // Connections
     func addConnection(_ id: String, peer: String)
     func connections(_ id: String) -> [String]

@@ -11,6 +11,8 @@
 ///     sessions/<id>/receipts/<msg>.log delivery events of what it sent (claimed, answered, …)
 ///     sessions/<id>/peers/<peer>      peers it connected to or that connected to it
 ///     sessions/<id>/awaiting/<msg>    a process blocked in `ask --wait` for this message's reply (holds its pid)
+///     sessions/<id>/listening         the listen mode between turns (foreground | background), absent = off
+///     sessions/<id>/listen.lock       held by the one background waiter of the session
 ///     bindings/<hash>                 runtime session key → bridge id
 ///     names/<name>                    name → the id that last took it (a hint, verified against the manifest)
 public struct StoreLayout: Sendable {
@@ -41,4 +43,5 @@ public struct StoreLayout: Sendable {
     public func awaitingFolder(_ id: String) -> String { session(id) + "/awaiting" }
     public func binding(_ key: String) -> String { bindingsFolder + "/" + String(SHA256.hex(key).prefix(40)) }
     public func listenLock(_ id: String) -> String { session(id) + "/listen.lock" }
+    public func listenMode(_ id: String) -> String { session(id) + "/listening" }
 }

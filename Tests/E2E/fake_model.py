@@ -190,7 +190,44 @@ class Commands(Policy):
         return shell(cmd.replace("{helper}", helper))
 
 
-POLICIES = {"listener": Listener, "asker": Asker, "commands": Commands}
+QUERY_RE = re.compile(r"── message ([0-9a-f-]{36}) ──\nfrom: [^\n]*\ntype: query")
+
+
+class Responder(Policy):
+    """A session that works and answers peers between its own steps: answers every peer query it can see (in a
+    tool result or in hook context), turns on the listen mode it was given (foreground / background), runs
+    `steps` work commands, and turns listening off after `answers` answers."""
+
+    def __init__(self, args):
+        super().__init__(args)
+        self.replied = []
+        self.mode_set = False
+        self.off = False
+        self.worked = 0
+
+    def next(self, view):
+        helper = view.helper()
+        if helper is None:
+            return say("I cannot find the session-bridge helper in my instructions.")
+        for qid in dict.fromkeys(QUERY_RE.findall(view.all_text)):
+            if qid not in self.replied:
+                self.replied.append(qid)
+                answer = self.args.get("answer", "ANSWER") + f" (#{len(self.replied)})"
+                return shell(f"\"{helper}\" reply {qid} - <<'SESSION_BRIDGE_REPLY'\n{answer}\nSESSION_BRIDGE_REPLY")
+        mode = self.args.get("mode")
+        if mode and not self.mode_set:
+            self.mode_set = True
+            return shell(f'"{helper}" listen --{mode}')
+        if self.worked < int(self.args.get("steps", "0")):
+            self.worked += 1
+            return shell(f"echo working step {self.worked} && sleep {self.args.get('pause', '0.5')}")
+        if mode and not self.off and len(self.replied) >= int(self.args.get("answers", "1")):
+            self.off = True
+            return shell(f'"{helper}" listen --off')
+        return say(f"idle; answered {len(self.replied)}")
+
+
+POLICIES = {"listener": Listener, "asker": Asker, "commands": Commands, "responder": Responder}
 
 
 # ---------------------------------------------------------------- wire formats

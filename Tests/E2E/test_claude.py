@@ -31,7 +31,7 @@ class ListenAskTest(E2ETestCase):
         lib = self.project("lib")
         app = self.project("app")
         listener_model = self.model("listener", "listener", answer="The parse() function now returns Result<Tree, ParseError>")
-        listener = self.start_claude("listener", lib, listener_model, "/bridge listen")
+        listener = self.start_claude("listener", lib, listener_model, "/bridge listen --loop")
         # The listener registers itself through its first tool call; wait until it is there.
         self.wait_for(lambda: any(p["name"] == "lib" and p["state"] == "active" for p in self.peers()), 60, "the listener to register")
         asker_model = self.model("asker", "asker", peer="lib", question="What changed in the parse API?")
@@ -64,7 +64,7 @@ class ListenAskTest(E2ETestCase):
         self.install_plugin()
         proj = self.project("shared")
         listener_model = self.model("first", "listener", answer="first session here")
-        listener = self.start_claude("first", proj, listener_model, "/bridge listen")
+        listener = self.start_claude("first", proj, listener_model, "/bridge listen --loop")
         first = self.wait_for(lambda: [p for p in self.peers() if p["name"] == "shared"], 60, "the first session")[0]
         asker_model = self.model("second", "asker", peer=first["id"], question="Who are you?")
         asker = self.start_claude("second", proj, asker_model, f"/bridge ask {first['id']} Who are you?")

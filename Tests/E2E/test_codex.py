@@ -41,7 +41,7 @@ class CodexClaudeTest(E2ETestCase):
 
     def test_codex_asks_claude_code(self):
         listener_model = self.model("claude-listener", "listener", answer="Use parse(strict: true) since v2")
-        listener = self.start_claude("claude-listener", self.project("lib"), listener_model, "/bridge listen")
+        listener = self.start_claude("claude-listener", self.project("lib"), listener_model, "/bridge listen --loop")
         self.wait_for(lambda: any(p["name"] == "lib" for p in self.peers()), 60, "the Claude Code listener")
         asker_model = self.model("codex-asker", "asker", peer="lib", question="How do I parse strictly?", wait="25")
         asker = self.start_codex("codex-asker", self.project("app"), asker_model,

@@ -5,9 +5,22 @@ struct HookCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hook",
         abstract: "Entry point for the plugin's Claude Code / Codex hooks (reads the hook JSON on stdin).",
-        discussion: "Events: session-end. A hook never blocks the agent because of the bridge: problems go to stderr, exit 0.")
+        discussion: """
+        session-start        register this agent session; one line of context when peers are live
+        post-tool-use        inject pending peer messages (claimed once) into the model's context
+        user-prompt-submit   the same, when the user sends a prompt
+        stop                 foreground listening: wait for the next message and continue with it
+        stop-background      background listening (asyncRewake): wake the model when a message arrives
+        session-end          end the bridge session; peers are told
+        A hook never fails the agent's action because of the bridge.
+        """)
 
     enum Event: String, ExpressibleByArgument, CaseIterable {
+        case sessionStart = "session-start"
+        case postToolUse = "post-tool-use"
+        case userPromptSubmit = "user-prompt-submit"
+        case stop
+        case stopBackground = "stop-background"
         case sessionEnd = "session-end"
     }
 
@@ -15,15 +28,31 @@ struct HookCommand: ParsableCommand {
     var event: Event
 
     func run() throws {
-        let bytes = (try? ContentSource.standardInput.bytes(limit: 8 << 20)) ?? []
-        guard let input = try? HookInput(json: bytes) else {
-            Output.warning("hook \(event.rawValue): the input is not hook JSON; nothing done")
-            return
-        }
-        let output: String?
+        let outcome = HookRunner.run(event.rawValue)
+        if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
+    }
+}
+
+/// Runs one hook event: reads stdin, calls the library, prints the outcome. Also the fast path that main.swift
+/// takes for `hook EVENT`, without argument parsing.
+enum HookRunner {
+    static func run(_ event: String) -> Hooks.Outcome {
+        let input = (try? ContentSource.standardInput.bytes(limit: 64 << 20)) ?? []
+        let env = Environment.current()
+        let outcome: Hooks.Outcome
         switch event {
-        case .sessionEnd: output = Hooks.sessionEnd(input: input, environment: .current())
+        case "session-start": outcome = Hooks.sessionStart(input: input, environment: env)
+        case "post-tool-use": outcome = Hooks.deliverPending(event: "PostToolUse", input: input, environment: env)
+        case "user-prompt-submit": outcome = Hooks.deliverPending(event: "UserPromptSubmit", input: input, environment: env)
+        case "stop": outcome = Hooks.stop(input: input, environment: env)
+        case "stop-background": outcome = Hooks.stopBackground(input: input, environment: env)
+        case "session-end": outcome = Hooks.sessionEnd(input: input, environment: env)
+        default:
+            Output.warning("unknown hook event '\(event)'")
+            return .silent
         }
-        if let output { Output.line(output) }
+        if let out = outcome.stdout { Output.line(out) }
+        if let err = outcome.stderr { Output.write(2, err + "\n") }
+        return outcome
     }
 }

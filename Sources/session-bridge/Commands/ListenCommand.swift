@@ -18,9 +18,34 @@ struct ListenCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the message as JSON.")
     var json = false
 
+    @Flag(name: .long, help: "Listen between turns through a synchronous Stop hook: each message continues the session. Returns at once.")
+    var foreground = false
+
+    @Flag(name: .long, help: "Listen in the background (asyncRewake Stop hook): a message wakes the idle session while the user keeps working. Returns at once.")
+    var background = false
+
+    @Flag(name: .long, help: "Turn listening between turns off.")
+    var off = false
+
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
             let bridge = try session.bridge()
+            if foreground || background || off {
+                guard [foreground, background, off].filter({ $0 }).count == 1 else {
+                    throw BridgeError.invalidInput("choose one of --foreground, --background, --off")
+                }
+                let mode: ListenMode? = off ? nil : (background ? .background : .foreground)
+                let me = try bridge.setListenMode(mode)
+                switch mode {
+                case .foreground?:
+                    Output.line("\(me.name) listens in the foreground: end your turn; each peer message continues this session (off: listen --off)")
+                case .background?:
+                    Output.line("\(me.name) listens in the background: a peer message wakes this session when it is idle (off: listen --off)")
+                case nil:
+                    Output.line("\(me.name) stopped listening between turns")
+                }
+                return
+            }
             let compiled = try filter.map { (p: String) throws(BridgeError) -> JQProgram in try JQProgram(p) }
             let delivery = try bridge.listen(timeoutSeconds: timeout, filter: compiled)
             for w in delivery.warnings { Output.warning(w) }

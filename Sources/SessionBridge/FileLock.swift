@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An exclusive flock(2) on a lock file, released explicitly or when the process ends (also by SIGKILL).
+public final class FileLock {
+    private var fd: Int32
+
+    private init(fd: Int32) { self.fd = fd }
+
+    deinit { release() }
+
+    /// Blocks until the lock is held.
+    public static func exclusive(_ path: String) throws(BridgeError) -> FileLock {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        if fd < 0 { throw FileSystem.failure("cannot open lock", path) }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno != EINTR {
+                let e = errno
+                close(fd)
+                throw FileSystem.failure("cannot lock", path, e)
+            }
+        }
+        return FileLock(fd: fd)
+    }
+
+    /// The lock if nobody holds it, nil otherwise.
+    public static func tryExclusive(_ path: String) -> FileLock? {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        if fd < 0 { return nil }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            close(fd)
+            return nil
+        }
+        return FileLock(fd: fd)
+    }
+
+    public func release() {
+        guard fd >= 0 else { return }
+        flock(fd, LOCK_UN)
+        close(fd)
+        fd = -1
+    }
+}

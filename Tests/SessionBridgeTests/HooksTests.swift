@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+@testable import SessionBridge
+
+@Suite struct HooksTests {
+    func env(_ root: String, claude: String) -> Environment {
+        Environment(["SESSION_BRIDGE_HOME": root, "CLAUDE_CODE_SESSION_ID": claude])
+    }
+
+    func input(_ sessionID: String, event: String = "PostToolUse") -> [UInt8] {
+        Array(#"{"session_id":"\#(sessionID)","hook_event_name":"\#(event)","cwd":"/p/svc","tool_input":{"command":"ls"}}"#.utf8)
+    }
+
+    @Test func sessionIDIsFoundWithoutDecodingEverything() {
+        let big = #"{"session_id": "abc-1", "tool_response": ""# + String(repeating: "x", count: 100_000) + #""}"#
+        #expect(Hooks.topLevelString("session_id", in: Array(big.utf8)) == "abc-1")
+        #expect(Hooks.topLevelString("session_id", in: Array(#"{"cwd":"/x","session_id":"late"}"#.utf8)) == "late")
+        #expect(Hooks.topLevelString("session_id", in: Array("not json".utf8)) == nil)
+    }
+
+    @Test func codexHooksAreIdentifiedFromTheInput() {
+        let id = Hooks.identity(input: input("thread-9"), environment: Environment([:]))
+        #expect(id?.source == .codex(threadID: "thread-9"))
+        let claude = Hooks.identity(input: input("x"), environment: Environment(["CLAUDE_CODE_SESSION_ID": "c-1"]))
+        #expect(claude?.source == .claudeCode(sessionID: "c-1"))
+    }
+
+    @Test func sessionStartRegistersAndSpeaksOnlyWhenUseful() throws {
+        let root = makeTempDir()
+        let alone = Hooks.sessionStart(input: input("s-1", event: "SessionStart"), environment: env(root, claude: "s-1"))
+        #expect(alone == .silent)
+        let peers = try Bridge.open(environment: env(root, claude: "s-1")).peers()
+        #expect(peers.count == 1 && peers[0].name == "svc" && peers[0].agent == "claude-code")
+        let second = Hooks.sessionStart(input: input("s-2", event: "SessionStart"), environment: env(root, claude: "s-2"))
+        let out = try #require(second.stdout)
+        #expect(out.contains(#""hookEventName":"SessionStart""#) && out.contains("svc-2") && out.contains("live peers: svc"))
+    }
+
+    @Test func postToolUseIsSilentWithNothingPendingAndInjectsOnce() throws {
+        let root = makeTempDir()
+        _ = Hooks.sessionStart(input: input("w-1", event: "SessionStart"), environment: env(root, claude: "w-1"))
+        #expect(Hooks.deliverPending(event: "PostToolUse", input: input("w-1"), environment: env(root, claude: "w-1")) == .silent)
+        let asker = try makeBridge(root: root, key: "asker-key")
+        _ = try asker.start(name: "asker", projectPath: "/p/asker")
+        let q = try asker.ask("svc", content: "Which port?")
+        let first = Hooks.deliverPending(event: "PostToolUse", input: input("w-1"), environment: env(root, claude: "w-1"))
+        let text = try #require(first.stdout)
+        #expect(text.contains(#""hookEventName":"PostToolUse""#))
+        #expect(text.contains("Which port?") && text.contains("reply \(q.id)"))
+        // Claimed exactly once: the next tool call injects nothing.
+        #expect(Hooks.deliverPending(event: "PostToolUse", input: input("w-1"), environment: env(root, claude: "w-1")) == .silent)
+        let status = try asker.messageStatus(q.id)
+        #expect(status.seen && status.claimedVia == "hook" && status.state == .claimed)
+    }
+
+    @Test func unregisteredSessionsAreLeftAlone() {
+        let root = makeTempDir()
+        #expect(Hooks.deliverPending(event: "UserPromptSubmit", input: input("nobody"), environment: env(root, claude: "nobody")) == .silent)
+        #expect(Hooks.stop(input: input("nobody"), environment: env(root, claude: "nobody")) == .silent)
+    }
+
+    @Test func stopReturnsAtOnceUnlessListeningAndDeliversWhenListening() throws {
+        let root = makeTempDir()
+        let e = Environment(["SESSION_BRIDGE_HOME": root, "CLAUDE_CODE_SESSION_ID": "l-1", "SESSION_BRIDGE_STOP_WAIT_SECONDS": "5"])
+        _ = Hooks.sessionStart(input: input("l-1", event: "SessionStart"), environment: e)
+        let t0 = Date()
+        #expect(Hooks.stop(input: input("l-1", event: "Stop"), environment: e) == .silent)
+        #expect(Hooks.stopBackground(input: input("l-1", event: "Stop"), environment: e) == .silent)
+        #expect(Date().timeIntervalSince(t0) < 1)
+        _ = try Bridge.open(environment: e).setListenMode(.foreground)
+        let asker = try makeBridge(root: root, key: "asker-key")
+        _ = try asker.start(name: "asker", projectPath: "/p/asker")
+        _ = try asker.ask("svc", content: "ping from a test")
+        let out = Hooks.stop(input: input("l-1", event: "Stop"), environment: e)
+        #expect(out.exitCode == 2 && (out.stderr ?? "").contains("ping from a test"))
+    }
+
+    @Test func backgroundWaiterIsExclusivePerSession() throws {
+        let root = makeTempDir()
+        let e = Environment(["SESSION_BRIDGE_HOME": root, "CLAUDE_CODE_SESSION_ID": "b-1", "SESSION_BRIDGE_BACKGROUND_CHECK_SECONDS": "1"])
+        _ = Hooks.sessionStart(input: input("b-1", event: "SessionStart"), environment: e)
+        let bridge = try Bridge.open(environment: e)
+        let me = try bridge.setListenMode(.background)
+        let store = try FileStore(root: root)
+        // Another waiter holds the lock: this one returns at once.
+        let held = try #require(FileLock.tryExclusive(store.layout.listenLock(me.id)))
+        let t0 = Date()
+        #expect(Hooks.stopBackground(input: input("b-1", event: "Stop"), environment: e) == .silent)
+        #expect(Date().timeIntervalSince(t0) < 1)
+        held.release()
+        // Turning listening off ends a waiting hook within one check interval.
+        let done = DispatchSemaphore(value: 0)
+        let waiter = Thread {
+            _ = Hooks.stopBackground(input: self.input("b-1", event: "Stop"), environment: e)
+            done.signal()
+        }
+        waiter.start()
+        Thread.sleep(forTimeInterval: 0.3)
+        _ = try bridge.setListenMode(nil)
+        #expect(done.wait(timeout: .now() + 5) == .success)
+    }
+}
