@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // The jq C library (Debian: libjq-dev). Debian ships no pkg-config file for libjq 1.6.
@@ -20,7 +21,7 @@ let package = Package(
         // GNU-only libc calls that Swift's Glibc module does not expose.
         .target(name: "CSys", path: "Sources/CSys"),
         // All the logic: store, identity, messages, delivery, hooks. No libjq here (see JQ).
-        .target(name: "SessionBridge", dependencies: ["CSys"]),
+        .target(name: "SessionBridge", dependencies: ["CSys", .product(name: "Yams", package: "Yams")]),
         // Thin command-line front end, also the hook entry point. The release build links it fully statically
         // (scripts/build): it then starts in about a millisecond, which every hook call needs. libjq exists only
         // as a shared library on Debian, so jq programs run in the session-bridge-jq helper below, started only

@@ -3,7 +3,8 @@
 /// Exit codes (also in the README):
 /// 0 success · 1 unexpected failure · 3 no identity · 4 not found · 5 peer ended ·
 /// 6 invalid input · 7 bad jq filter · 8 insecure store · 9 storage failure ·
-/// 10 timed out, nothing arrived / not seen · 11 timed out, seen but not answered · 12 conflict · 64 usage.
+/// 10 timed out, nothing arrived / not seen · 11 timed out, seen but not answered · 12 conflict ·
+/// 13 doctor found problems · 14 the talk is closed · 64 usage.
 public enum BridgeError: Error, Equatable, Sendable {
     case noIdentity
     case unknownPeer(String)
@@ -22,6 +23,10 @@ public enum BridgeError: Error, Equatable, Sendable {
     case timedOut(String)
     case seenNotAnswered(String)
     case conflict(String)
+    /// `doctor` found problems that are not (or could not be) repaired.
+    case problemsFound(String)
+    /// `talk wait`: the talk is RESOLVED or BLOCKED, so no turn will come.
+    case talkClosed(String)
     case invalidInput(String)
     case io(String)
 
@@ -39,6 +44,8 @@ public enum BridgeError: Error, Equatable, Sendable {
         case .timedOut: return 10
         case .seenNotAnswered: return 11
         case .conflict: return 12
+        case .problemsFound: return 13
+        case .talkClosed: return 14
         }
     }
 
@@ -73,7 +80,8 @@ public enum BridgeError: Error, Equatable, Sendable {
             return "insecure store: \(m)"
         case .storage(let m):
             return "storage failure: \(m)"
-        case .timedOut(let m), .seenNotAnswered(let m), .conflict(let m), .invalidInput(let m), .io(let m):
+        case .timedOut(let m), .seenNotAnswered(let m), .conflict(let m), .invalidInput(let m), .io(let m),
+             .problemsFound(let m), .talkClosed(let m):
             return m
         }
     }

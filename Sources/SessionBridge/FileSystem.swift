@@ -97,6 +97,22 @@ public enum FileSystem {
         return Array(buffer[0..<total])
     }
 
+    /// The first `limit` bytes of a file (all of it if shorter).
+    public static func readPrefix(_ path: String, limit: Int) throws(BridgeError) -> [UInt8] {
+        let fd = csys_open_read_nofollow(path)
+        if fd < 0 { throw failure("cannot read", path) }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: limit)
+        var total = 0
+        while total < limit {
+            let n = buffer.withUnsafeMutableBytes { raw in Glibc.read(fd, raw.baseAddress! + total, limit - total) }
+            if n < 0 { if errno == EINTR { continue }; throw failure("cannot read", path) }
+            if n == 0 { break }
+            total += n
+        }
+        return Array(buffer[0..<total])
+    }
+
     public static func readString(_ path: String, limit: Int = 64 << 20) throws(BridgeError) -> String {
         String(decoding: try read(path, limit: limit), as: UTF8.self)
     }

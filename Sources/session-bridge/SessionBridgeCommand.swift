@@ -12,13 +12,14 @@ struct SessionBridgeCommand: ParsableCommand {
 
         Exit codes: 0 ok, 1 unexpected failure, 3 no identity, 4 unknown peer or message, 5 peer ended,
         6 invalid input, 7 bad jq filter, 8 insecure store, 9 storage failure (disk full, read-only),
-        10 timed out (nothing arrived / not seen), 11 timed out (seen, not answered), 12 conflict, 64 usage.
+        10 timed out (nothing arrived / not seen), 11 timed out (seen, not answered), 12 conflict,
+        13 doctor found problems, 14 the talk is closed, 64 usage.
         """,
         version: "0.1.0",
         subcommands: [
             StartCommand.self, ConnectCommand.self, PeersCommand.self, AskCommand.self, AwaitCommand.self,
             ListenCommand.self, ReplyCommand.self, StatusCommand.self, InboxCommand.self, StopCommand.self,
-            GCCommand.self, HookCommand.self,
+            GCCommand.self, TalkCommand.self, DoctorCommand.self, HookCommand.self,
         ]
     )
 }
@@ -53,7 +54,7 @@ func reportingErrors(_ body: () throws(BridgeError) -> Void) throws {
         try body()
     } catch {
         switch error {
-        case .timedOut, .seenNotAnswered: Output.notice(error.message)
+        case .timedOut, .seenNotAnswered, .talkClosed, .problemsFound: Output.notice(error.message)
         default: Output.error(error.message)
         }
         throw ExitCode(error.exitCode)

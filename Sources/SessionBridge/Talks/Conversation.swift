@@ -1,0 +1,230 @@
+#if canImport(Foundation)
+import Foundation
+#endif
+import Yams
+
+/// A talk's state, as its frontmatter says.
+public enum TalkStatus: String, Codable, Sendable, CaseIterable {
+    case active = "ACTIVE"
+    case resolved = "RESOLVED"
+    case blocked = "BLOCKED"
+}
+
+/// One turn: a block in the body with a trailer comment carrying its nonce, time and checksum.
+public struct Turn: Codable, Sendable, Equatable {
+    public var number: Int
+    public var speaker: String
+    public var content: String
+    public var nonce: String
+    public var checksum: String
+    public var at: String
+
+    public var isIntact: Bool { checksum == SHA256.hex(content) }
+}
+
+/// The frontmatter of a talk (schema v1).
+public struct TalkHeader: Codable, Sendable, Equatable {
+    public var schema: Int = 1
+    public var id: String
+    public var topic: String
+    public var initiator: String
+    public var participants: [String]
+    public var status: TalkStatus
+    public var turnCount: Int
+    public var maxTurns: Int
+    public var nextSpeaker: String
+    public var createdAt: String
+    public var updatedAt: String
+    public var resolution: String?
+    public var blockedReason: String?
+}
+
+/// A talk: one append-only markdown file with YAML frontmatter, readable by any session or person, where every
+/// change shows in a diff. `render()` writes the canonical form; `parse` reads it back, and also reads the
+/// variations other tools introduce (CRLF, `--` for `—`, extra blank lines, YAML in another style).
+public struct Conversation: Sendable, Equatable {
+    public var header: TalkHeader
+    public var turns: [Turn]
+
+    public init(header: TalkHeader, turns: [Turn] = []) {
+        self.header = header
+        self.turns = turns
+    }
+
+    /// Problems met while parsing leniently that the canonical form removes (reported by doctor / normalize).
+    public struct ParseNotes: Sendable, Equatable {
+        public var strayLines: Int = 0
+        public var nonCanonical: Bool = false
+    }
+
+    public enum ParseError: Error, Equatable, Sendable {
+        case noFrontmatter
+        case badFrontmatter(String)
+        case tornTurn(Int)
+        case badTrailer(Int)
+
+        public var message: String {
+            switch self {
+            case .noFrontmatter: return "no YAML frontmatter (--- ... ---) at the top"
+            case .badFrontmatter(let m): return "frontmatter: \(m)"
+            case .tornTurn(let n): return "turn \(n) has no trailer (the file is cut or torn)"
+            case .badTrailer(let n): return "turn \(n) has a malformed trailer"
+            }
+        }
+    }
+
+    // MARK: Rendering
+
+    public func render() -> String {
+        var out = Conversation.renderHeader(header)
+        for turn in turns { out += Conversation.renderTurn(turn) }
+        return out
+    }
+
+    static func renderHeader(_ h: TalkHeader) -> String {
+        func q(_ s: String?) -> String { s.map(Conversation.quote) ?? "null" }
+        return """
+        ---
+        schema: \(h.schema)
+        id: \(q(h.id))
+        topic: \(q(h.topic))
+        initiator: \(q(h.initiator))
+        participants: [\(h.participants.map(Conversation.quote).joined(separator: ", "))]
+        status: \(h.status.rawValue)
+        turnCount: \(h.turnCount)
+        maxTurns: \(h.maxTurns)
+        nextSpeaker: \(q(h.nextSpeaker))
+        createdAt: \(q(h.createdAt))
+        updatedAt: \(q(h.updatedAt))
+        resolution: \(q(h.resolution))
+        blockedReason: \(q(h.blockedReason))
+        ---
+
+        """
+    }
+
+    static func renderTurn(_ t: Turn) -> String {
+        let body = t.content.split(separator: "\n", omittingEmptySubsequences: false).map { escape(String($0)) }.joined(separator: "\n")
+        return "\n## Turn \(t.number) — \(t.speaker)\n\n\(body)\n\n"
+            + "<!-- turn number=\(t.number) speaker=\(t.speaker) nonce=\(t.nonce) at=\(t.at) sha256=\(t.checksum) -->\n"
+    }
+
+    /// A double-quoted scalar: JSON string syntax, which YAML reads the same way.
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 || u.value == 0x7f {
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    // MARK: Content escaping
+
+    /// A content line that looks like a turn header or a comment (after any leading backslashes) gets one more
+    /// leading backslash, so content can never be taken for structure. Reading drops exactly that one.
+    static func escape(_ line: String) -> String {
+        let b = Array(line.utf8)
+        var t = 0
+        while t < b.count && b[t] == 92 { t += 1 }
+        let reserved = TalkFile.turnHeader(b, t..<b.count) != nil || TalkFile.startsComment(b, t, b.count)
+        return reserved ? "\\" + line : line
+    }
+
+    // MARK: Parsing
+
+    /// Parses a talk file. Lenient about formatting (CRLF, `--` for `—`, spacing, YAML style, stray lines);
+    /// strict about structure (frontmatter, and a header and a trailer for every turn).
+    public static func parse(_ text: String) throws(ParseError) -> (Conversation, ParseNotes) {
+        try parse(bytes: Array(text.utf8), notes: true)
+    }
+
+    public static func parse(bytes raw: [UInt8], notes wantNotes: Bool) throws(ParseError) -> (Conversation, ParseNotes) {
+        var notes = ParseNotes()
+        var b = raw
+        if b.contains(13) {
+            var out: [UInt8] = []
+            out.reserveCapacity(b.count)
+            var i = 0
+            while i < b.count {
+                if b[i] == 13 { out.append(10); i += (i + 1 < b.count && b[i + 1] == 10) ? 2 : 1 } else { out.append(b[i]); i += 1 }
+            }
+            b = out
+            notes.nonCanonical = true
+        }
+        let (yaml, bodyStart) = try TalkFile.frontmatter(b)
+        let (header, canonicalHeader) = try TalkFile.header(yaml)
+        let body = try TalkFile.body(b, from: bodyStart)
+        var turns: [Turn] = []
+        turns.reserveCapacity(body.blocks.count)
+        for block in body.blocks {
+            let t = block.trailer
+            turns.append(Turn(number: block.number, speaker: block.speaker, content: TalkFile.content(b, body, block),
+                              nonce: t["nonce"] ?? "", checksum: t["sha256"] ?? "", at: t["at"] ?? ""))
+        }
+        let conversation = Conversation(header: header, turns: turns)
+        notes.strayLines = body.strayLines
+        if !canonicalHeader { notes.nonCanonical = true }
+        if wantNotes && !notes.nonCanonical && Array(conversation.render().utf8) != b { notes.nonCanonical = true }
+        return (conversation, notes)
+    }
+
+    /// Reads only the frontmatter (for listing many talks fast).
+    public static func parseHeaderOnly(_ bytes: [UInt8]) throws(ParseError) -> TalkHeader {
+        try TalkFile.header(TalkFile.frontmatter(bytes).yaml).0
+    }
+
+    static func parseHeader(_ yaml: String) throws(ParseError) -> TalkHeader {
+        let loaded: Any?
+        do { loaded = try Yams.load(yaml: yaml) } catch { throw .badFrontmatter("not valid YAML (\(String(describing: error).split(separator: "\n").first ?? ""))") }
+        guard let map = loaded as? [String: Any] else { throw .badFrontmatter("not a mapping") }
+        func string(_ key: String) throws(ParseError) -> String {
+            guard let v = map[key] else { throw .badFrontmatter("missing \(key)") }
+            if let s = v as? String { return s }
+            if let i = v as? Int { return String(i) }
+            if let d = v as? Date { return Clock.iso8601(nanoseconds: Int64(d.timeIntervalSince1970 * 1e9)) }
+            throw .badFrontmatter("\(key) is not a string")
+        }
+        func optional(_ key: String) throws(ParseError) -> String? {
+            guard let v = map[key], !(v is NSNull) else { return nil }
+            return try string(key)
+        }
+        func int(_ key: String) throws(ParseError) -> Int {
+            if let i = map[key] as? Int { return i }
+            if let s = map[key] as? String, let i = Int(s) { return i }
+            throw .badFrontmatter("\(key) is missing or not a number")
+        }
+        guard let status = TalkStatus(rawValue: try string("status").uppercased()) else {
+            throw .badFrontmatter("status must be ACTIVE, RESOLVED or BLOCKED")
+        }
+        guard let participants = (map["participants"] as? [Any])?.map({ "\($0)" }), !participants.isEmpty else {
+            throw .badFrontmatter("participants must be a non-empty list")
+        }
+        return TalkHeader(
+            schema: (try? int("schema")) ?? 1, id: try string("id"), topic: try string("topic"), initiator: try string("initiator"),
+            participants: participants, status: status, turnCount: try int("turnCount"), maxTurns: try int("maxTurns"),
+            nextSpeaker: try string("nextSpeaker"), createdAt: try string("createdAt"), updatedAt: try string("updatedAt"),
+            resolution: try optional("resolution"), blockedReason: try optional("blockedReason"))
+    }
+}
+
+extension Substring {
+    func trimmingSpaces() -> String {
+        var s = self
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,268 @@
+/// Byte-level reading of talk files, fast enough for talks with tens of thousands of turns: lines are found with
+/// byte scans, and turn content becomes a `String` only when a caller needs it.
+enum TalkFile {
+    /// One line of the file: [start, end) byte offsets, without the newline.
+    typealias Line = Range<Int>
+
+    static let dashes: [[UInt8]] = [[0xE2, 0x80, 0x94], [0xE2, 0x80, 0x93], [0x2D]]   // — – -
+
+    /// Splits off the frontmatter. Returns the YAML bytes and the offset where the body starts.
+    static func frontmatter(_ b: [UInt8]) throws(Conversation.ParseError) -> (yaml: ArraySlice<UInt8>, bodyStart: Int) {
+        guard b.count >= 4, b[0] == 45, b[1] == 45, b[2] == 45, b[3] == 10 else { throw .noFrontmatter }
+        var i = 4
+        while i < b.count {
+            let end = b[i...].firstIndex(of: 10) ?? b.count
+            if end - i == 3 && b[i] == 45 && b[i + 1] == 45 && b[i + 2] == 45 {
+                return (b[4..<i], min(end + 1, b.count))
+            }
+            i = end + 1
+        }
+        throw .noFrontmatter
+    }
+
+    /// Parses the header: the canonical form this program writes takes a fast path; anything else goes through
+    /// the YAML library.
+    static func header(_ yaml: ArraySlice<UInt8>) throws(Conversation.ParseError) -> (TalkHeader, canonical: Bool) {
+        if let h = canonicalHeader(yaml) { return (h, true) }
+        return (try Conversation.parseHeader(String(decoding: yaml, as: UTF8.self)), false)
+    }
+
+    /// `key: value` lines exactly as `Conversation.renderHeader` writes them, or nil.
+    static func canonicalHeader(_ yaml: ArraySlice<UInt8>) -> TalkHeader? {
+        var fields: [String: Substring] = [:]
+        var slice = yaml
+        while slice.last == 10 { slice = slice.dropLast() }
+        let text = String(decoding: slice, as: UTF8.self)
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            guard let colon = line.firstIndex(of: ":"), line[line.index(after: colon)...].hasPrefix(" ") else { return nil }
+            fields[String(line[..<colon])] = line[line.index(colon, offsetBy: 2)...]
+        }
+        func str(_ k: String) -> String? { fields[k].flatMap { unquote($0) } }
+        func opt(_ k: String) -> String?? {
+            guard let v = fields[k] else { return .none }
+            if v == "null" { return .some(nil) }
+            return unquote(v).map { .some($0) }
+        }
+        guard fields.count == 13, fields["schema"] == "1", let id = str("id"), let topic = str("topic"), let initiator = str("initiator"),
+              let list = fields["participants"], list.hasPrefix("["), list.hasSuffix("]"),
+              let statusText = fields["status"], let status = TalkStatus(rawValue: String(statusText)),
+              let turnCount = fields["turnCount"].flatMap({ Int($0) }), let maxTurns = fields["maxTurns"].flatMap({ Int($0) }),
+              let next = str("nextSpeaker"), let created = str("createdAt"), let updated = str("updatedAt"),
+              case .some(let resolution) = opt("resolution"), case .some(let blocked) = opt("blockedReason") else { return nil }
+        var participants: [String] = []
+        for item in list.dropFirst().dropLast().split(separator: ",") {
+            guard let name = unquote(Substring(item.trimmingSpaces())) else { return nil }
+            participants.append(name)
+        }
+        guard !participants.isEmpty else { return nil }
+        return TalkHeader(id: id, topic: topic, initiator: initiator, participants: participants, status: status, turnCount: turnCount,
+                          maxTurns: maxTurns, nextSpeaker: next, createdAt: created, updatedAt: updated, resolution: resolution,
+                          blockedReason: blocked)
+    }
+
+    /// A JSON-style double-quoted string (what `Conversation.quote` writes), or nil.
+    static func unquote(_ s: Substring) -> String? {
+        guard s.count >= 2, s.hasPrefix("\""), s.hasSuffix("\"") else { return nil }
+        let inner = s.dropFirst().dropLast()
+        if !inner.contains("\\") { return inner.contains("\"") ? nil : String(inner) }
+        var out = ""
+        var it = inner.unicodeScalars.makeIterator()
+        while let u = it.next() {
+            if u == "\"" { return nil }
+            guard u == "\\" else { out.unicodeScalars.append(u); continue }
+            guard let e = it.next() else { return nil }
+            switch e {
+            case "\"": out += "\""
+            case "\\": out += "\\"
+            case "/": out += "/"
+            case "n": out += "\n"
+            case "r": out += "\r"
+            case "t": out += "\t"
+            case "u":
+                var hex = ""
+                for _ in 0..<4 { guard let h = it.next() else { return nil }; hex.unicodeScalars.append(h) }
+                guard let v = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(v) else { return nil }
+                out.unicodeScalars.append(scalar)
+            default: return nil
+            }
+        }
+        return out
+    }
+
+    // MARK: Lines
+
+    @inline(__always) static func isBlank(_ b: [UInt8], _ l: Line) -> Bool {
+        for i in l where b[i] != 32 && b[i] != 9 { return false }
+        return true
+    }
+
+    /// `## Turn N — speaker` with any spacing and `—`, `–`, `--` or `-`. Returns (N, speaker range).
+    static func turnHeader(_ b: [UInt8], _ l: Line) -> (Int, Range<Int>)? {
+        var i = l.lowerBound
+        let end = l.upperBound
+        while i < end && b[i] == 32 { i += 1 }
+        guard i + 1 < end, b[i] == 35, b[i + 1] == 35 else { return nil }
+        i += 2
+        while i < end && (b[i] == 32 || b[i] == 35) { i += 1 }
+        guard i + 4 <= end, b[i] == 84, b[i + 1] == 117, b[i + 2] == 114, b[i + 3] == 110 else { return nil }   // Turn
+        i += 4
+        guard i < end, b[i] == 32 || b[i] == 9 else { return nil }
+        while i < end && (b[i] == 32 || b[i] == 9) { i += 1 }
+        var n = 0
+        let digitsStart = i
+        while i < end && b[i] >= 48 && b[i] <= 57 && i - digitsStart < 9 { n = n * 10 + Int(b[i] - 48); i += 1 }
+        guard i > digitsStart else { return nil }
+        while i < end && (b[i] == 32 || b[i] == 9) { i += 1 }
+        var sawDash = false
+        dashLoop: while i < end {
+            for d in dashes where i + d.count <= end && Array(b[i..<(i + d.count)]) == d {
+                i += d.count
+                sawDash = true
+                continue dashLoop
+            }
+            break
+        }
+        guard sawDash else { return nil }
+        while i < end && (b[i] == 32 || b[i] == 9) { i += 1 }
+        var e = end
+        while e > i && (b[e - 1] == 32 || b[e - 1] == 9) { e -= 1 }
+        guard e > i else { return nil }
+        for k in i..<e where b[k] == 32 || b[k] == 9 { return nil }
+        return (n, i..<e)
+    }
+
+    /// Whether a line (after its leading backslashes) starts with `<!--`.
+    @inline(__always) static func startsComment(_ b: [UInt8], _ from: Int, _ end: Int) -> Bool {
+        var i = from
+        while i < end && b[i] == 32 { i += 1 }
+        return i + 4 <= end && b[i] == 60 && b[i + 1] == 33 && b[i + 2] == 45 && b[i + 3] == 45
+    }
+
+    /// `<!-- turn key=value … -->`: the key/value pairs, or nil.
+    static func trailer(_ b: [UInt8], _ l: Line) -> [String: String]? {
+        var s = l.lowerBound, e = l.upperBound
+        while s < e && (b[s] == 32 || b[s] == 9) { s += 1 }
+        while e > s && (b[e - 1] == 32 || b[e - 1] == 9) { e -= 1 }
+        guard e - s >= 7, b[s] == 60, b[s + 1] == 33, b[s + 2] == 45, b[s + 3] == 45,
+              b[e - 3] == 45, b[e - 2] == 45, b[e - 1] == 62 else { return nil }
+        let inner = String(decoding: b[(s + 4)..<(e - 3)], as: UTF8.self).split(separator: " ", omittingEmptySubsequences: true)
+        guard inner.first == "turn" else { return nil }
+        var fields: [String: String] = [:]
+        for part in inner.dropFirst() {
+            guard let eq = part.firstIndex(of: "=") else { continue }
+            fields[String(part[..<eq])] = String(part[part.index(after: eq)...])
+        }
+        return fields
+    }
+
+    /// The body's structure: each turn's header line, content lines and trailer line.
+    struct Block {
+        var number: Int
+        var speaker: String
+        var content: Range<Int>   // line indices into `lines`
+        var trailer: [String: String]
+    }
+
+    struct Body {
+        var lines: [Line]
+        var blocks: [Block]
+        var strayLines: Int
+    }
+
+    /// Counts the turns of a body and checks its structure (every header has a well-formed trailer) without
+    /// building any string: what an append needs, fast on long talks.
+    static func countTurns(_ b: [UInt8], from start: Int) throws(Conversation.ParseError) -> Int {
+        var count = 0
+        var open: Int?
+        var i = start
+        while i < b.count {
+            let end = b[i...].firstIndex(of: 10) ?? b.count
+            let line = i..<end
+            i = end + 1
+            if line.isEmpty { continue }
+            let first = b[line.lowerBound]
+            if let number = open {
+                if first == 60 || first == 32 || first == 9, startsComment(b, line.lowerBound, line.upperBound) {
+                    guard hasTrailerFields(b, line) else { throw .badTrailer(number) }
+                    count += 1
+                    open = nil
+                } else if first == 35 || first == 32, turnHeader(b, line) != nil {
+                    throw .tornTurn(number)
+                }
+            } else if first == 35 || first == 32, let (n, _) = turnHeader(b, line) {
+                open = n
+            }
+        }
+        if let number = open { throw .tornTurn(number) }
+        return count
+    }
+
+    /// A trailer line ending in `-->` that carries nonce=, sha256= and at=.
+    static func hasTrailerFields(_ b: [UInt8], _ l: Line) -> Bool {
+        var e = l.upperBound
+        while e > l.lowerBound && (b[e - 1] == 32 || b[e - 1] == 9) { e -= 1 }
+        guard e - l.lowerBound >= 7, b[e - 3] == 45, b[e - 2] == 45, b[e - 1] == 62 else { return false }
+        func has(_ key: [UInt8]) -> Bool {
+            var i = l.lowerBound
+            while i + key.count <= e {
+                if b[i] == key[0] && b[i + 1] == key[1] && Array(b[i..<(i + key.count)]) == key { return true }
+                i += 1
+            }
+            return false
+        }
+        return has(Array(" nonce=".utf8)) && has(Array(" sha256=".utf8)) && has(Array(" at=".utf8)) && has(Array("<!-- turn ".utf8))
+    }
+
+    /// Walks the body once. Throws on a torn structure (a header with no trailer, a malformed trailer).
+    static func body(_ b: [UInt8], from start: Int) throws(Conversation.ParseError) -> Body {
+        var lines: [Line] = []
+        var i = start
+        while i < b.count {
+            let end = b[i...].firstIndex(of: 10) ?? b.count
+            lines.append(i..<end)
+            i = end + 1
+        }
+        var blocks: [Block] = []
+        var stray = 0
+        var open: (number: Int, speaker: String, first: Int)?
+        for (index, line) in lines.enumerated() {
+            if let o = open {
+                if startsComment(b, line.lowerBound, line.upperBound) {
+                    guard let fields = trailer(b, line), fields["nonce"] != nil, fields["sha256"] != nil, fields["at"] != nil else {
+                        throw .badTrailer(o.number)
+                    }
+                    blocks.append(Block(number: o.number, speaker: o.speaker, content: o.first..<index, trailer: fields))
+                    open = nil
+                } else if turnHeader(b, line) != nil {
+                    throw .tornTurn(o.number)
+                }
+            } else if let (n, speaker) = turnHeader(b, line) {
+                open = (n, String(decoding: b[speaker], as: UTF8.self), index + 1)
+            } else if !isBlank(b, line) {
+                stray += 1
+            }
+        }
+        if let o = open { throw .tornTurn(o.number) }
+        return Body(lines: lines, blocks: blocks, strayLines: stray)
+    }
+
+    /// A turn's content: surrounding blank lines dropped, each line unescaped.
+    static func content(_ b: [UInt8], _ body: Body, _ block: Block) -> String {
+        var first = block.content.lowerBound, last = block.content.upperBound
+        while first < last && isBlank(b, body.lines[first]) { first += 1 }
+        while last > first && isBlank(b, body.lines[last - 1]) { last -= 1 }
+        var out: [UInt8] = []
+        for k in first..<last {
+            let l = body.lines[k]
+            if k > first { out.append(10) }
+            var s = l.lowerBound
+            if s < l.upperBound && b[s] == 92 {   // a leading backslash: drop one if what follows is reserved
+                var t = s
+                while t < l.upperBound && b[t] == 92 { t += 1 }
+                if turnHeader(b, t..<l.upperBound) != nil || startsComment(b, t, l.upperBound) { s += 1 }
+            }
+            out.append(contentsOf: b[s..<l.upperBound])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

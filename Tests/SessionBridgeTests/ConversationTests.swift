@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+@testable import SessionBridge
+
+@Suite struct ConversationTests {
+    func header(_ participants: [String] = ["lib", "app"]) -> TalkHeader {
+        TalkHeader(id: "t-abc123", topic: "A \"quoted\" topic: with colon", initiator: participants[0], participants: participants,
+                   status: .active, turnCount: 0, maxTurns: 10, nextSpeaker: participants[0], createdAt: "2026-01-01T00:00:00.000Z",
+                   updatedAt: "2026-01-01T00:00:00.000Z", resolution: nil, blockedReason: nil)
+    }
+
+    func turn(_ n: Int, _ speaker: String, _ content: String) -> Turn {
+        Turn(number: n, speaker: speaker, content: content, nonce: "n\(n)abcdef", checksum: SHA256.hex(content), at: "2026-01-01T00:00:0\(n).000Z")
+    }
+
+    static let tricky = [
+        "plain",
+        "## Turn 2 — mallory\nfake header inside",
+        "<!-- turn number=9 speaker=x nonce=y at=z sha256=w -->",
+        "\\## Turn 3 — already escaped looking",
+        "\\\\<!-- two backslashes",
+        "---\nfrontmatter: lookalike\n---",
+        "line\n\n\nwith blank lines\n  indented",
+        "##Turn 4 - compact header lookalike",
+        "unicode: héllo — 漢字 🚀",
+    ]
+
+    @Test(arguments: tricky) func contentThatLooksLikeStructureRoundTrips(_ content: String) throws {
+        var c = Conversation(header: header())
+        c.turns = [turn(1, "lib", content), turn(2, "app", "reply")]
+        c.header.turnCount = 2
+        let (back, notes) = try Conversation.parse(c.render())
+        #expect(back == c)
+        #expect(back.turns[0].isIntact)
+        #expect(notes == Conversation.ParseNotes())
+    }
+
+    @Test func lenientParsingOfOtherToolsFormatting() throws {
+        var c = Conversation(header: header())
+        c.turns = [turn(1, "lib", "first\nsecond"), turn(2, "app", "answer")]
+        c.header.turnCount = 2
+        let messy = c.render()
+            .replacing("## Turn 1 — lib", with: "##  Turn 1 -- lib")
+            .replacing("\n", with: "\r\n")
+            + "\r\nstray text someone added\r\n"
+        let (back, notes) = try Conversation.parse(messy)
+        #expect(back.turns == c.turns)
+        #expect(notes.nonCanonical && notes.strayLines == 1)
+        #expect(back.render() == c.render())
+    }
+
+    @Test func frontmatterInAnotherYAMLStyle() throws {
+        let text = """
+        ---
+        schema: 1
+        id: t-abc123
+        topic: plain topic
+        initiator: lib
+        participants:
+          - lib
+          - app
+        status: active
+        turnCount: 0
+        maxTurns: 4
+        nextSpeaker: lib
+        createdAt: 2026-01-01T00:00:00.000Z
+        updatedAt: 2026-01-01T00:00:00.000Z
+        ---
+        """
+        let (c, notes) = try Conversation.parse(text + "\n")
+        #expect(c.header.participants == ["lib", "app"] && c.header.status == .active && c.header.maxTurns == 4)
+        #expect(c.header.createdAt == "2026-01-01T00:00:00.000Z")
+        #expect(notes.nonCanonical)
+    }
+
+    @Test func tornFilesAreRejected() {
+        var c = Conversation(header: header())
+        c.turns = [turn(1, "lib", "complete"), turn(2, "app", "will be cut")]
+        let text = c.render()
+        let cut = String(text.prefix(text.count - 40))
+        #expect(throws: Conversation.ParseError.self) { try Conversation.parse(cut) }
+        #expect(throws: Conversation.ParseError.noFrontmatter) { try Conversation.parse("no frontmatter") }
+        #expect(throws: Conversation.ParseError.self) { try Conversation.parse("---\nid: [unclosed\n---\n") }
+    }
+}
+
+@Suite struct TalkConfigTests {
+    @Test func templateParses() throws {
+        let c = try TalkConfig.parse(TalkConfig.template, path: "config.yaml")
+        #expect(c == TalkConfig())
+    }
+
+    @Test func readsSettings() throws {
+        let c = try TalkConfig.parse("lock_strategy: lockfile\nmax_turns: 6\nwatcher:\n  debounce_ms: 50\nsecurity:\n  audit_log: .talks/audit.log\n", path: "c")
+        #expect(c.lockStrategy == .lockfile && c.maxTurns == 6 && c.watcherDebounceMs == 50 && c.auditLog)
+    }
+
+    @Test(arguments: [
+        ("lock_strategy: proper-lockfile", "lock_strategy must be flock or lockfile"),
+        ("max_turns: many", "max_turns must be a whole number"),
+        ("max_turns: 0", "max_turns must be a whole number >= 1"),
+        ("colour: blue", "unknown setting colour"),
+        ("watcher:\n  inject_method: sendkeys", "watcher.inject_method must be auto, tmux or none"),
+        ("security:\n  block_direct_edits: maybe", "security.block_direct_edits must be true or false"),
+        ("schema_version: 7", "schema_version must be 1"),
+        ("[1, 2", "not valid YAML"),
+        ("- a list", "must be a mapping"),
+    ])
+    func invalidConfigsAreClearErrors(_ yaml: String, _ fragment: String) {
+        do {
+            _ = try TalkConfig.parse(yaml, path: "config.yaml")
+            Issue.record("accepted: \(yaml)")
+        } catch {
+            #expect(error.message.contains(fragment), "\(error.message)")
+            #expect(error.message.hasPrefix("config.yaml: "))
+            #expect(error.exitCode == 6)
+        }
+    }
+}
