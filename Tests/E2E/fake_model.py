@@ -227,7 +227,77 @@ class Responder(Policy):
         return say(f"idle; answered {len(self.replied)}")
 
 
-POLICIES = {"listener": Listener, "asker": Asker, "commands": Commands, "responder": Responder}
+JOIN_RE = re.compile(r"talk wait ([a-z0-9-]+) --dir (\S+)")
+LAST_TURN_RE = re.compile(r"last turn (\d+) by")
+
+
+class TalkInitiator(Policy):
+    """Starts a talk with `peer`, invites it, takes turns 1, 3, … and resolves once `turns` turns are in."""
+
+    def next(self, view):
+        helper = view.helper()
+        if helper is None:
+            return say("no helper")
+        results, last = view.tool_results, view.last_result
+        peer, topic, turns = self.args.get("peer", "app"), self.args.get("topic", "API contract"), int(self.args.get("turns", "4"))
+        wait = self.args.get("wait", "60")
+        if not results:
+            return shell(f'"{helper}" talk new "{topic}" --with {peer} --max-turns 10')
+        created = results[0]
+        join = JOIN_RE.search(created)
+        if join is None:
+            return say("talk new failed: " + created[:300])
+        tid = join.group(1)
+        if len(results) == 1:
+            return shell(f"\"{helper}\" ask {peer} - <<'SESSION_BRIDGE_ASK'\n"
+                         f"Please join talk {tid} about {topic}: {helper} {join.group(0)}\nSESSION_BRIDGE_ASK")
+        if len(results) == 2:
+            return shell(f"\"{helper}\" talk say {tid} - <<'SESSION_BRIDGE_TURN'\n"
+                         f"Turn 1 from the initiator: I propose parse() returns Result.\nSESSION_BRIDGE_TURN")
+        if (last.startswith("turn ") and " recorded" in last) or last.startswith("Exit code 10"):
+            return shell(f'"{helper}" talk wait {tid} --timeout {wait}', 110000)
+        m = LAST_TURN_RE.search(last)
+        if last.startswith("your turn") and m:
+            k = int(m.group(1))
+            if k >= turns:
+                return shell(f'"{helper}" talk resolve {tid} --summary "Agreed after {k} turns: parse() returns Result"')
+            return shell(f"\"{helper}\" talk say {tid} - <<'SESSION_BRIDGE_TURN'\n"
+                         f"Turn {k + 1} from the initiator, answering turn {k}.\nSESSION_BRIDGE_TURN")
+        return say("talk finished: " + last.strip()[:300])
+
+
+class TalkJoiner(Policy):
+    """Listens for an invitation, joins the talk (with the --dir it was given) and takes turns until it closes."""
+
+    def next(self, view):
+        helper = view.helper()
+        if helper is None:
+            return say("no helper")
+        results, last = view.tool_results, view.last_result
+        wait = self.args.get("wait", "60")
+        invite = next((r for r in results if "── message" in r and JOIN_RE.search(r)), None)
+        if invite is None:
+            if last is None:
+                return shell(f'"{helper}" start')
+            if last.startswith(("registered", "already registered")) or last.startswith("Exit code 10"):
+                return shell(f'"{helper}" listen --timeout {wait}', 110000)
+            return say("unexpected: " + last[:300])
+        m = JOIN_RE.search(invite)
+        tid, tdir = m.group(1), m.group(2)
+        if last is invite:
+            return shell(f'"{helper}" reply {MESSAGE_ID_RE.search(invite).group(1)} joining')
+        if last.startswith("answered ") or (last.startswith("turn ") and " recorded" in last) or last.startswith("Exit code 10"):
+            return shell(f'"{helper}" talk wait {tid} --dir {tdir} --timeout {wait}', 110000)
+        lt = LAST_TURN_RE.search(last)
+        if last.startswith("your turn") and lt:
+            k = int(lt.group(1))
+            return shell(f"\"{helper}\" talk say {tid} --dir {tdir} - <<'SESSION_BRIDGE_TURN'\n"
+                         f"Turn {k + 1} from the joiner: agreed with turn {k}, with a detail.\nSESSION_BRIDGE_TURN")
+        return say("talk over: " + last.strip()[:300])
+
+
+POLICIES = {"listener": Listener, "asker": Asker, "commands": Commands, "responder": Responder,
+            "talk-initiator": TalkInitiator, "talk-joiner": TalkJoiner}
 
 
 # ---------------------------------------------------------------- wire formats

@@ -56,6 +56,7 @@ struct TalkNew: ParsableCommand {
             let h = talk.header
             Output.line("talk '\(h.topic)' between \(h.participants.joined(separator: ", ")); \(h.nextSpeaker) speaks first; at most \(h.maxTurns) turns")
             Output.line("file: \(talks.location.file(h.id))")
+            Output.line("peers join with: session-bridge talk wait \(h.id) --dir \(talks.location.root)")
             Output.line(h.id)
         }
     }
