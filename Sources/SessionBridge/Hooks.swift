@@ -150,6 +150,26 @@ public enum Hooks {
         return .silent
     }
 
+    /// PreToolUse: the guard. Denies edits of the bridge's files with a reason naming the command to use.
+    public static func preToolUse(input: [UInt8], environment: Environment) -> Outcome {
+        switch Guard.evaluate(input: input, environment: environment) {
+        case .allow:
+            return .silent
+        case .deny(let reason):
+            return Outcome(stdout: JSONCoding.string(DenyOutput(hookSpecificOutput: Deny(permissionDecisionReason: reason))), stderr: nil, exitCode: 0)
+        }
+    }
+
+    struct Deny: Encodable {
+        var hookEventName = "PreToolUse"
+        var permissionDecision = "deny"
+        var permissionDecisionReason: String
+    }
+
+    struct DenyOutput: Encodable {
+        var hookSpecificOutput: Deny
+    }
+
     // MARK: Output
 
     /// Peer messages as the model should see them: each with its sender, content and reply command.

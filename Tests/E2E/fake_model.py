@@ -296,7 +296,22 @@ class TalkJoiner(Policy):
         return say("talk over: " + last.strip()[:300])
 
 
-POLICIES = {"listener": Listener, "asker": Asker, "commands": Commands, "responder": Responder,
+class Attempts(Policy):
+    """Makes the tool calls listed in the JSON arg `actions` ({"tool": name, "input": {...}}), one per request, with
+    {cwd} replaced; then reports the last result."""
+
+    def next(self, view):
+        actions = json.loads(self.args.get("actions", "[]"))
+        n = len(view.tool_results)
+        if n >= len(actions):
+            return say("attempts done: " + (view.last_result or "")[:300])
+        a = actions[n]
+        if a["tool"] == "shell":
+            return shell(a["input"])
+        return {"tool": "raw", "name": a["tool"], "input": a["input"]}
+
+
+POLICIES = {"attempts": Attempts, "listener": Listener, "asker": Asker, "commands": Commands, "responder": Responder,
             "talk-initiator": TalkInitiator, "talk-joiner": TalkJoiner}
 
 
@@ -318,10 +333,14 @@ def anthropic_events(action, model, counter):
         "id": f"msg_{counter}", "type": "message", "role": "assistant", "model": model, "content": [],
         "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 10, "output_tokens": 1}}})]
     if "tool" in action:
-        inp = {"command": action["command"], "description": "session bridge", "timeout": action.get("timeout_ms", 120000)}
+        if action["tool"] == "raw":
+            name, inp = action["name"], action["input"]
+        else:
+            name = "Bash"
+            inp = {"command": action["command"], "description": "session bridge", "timeout": action.get("timeout_ms", 120000)}
         events += [
             ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {
-                "type": "tool_use", "id": f"toolu_{counter:04d}", "name": "Bash", "input": {}}}),
+                "type": "tool_use", "id": f"toolu_{counter:04d}", "name": name, "input": {}}}),
             ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {
                 "type": "input_json_delta", "partial_json": json.dumps(inp)}}),
             ("content_block_stop", {"type": "content_block_stop", "index": 0}),
@@ -342,7 +361,10 @@ def anthropic_events(action, model, counter):
 
 def openai_events(action, body, counter):
     tools = {t.get("name") for t in body.get("tools", [])}
-    if "tool" in action:
+    if action.get("tool") == "raw" and action["name"] == "apply_patch":
+        item = {"type": "custom_tool_call", "id": f"ctc_{counter}", "call_id": f"call_{counter}", "name": "apply_patch",
+                "input": action["input"]["patch"], "status": "completed"}
+    elif "tool" in action:
         if "exec_command" in tools:
             item = {"type": "function_call", "id": f"fc_{counter}", "call_id": f"call_{counter}", "name": "exec_command",
                     "arguments": json.dumps({"cmd": action["command"], "yield_time_ms": 30000}), "status": "completed"}

@@ -6,6 +6,7 @@ struct HookCommand: ParsableCommand {
         commandName: "hook",
         abstract: "Entry point for the plugin's Claude Code / Codex hooks (reads the hook JSON on stdin).",
         discussion: """
+        pre-tool-use         the guard: deny hand edits of the message store and talks folders
         session-start        register this agent session; one line of context when peers are live
         post-tool-use        inject pending peer messages (claimed once) into the model's context
         user-prompt-submit   the same, when the user sends a prompt
@@ -16,6 +17,7 @@ struct HookCommand: ParsableCommand {
         """)
 
     enum Event: String, ExpressibleByArgument, CaseIterable {
+        case preToolUse = "pre-tool-use"
         case sessionStart = "session-start"
         case postToolUse = "post-tool-use"
         case userPromptSubmit = "user-prompt-submit"
@@ -41,6 +43,7 @@ enum HookRunner {
         let env = Environment.current()
         let outcome: Hooks.Outcome
         switch event {
+        case "pre-tool-use": outcome = Hooks.preToolUse(input: input, environment: env)
         case "session-start": outcome = Hooks.sessionStart(input: input, environment: env)
         case "post-tool-use": outcome = Hooks.deliverPending(event: "PostToolUse", input: input, environment: env)
         case "user-prompt-submit": outcome = Hooks.deliverPending(event: "UserPromptSubmit", input: input, environment: env)
