@@ -38,6 +38,7 @@ let package = Package(
         // The jq helper: one compiled program, one JSON document per line in, one verdict per line out.
         .executableTarget(name: "session-bridge-jq", dependencies: ["JQ"]),
         // Depends on the executables so multi-process tests can run the real binaries.
-        .testTarget(name: "SessionBridgeTests", dependencies: ["SessionBridge", "JQ", "session-bridge", "session-bridge-jq"]),
+        .testTarget(name: "SessionBridgeTests", dependencies: ["SessionBridge", "JQ", "session-bridge", "session-bridge-jq"],
+                    exclude: ["Fixtures"]),
     ]
 )

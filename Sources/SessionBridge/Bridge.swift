@@ -66,8 +66,14 @@ public final class Bridge {
         }
         guard var m = found, !m.isEnded else { return nil }
         store.touchHeartbeat(m.id)
-        // A resumed agent session has a new process: follow it so liveness stays true.
-        if !Processes.isSameProcessAlive(pid: m.pid, startTime: m.pidStartTime) {
+        // A resumed agent session has a new process: follow it so liveness stays true. Sessions keyed from a shell
+        // (--session) are driven by short-lived shells: following each would rewrite the manifest on every call.
+        let followsProcess: Bool
+        switch identity.source {
+        case .claudeCode, .codex: followsProcess = true
+        case .explicit: followsProcess = environment["SESSION_BRIDGE_PID"] != nil
+        }
+        if followsProcess && !Processes.isSameProcessAlive(pid: m.pid, startTime: m.pidStartTime) {
             let pid = Identity.owningProcess(environment: environment)
             if pid != m.pid {
                 m.pid = pid

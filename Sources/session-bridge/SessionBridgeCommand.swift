@@ -14,12 +14,16 @@ struct SessionBridgeCommand: ParsableCommand {
         6 invalid input, 7 bad jq filter, 8 insecure store, 9 storage failure (disk full, read-only),
         10 timed out (nothing arrived / not seen), 11 timed out (seen, not answered), 12 conflict,
         13 doctor found problems, 14 the talk is closed, 64 usage.
+
+        Also:
+          talk      multi-turn conversations with enforced turn-taking (session-bridge talk --help)
+          doctor    check and repair the message store and the talks (session-bridge doctor --help)
         """,
         version: "0.1.0",
         subcommands: [
             StartCommand.self, ConnectCommand.self, PeersCommand.self, AskCommand.self, AwaitCommand.self,
             ListenCommand.self, ReplyCommand.self, StatusCommand.self, InboxCommand.self, StopCommand.self,
-            GCCommand.self, TalkCommand.self, DoctorCommand.self, HookCommand.self,
+            GCCommand.self, HookCommand.self,
         ]
     )
 }

@@ -103,7 +103,9 @@ import Testing
         let newBox = root + "/sessions/\(libID)/inbox/new/"
         try Data("{not json".utf8).write(to: URL(fileURLWithPath: newBox + "01000000-0000-7000-8000-000000000000.json"))
         try Data("junk".utf8).write(to: URL(fileURLWithPath: newBox + "notes.txt"))
-        var tampered = Message(from: app.currentSession()!.id, fromName: "app", to: libID, toName: "lib", type: .query, content: "x")
+        // An id a second older, so it sorts before the good message (ids of one millisecond have no order).
+        var tampered = Message(id: Identifiers.messageID(nowNanoseconds: Clock.nowNanoseconds() - 1_000_000_000),
+                               from: app.currentSession()!.id, fromName: "app", to: libID, toName: "lib", type: .query, content: "x")
         tampered.content = "tampered"
         try Data(JSONCoding.encode(tampered)).write(to: URL(fileURLWithPath: newBox + tampered.id + ".json"))
         let good = try app.ask("lib", content: "good one")

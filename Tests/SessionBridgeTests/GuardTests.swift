@@ -107,7 +107,7 @@ struct GuardWorld {
 
     @Test func blockDirectEditsFalseLetsTalksBeEdited() throws {
         let world = try GuardWorld()
-        try "security:\n  block_direct_edits: false\n".write(toFile: world.project + "/.talks/config.yaml", atomically: true, encoding: .utf8)
+        try "security:\n  block_direct_edits: false\n".write(toFile: world.project + "/.talks/config.yaml", atomically: false, encoding: .utf8)
         let talk = try world.hookInput(host: "claude", tool: "Write", input: ["file_path": "{PROJECT}/.talks/conversations/a.md"])
         #expect(Guard.evaluate(input: talk, environment: world.environment) == .allow)
         // The message store stays guarded.
@@ -119,7 +119,7 @@ struct GuardWorld {
         let world = try GuardWorld()
         let shared = world.base + "/shared-talks"
         try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
-        try "conversation_dir: \(shared)\n".write(toFile: world.project + "/.talks/config.yaml", atomically: true, encoding: .utf8)
+        try "conversation_dir: \(shared)\n".write(toFile: world.project + "/.talks/config.yaml", atomically: false, encoding: .utf8)
         let input = try world.hookInput(host: "codex", tool: "Bash", input: ["command": "echo x > \(shared)/t.md"])
         #expect(Guard.evaluate(input: input, environment: world.environment) != .allow)
     }

@@ -6,7 +6,7 @@ import Testing
     func open(_ dir: String, config: String? = nil) throws -> Talks {
         if let config {
             try FileManager.default.createDirectory(atPath: dir + "/.talks", withIntermediateDirectories: true)
-            try config.write(toFile: dir + "/.talks/config.yaml", atomically: true, encoding: .utf8)
+            try config.write(toFile: dir + "/.talks/config.yaml", atomically: false, encoding: .utf8)
         }
         return try Talks.open(dir: dir + "/.talks", environment: Environment(["SESSION_BRIDGE_HOME": dir + "/store"]))
     }
@@ -82,7 +82,7 @@ import Testing
         // A lock left by a dead process on this host is stale.
         let stale = #"{"owner":"ghost","pid":999999,"host":"\#(Processes.hostName())","at":"\#(Clock.nowISO8601())"}"#
         try FileManager.default.createDirectory(atPath: t.location.locks, withIntermediateDirectories: true)
-        try stale.write(toFile: t.location.lock(id), atomically: true, encoding: .utf8)
+        try stale.write(toFile: t.location.lock(id), atomically: false, encoding: .utf8)
         #expect(try t.say(id, content: "through a stale lock", as: "lib", next: nil).number == 1)
         #expect(!FileManager.default.fileExists(atPath: t.location.lock(id)))
     }
@@ -94,13 +94,13 @@ import Testing
         let path = t.location.file(id)
         let original = try t.read(id)
         let messy = try String(contentsOfFile: path, encoding: .utf8).replacing("\n", with: "\r\n").replacing("— lib", with: "-- lib") + "\r\n\r\nnote from a tool\r\n"
-        try messy.write(toFile: path, atomically: true, encoding: .utf8)
+        try messy.write(toFile: path, atomically: false, encoding: .utf8)
         let r = try t.normalize(id, as: nil)
         #expect(r.changed && r.strayLinesRemoved == 1)
         #expect(try t.read(id) == original)
         #expect(try t.normalize(id, as: nil).changed == false)
         // A hand edit of a turn's content is never "normalized" away.
-        try String(contentsOfFile: path, encoding: .utf8).replacing("keep me", with: "changed").write(toFile: path, atomically: true, encoding: .utf8)
+        try String(contentsOfFile: path, encoding: .utf8).replacing("keep me", with: "changed").write(toFile: path, atomically: false, encoding: .utf8)
         #expect(throws: BridgeError.self) { try t.normalize(id, as: nil) }
     }
 
@@ -148,7 +148,7 @@ import Testing
         let nonces = try talks.read(id).turns.map(\.nonce)
         text = text.replacing("turnCount: 2", with: "turnCount: 7").replacing("nextSpeaker: \"lib\"", with: "nextSpeaker: \"zed\"")
             .replacing(nonces[1], with: nonces[0])
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
         let found = run(talks, store, fix: false)
         #expect(!found.healthy)
         let problems = found.findings.map(\.problem).joined(separator: "\n")
@@ -163,7 +163,7 @@ import Testing
     @Test func handEditsAreReportedAndNotBlessed() throws {
         let (talks, store, id) = try setUp()
         let path = talks.location.file(id)
-        try String(contentsOfFile: path, encoding: .utf8).replacing("\ntwo\n", with: "\nTWO (edited)\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try String(contentsOfFile: path, encoding: .utf8).replacing("\ntwo\n", with: "\nTWO (edited)\n").write(toFile: path, atomically: false, encoding: .utf8)
         let report = run(talks, store, fix: true)
         #expect(!report.healthy)
         #expect(report.findings.contains { $0.problem.contains("does not match its checksum") && !$0.repaired })
@@ -174,7 +174,7 @@ import Testing
         let path = talks.location.file(id)
         let good = try String(contentsOfFile: talks.location.backup(id), encoding: .utf8)
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        try String(text.prefix(text.count - 30)).write(toFile: path, atomically: true, encoding: .utf8)
+        try String(text.prefix(text.count - 30)).write(toFile: path, atomically: false, encoding: .utf8)
         let report = run(talks, store, fix: true)
         #expect(report.healthy, "\(report.findings)")
         #expect(report.findings.contains { $0.repair?.contains(".bak") == true })
@@ -188,8 +188,8 @@ import Testing
         var old = [timespec(tv_sec: time(nil) - 3600, tv_nsec: 0), timespec(tv_sec: time(nil) - 3600, tv_nsec: 0)]
         utimensat(AT_FDCWD, temp, &old, 0)
         let lib = try Bridge(store: store, environment: Environment([:]), identity: Identity(source: .explicit("doctorlib"))).start(name: "lib").manifest
-        try "{broken".write(toFile: store.layout.box(lib.id, .new) + "/01900000-0000-7000-8000-000000000009.json", atomically: true, encoding: .utf8)
-        try "ghost\n".write(toFile: store.layout.bindingsFolder + "/deadbeef", atomically: true, encoding: .utf8)
+        try "{broken".write(toFile: store.layout.box(lib.id, .new) + "/01900000-0000-7000-8000-000000000009.json", atomically: false, encoding: .utf8)
+        try "ghost\n".write(toFile: store.layout.bindingsFolder + "/deadbeef", atomically: false, encoding: .utf8)
         let report = run(talks, store, fix: true)
         #expect(report.healthy, "\(report.findings)")
         #expect(report.findings.count == 3)
