@@ -67,20 +67,38 @@ import Testing
         #expect(fix.status == 0, "\(fix.stdout)\(fix.stderr)")
     }
 
+    /// A read-only folder during `say`: as root, permissions do not stop writes, so the test remounts a tmpfs
+    /// read-only (EROFS); as another user it drops the folder's write permission (EACCES).
     @Test func readOnlyFolderLeavesThePreviousVersion() throws {
-        guard getuid() != 0 else {
-            // root ignores folder permissions; the full-disk test below covers the failing-write path as root.
-            return
+        let dir: String
+        var remount: (() -> Void)?
+        if getuid() == 0 {
+            dir = makeTempDir("talkro")
+            guard TalkProcessTests.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", dir]) else { Issue.record("mount failed"); return }
+            remount = { _ = TalkProcessTests.run("/bin/mount", ["-o", "remount,ro", dir]) }
+        } else {
+            dir = makeTempDir("talkro")
         }
-        let dir = makeTempDir("talkro")
+        defer { if getuid() == 0 { _ = TalkProcessTests.run("/bin/umount", [dir]) } }
         let id = String(try talk(dir, ["new", "RO", "--with", "b", "--as", "a"]).stdout.split(separator: "\n").last ?? "")
         let path = dir + "/.talks/conversations/\(id).md"
         let before = try String(contentsOfFile: path, encoding: .utf8)
-        chmod(dir + "/.talks/conversations", 0o500)
-        defer { chmod(dir + "/.talks/conversations", 0o700) }
+        if let remount { remount() } else { chmod(dir + "/.talks/conversations", 0o500) }
+        defer { if getuid() != 0 { chmod(dir + "/.talks/conversations", 0o700) } }
         let r = try talk(dir, ["say", id, "blocked write", "--as", "a"])
-        #expect(r.status == 9 && r.stderr.split(separator: "\n").count == 1)
+        #expect(r.status == 9, "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        #expect(r.stderr.contains("Read-only file system") || r.stderr.contains("Permission denied"))
         #expect(try String(contentsOfFile: path, encoding: .utf8) == before)
+    }
+
+    static func run(_ tool: String, _ args: [String]) -> Bool {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = args
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
     }
 
     static var canMountTmpfs: Bool { getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/bin/mount") }
