@@ -56,6 +56,28 @@ class ModelServer:
         """Everything any request showed the model, as one string."""
         return "\n".join(json.dumps(r["body"]) for r in self.requests())
 
+    def claude_tool_results(self):
+        """Every tool_result text Claude Code sent to this model, in order (repeats across requests included)."""
+        out = []
+        for r in self.tool_requests():
+            for m in r["body"].get("messages", []):
+                if isinstance(m.get("content"), list):
+                    for b in m["content"]:
+                        if b.get("type") == "tool_result":
+                            c = b.get("content")
+                            out.append(c if isinstance(c, str) else "\n".join(x.get("text", "") for x in c or []))
+        return out
+
+    def codex_tool_outputs(self):
+        """Every tool output Codex sent to this model, in order."""
+        out = []
+        for r in self.tool_requests():
+            for item in r["body"].get("input", []):
+                if item.get("type") in ("function_call_output", "custom_tool_call_output"):
+                    o = item.get("output")
+                    out.append(o if isinstance(o, str) else json.dumps(o))
+        return out
+
     def stop(self):
         self.proc.terminate()
         try:

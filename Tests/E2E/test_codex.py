@@ -7,26 +7,11 @@ from harness import E2ETestCase
 
 
 def codex_outputs(model):
-    """Every tool output the Codex model received."""
-    out = []
-    for r in model.tool_requests():
-        for item in r["body"].get("input", []):
-            if item.get("type") in ("function_call_output", "custom_tool_call_output"):
-                o = item.get("output")
-                out.append(o if isinstance(o, str) else json.dumps(o))
-    return out
+    return model.codex_tool_outputs()
 
 
 def claude_results(model):
-    out = []
-    for r in model.tool_requests():
-        for m in r["body"].get("messages", []):
-            if isinstance(m.get("content"), list):
-                for b in m["content"]:
-                    if b.get("type") == "tool_result":
-                        c = b.get("content")
-                        out.append(c if isinstance(c, str) else "\n".join(x.get("text", "") for x in c or []))
-    return out
+    return model.claude_tool_results()
 
 
 class CodexClaudeTest(E2ETestCase):

@@ -32,11 +32,10 @@ class GuardTest(E2ETestCase):
         results = []
         for r in model.tool_requests():
             for m in r["body"].get("messages", []):
-                if isinstance(m.get("content"), list):
-                    for b in m["content"]:
-                        if b.get("type") == "tool_result":
-                            c = b.get("content")
-                            results.append((b.get("is_error"), c if isinstance(c, str) else json.dumps(c)))
+                for b in m.get("content") if isinstance(m.get("content"), list) else []:
+                    if b.get("type") == "tool_result":
+                        c = b.get("content")
+                        results.append((b.get("is_error"), c if isinstance(c, str) else json.dumps(c)))
         results = list(dict.fromkeys(results))
         denied = [c for e, c in results if e and "session-bridge guard" in c]
         self.assertEqual(len(denied), 4, results)
@@ -61,12 +60,7 @@ class GuardTest(E2ETestCase):
         model = self.model("codex-guarded", "attempts", actions=json.dumps(actions))
         run = self.start_codex("codex-guarded", project, model, "try the edits")
         self.assertEqual(run.wait(120), 0, run.describe())
-        outputs = []
-        for r in model.tool_requests():
-            for item in r["body"].get("input", []):
-                if item.get("type") in ("function_call_output", "custom_tool_call_output"):
-                    o = item.get("output")
-                    outputs.append(o if isinstance(o, str) else json.dumps(o))
+        outputs = model.codex_tool_outputs()
         outputs = list(dict.fromkeys(outputs))
         blocked = [o for o in outputs if "blocked by PreToolUse hook" in o and "session-bridge guard" in o]
         self.assertEqual(len(blocked), 4, outputs)

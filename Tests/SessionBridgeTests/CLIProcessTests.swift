@@ -204,29 +204,14 @@ import Testing
         #expect(r.stderr.contains("watching by polling"))
     }
 
-    static var canMountTmpfs: Bool { getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/bin/mount") }
-
     /// ENOSPC: a clear error, exit 9, and no partial or temp file anywhere.
-    @Test(.enabled(if: canMountTmpfs, "needs root to mount a tiny tmpfs")) func fullDiskFailsCleanly() throws {
-        let mountPoint = makeTempDir("sbfull")
-        let mount = Process()
-        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
-        mount.arguments = ["-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", mountPoint]
-        try mount.run(); mount.waitUntilExit()
-        guard mount.terminationStatus == 0 else { Issue.record("mount failed"); return }
-        defer {
-            let u = Process(); u.executableURL = URL(fileURLWithPath: "/bin/umount"); u.arguments = [mountPoint]
-            try? u.run(); u.waitUntilExit()
-        }
+    @Test(.enabled(if: TinyFileSystem.available, "needs root to mount a tiny tmpfs")) func fullDiskFailsCleanly() throws {
+        guard let mountPoint = TinyFileSystem.mount(size: "256k", label: "sbfull") else { Issue.record("mount failed"); return }
+        defer { TinyFileSystem.unmount(mountPoint) }
         let root = mountPoint + "/store"
         #expect(try CLI.run(["start", "--name", "lib"], root: root, key: "lib-key").status == 0)
         #expect(try CLI.run(["start", "--name", "app"], root: root, key: "app-key").status == 0)
-        // Fill the file system.
-        let dd = Process()
-        dd.executableURL = URL(fileURLWithPath: "/bin/dd")
-        dd.arguments = ["if=/dev/zero", "of=\(mountPoint)/filler", "bs=4096"]
-        dd.standardError = FileHandle.nullDevice
-        try dd.run(); dd.waitUntilExit()
+        TinyFileSystem.fill(mountPoint)
         let before = allFiles(root)
         let r = try CLI.run(["ask", "lib", "-"], root: root, key: "app-key", stdin: Data(String(repeating: "y", count: 100_000).utf8))
         #expect(r.status == 9, "\(r.stderr)")

@@ -106,3 +106,32 @@ func allFiles(_ root: String) -> [String] {
     }
     return out.sorted()
 }
+
+/// Tiny file systems for full-disk and read-only tests (root only: they mount a tmpfs).
+enum TinyFileSystem {
+    static var available: Bool { getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/bin/mount") }
+
+    @discardableResult
+    static func tool(_ path: String, _ args: [String]) -> Bool {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }
+
+    /// Mounts a tmpfs of `size` (e.g. "256k") on a new temp folder; nil if that fails.
+    static func mount(size: String, label: String) -> String? {
+        let point = makeTempDir(label)
+        return tool("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size),mode=0700", "tmpfs", point]) ? point : nil
+    }
+
+    static func unmount(_ point: String) { tool("/bin/umount", [point]) }
+
+    /// Fills the file system until a write fails with ENOSPC.
+    static func fill(_ point: String) { tool("/bin/dd", ["if=/dev/zero", "of=\(point)/filler", "bs=4096"]) }
+
+    static func remountReadOnly(_ point: String) -> Bool { tool("/bin/mount", ["-o", "remount,ro", point]) }
+}

@@ -70,21 +70,16 @@ import Testing
     /// A read-only folder during `say`: as root, permissions do not stop writes, so the test remounts a tmpfs
     /// read-only (EROFS); as another user it drops the folder's write permission (EACCES).
     @Test func readOnlyFolderLeavesThePreviousVersion() throws {
-        let dir: String
-        var remount: (() -> Void)?
-        if getuid() == 0 {
-            dir = makeTempDir("talkro")
-            guard TalkProcessTests.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", dir]) else { Issue.record("mount failed"); return }
-            remount = { _ = TalkProcessTests.run("/bin/mount", ["-o", "remount,ro", dir]) }
-        } else {
-            dir = makeTempDir("talkro")
+        let root = getuid() == 0
+        guard let dir = root ? TinyFileSystem.mount(size: "1m", label: "talkro") : makeTempDir("talkro") else {
+            Issue.record("mount failed"); return
         }
-        defer { if getuid() == 0 { _ = TalkProcessTests.run("/bin/umount", [dir]) } }
+        defer { if root { TinyFileSystem.unmount(dir) } }
         let id = String(try talk(dir, ["new", "RO", "--with", "b", "--as", "a"]).stdout.split(separator: "\n").last ?? "")
         let path = dir + "/.talks/conversations/\(id).md"
         let before = try String(contentsOfFile: path, encoding: .utf8)
-        if let remount { remount() } else { chmod(dir + "/.talks/conversations", 0o500) }
-        defer { if getuid() != 0 { chmod(dir + "/.talks/conversations", 0o700) } }
+        if root { #expect(TinyFileSystem.remountReadOnly(dir)) } else { chmod(dir + "/.talks/conversations", 0o500) }
+        defer { if !root { chmod(dir + "/.talks/conversations", 0o700) } }
         let r = try talk(dir, ["say", id, "blocked write", "--as", "a"])
         #expect(r.status == 9, "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1)
@@ -92,36 +87,13 @@ import Testing
         #expect(try String(contentsOfFile: path, encoding: .utf8) == before)
     }
 
-    static func run(_ tool: String, _ args: [String]) -> Bool {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = args
-        guard (try? p.run()) != nil else { return false }
-        p.waitUntilExit()
-        return p.terminationStatus == 0
-    }
-
-    static var canMountTmpfs: Bool { getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/bin/mount") }
-
-    @Test(.enabled(if: canMountTmpfs, "needs root to mount a tiny tmpfs")) func fullDiskDuringSayLeavesThePreviousVersion() throws {
-        let mountPoint = makeTempDir("talkfull")
-        let mount = Process()
-        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
-        mount.arguments = ["-t", "tmpfs", "-o", "size=128k,mode=0700", "tmpfs", mountPoint]
-        try mount.run(); mount.waitUntilExit()
-        guard mount.terminationStatus == 0 else { Issue.record("mount failed"); return }
-        defer {
-            let u = Process(); u.executableURL = URL(fileURLWithPath: "/bin/umount"); u.arguments = [mountPoint]
-            try? u.run(); u.waitUntilExit()
-        }
+    @Test(.enabled(if: TinyFileSystem.available, "needs root to mount a tiny tmpfs")) func fullDiskDuringSayLeavesThePreviousVersion() throws {
+        guard let mountPoint = TinyFileSystem.mount(size: "128k", label: "talkfull") else { Issue.record("mount failed"); return }
+        defer { TinyFileSystem.unmount(mountPoint) }
         let id = String(try talk(mountPoint, ["new", "Full", "--with", "b", "--as", "a"]).stdout.split(separator: "\n").last ?? "")
         let path = mountPoint + "/.talks/conversations/\(id).md"
         let before = try String(contentsOfFile: path, encoding: .utf8)
-        let dd = Process()
-        dd.executableURL = URL(fileURLWithPath: "/bin/dd")
-        dd.arguments = ["if=/dev/zero", "of=\(mountPoint)/filler", "bs=4096"]
-        dd.standardError = FileHandle.nullDevice
-        try dd.run(); dd.waitUntilExit()
+        TinyFileSystem.fill(mountPoint)
         let r = try talk(mountPoint, ["say", id, "-", "--as", "a"], stdin: Data(String(repeating: "z", count: 60_000).utf8))
         #expect(r.status == 9, "\(r.stderr)")
         #expect(r.stderr.contains("No space left on device"))
