@@ -192,7 +192,7 @@ struct ShellScanner {
 
     /// `$NAME`, `${NAME}`, `${NAME:-default}`, `$(…)`. Returns the value, the next index and whether it is known.
     mutating func expand(_ chars: [Unicode.Scalar], _ start: Int) -> (String, Int, Bool) {
-        var i = start + 1
+        let i = start + 1
         guard i < chars.count else { return ("$", i, true) }
         if chars[i] == "(" {
             // $( … ) with nesting; $(( … )) arithmetic is just unknown.
@@ -219,8 +219,9 @@ struct ShellScanner {
             j += 1
         }
         if j == i {
-            // $?, $$, $1 …: unknown but harmless.
-            return ("$", i + (i < chars.count && "?$!#@*0123456789-".unicodeScalars.contains(chars[i]) ? 1 : 0), chars.count > i && "?$!#@*0123456789-".unicodeScalars.contains(chars[i]) ? false : true)
+            // $?, $$, $1 …: special parameters, whose values are unknown here.
+            let special = "?$!#@*0123456789-".unicodeScalars.contains(chars[i])
+            return ("$", special ? i + 1 : i, !special)
         }
         let name = String(String.UnicodeScalarView(chars[i..<j]))
         if let v = variables[name] { return (v, j, true) }
