@@ -165,9 +165,7 @@ public struct Doctor {
                 changed = true
             }
             if fix && changed {
-                let bakTemp = loc.backup(id) + ".new"
-                FileSystem.remove(bakTemp)
-                if link(path, bakTemp) == 0 { _ = try? FileSystem.move(bakTemp, loc.backup(id)) }
+                loc.keepBackup(id)
                 if (try? AtomicFile.write(Array(talk.render().utf8), to: path)) == nil {
                     for i in out.indices where out[i].subject == subject { out[i].repaired = false; out[i].repair = nil }
                 } else {

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Where the talks are: a `.talks/` folder (conversations/, locks/, registry/, config.yaml, audit.log). By default the
 /// nearest `.talks/` from the current folder upwards, else `./.talks`; `--dir` or `$SESSION_BRIDGE_TALKS` name one
 /// (a shared or network folder lets sessions of other projects and machines join); config.yaml's
@@ -19,6 +23,14 @@ public struct TalkLocation: Sendable, Equatable {
     public func file(_ id: String) -> String { conversations + "/" + id + ".md" }
     public func backup(_ id: String) -> String { conversations + "/" + id + ".md.bak" }
     public func lock(_ id: String) -> String { locks + "/" + id + ".lock" }
+
+    /// Keeps the current version of a talk as `<id>.md.bak`: a hard link to its inode, which the atomic rename
+    /// of the next version leaves intact. Best effort: a failure here never blocks a write.
+    public func keepBackup(_ id: String) {
+        let temp = backup(id) + ".new"
+        FileSystem.remove(temp)
+        if link(file(id), temp) == 0 { _ = try? FileSystem.move(temp, backup(id)) }
+    }
 
     /// Finds (without creating) the talks folder for a command.
     public static func find(dir: String?, environment: Environment, cwd: String = FileSystem.currentDirectory()) throws(BridgeError) -> TalkLocation {

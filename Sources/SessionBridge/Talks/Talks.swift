@@ -292,10 +292,7 @@ public struct Talks: Sendable {
                 audit(AuditEntry(who: who, op: op, talk: id, nonce: nonce, result: "refused", detail: error.message))
                 throw error
             }
-            // The current version becomes .bak: a hard link to its inode, which the rename below leaves intact.
-            let bakTemp = location.backup(id) + ".new"
-            FileSystem.remove(bakTemp)
-            if link(path, bakTemp) == 0 { _ = try? FileSystem.move(bakTemp, location.backup(id)) }
+            location.keepBackup(id)
             do throws(BridgeError) {
                 try AtomicFile.write(written, to: path)
             } catch {
@@ -394,9 +391,7 @@ public struct Talks: Sendable {
         guard let again = try? Conversation.parse(canonical).0, again == talk else {
             throw .io("normalize of talk \(id) would change its content; nothing written")
         }
-        let bakTemp = location.backup(id) + ".new"
-        FileSystem.remove(bakTemp)
-        if link(location.file(id), bakTemp) == 0 { _ = try? FileSystem.move(bakTemp, location.backup(id)) }
+        location.keepBackup(id)
         try AtomicFile.write(Array(canonical.utf8), to: location.file(id))
         audit(AuditEntry(who: who, op: "normalize", talk: id, result: "ok", detail: notes.strayLines > 0 ? "\(notes.strayLines) stray line(s) removed" : nil))
         return NormalizeReport(id: id, changed: true, strayLinesRemoved: notes.strayLines)
