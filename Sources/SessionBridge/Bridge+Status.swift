@@ -118,7 +118,6 @@ extension Bridge {
         guard var me = currentSession() else { throw .noIdentity }
         me.state = "ended"
         me.endedAt = Clock.nowISO8601()
-        me.listening = false
         try store.saveManifest(me)
         try? store.setListenMode(me.id, nil)
         var notified: [String] = []

@@ -131,7 +131,7 @@ public final class Bridge {
             let manifest = SessionManifest(
                 id: id, name: uniqueName(base, excluding: id), projectPath: projectPath, host: host, pid: pid,
                 pidStartTime: Processes.startTime(pid), agent: identity.agent, claudeSessionId: claudeID,
-                codexThreadId: codexID, startedAt: now, lastSeen: now, state: "live", endedAt: nil, listening: nil)
+                codexThreadId: codexID, startedAt: now, lastSeen: now, state: "live", endedAt: nil)
             try store.createSession(manifest)
             try store.bind(key: identity.bindingKey, to: id)
             store.indexName(manifest.name, id: id)

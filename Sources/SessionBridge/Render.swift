@@ -66,7 +66,7 @@ public enum Render {
         }
         if let at = s.answeredAt { lines.append("answered: \(at), reply \(s.replyId ?? "?")") }
         if s.redeliveries > 0 { lines.append("redelivered: \(s.redeliveries) time(s) after unanswered leases") }
-        lines.append("state:    \(s.state.rawValue)" + (s.state == .claimed && !s.seen ? "" : (s.state == .claimed ? " (seen, not answered yet)" : "")))
+        lines.append("state:    \(s.state.rawValue)" + (s.state == .claimed ? " (seen, not answered yet)" : ""))
         return lines.joined(separator: "\n")
     }
 

@@ -19,8 +19,6 @@ public struct SessionManifest: Codable, Sendable, Equatable {
     /// "live" or "ended".
     public var state: String
     public var endedAt: String?
-    /// Kept for older manifests; the live listen mode is the `listening` file beside the manifest.
-    public var listening: Bool?
 
     public var isEnded: Bool { state == "ended" }
 }
