@@ -113,7 +113,9 @@ public final class Bridge {
                 }
                 return StartResult(manifest: existing, reused: true)
             }
-            let base = requestedName ?? Identifiers.sanitizedName(FileSystem.lastComponent(of: projectPath))
+            // A session started by `session-bridge launch --alias NAME` takes that name, so the watcher finds its pane.
+            let launched = environment["SESSION_BRIDGE_NAME"].flatMap { Identifiers.isValidName($0) ? $0 : nil }
+            let base = requestedName ?? launched ?? Identifiers.sanitizedName(FileSystem.lastComponent(of: projectPath))
             var id = Identifiers.sessionID()
             if case .explicit(let v) = identity.source, Identifiers.isValidID(v), v.count >= 6, store.manifest(v.lowercased()) == nil {
                 id = v.lowercased()

@@ -22,6 +22,17 @@ public enum Processes {
         return UInt64(rest[19])
     }
 
+    /// Whether the process's group owns its terminal's foreground (fields 5 and 8 of /proc/PID/stat): what is typed
+    /// into the terminal goes to it. Nil when unknown (no /proc, no terminal).
+    public static func ownsTerminalForeground(_ pid: Int32) -> Bool? {
+        guard pid > 0, let text = try? FileSystem.readString("/proc/\(pid)/stat", limit: 1 << 16),
+              let close = text.lastIndex(of: ")") else { return nil }
+        let rest = text[text.index(after: close)...].split(separator: " ")
+        // rest[2] is field 5 (process group), rest[5] field 8 (the terminal's foreground process group).
+        guard rest.count > 5, let group = Int32(rest[2]), let foreground = Int32(rest[5]), foreground > 0 else { return nil }
+        return group == foreground
+    }
+
     /// Alive and, when a start time was recorded, still the same process.
     public static func isSameProcessAlive(pid: Int32, startTime: UInt64?) -> Bool {
         guard isAlive(pid) else { return false }

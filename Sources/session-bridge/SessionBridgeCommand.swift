@@ -18,6 +18,8 @@ struct SessionBridgeCommand: ParsableCommand {
         Also:
           talk      multi-turn conversations with enforced turn-taking (session-bridge talk --help)
           doctor    check and repair the message store and the talks (session-bridge doctor --help)
+          launch    start an agent CLI in this tmux pane, bound to an alias (session-bridge launch --help)
+          watch     wake launched sessions in tmux when a message or a turn waits (session-bridge watch --help)
         """,
         version: "0.1.0",
         subcommands: [

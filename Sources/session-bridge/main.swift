@@ -7,12 +7,14 @@ let arguments = CommandLine.arguments
 if arguments.count == 3, arguments[1] == "hook", HookCommand.Event(rawValue: arguments[2]) != nil {
     exit(HookRunner.run(arguments[2]).exitCode)
 }
-// `talk` and `doctor` are command roots of their own: in the main tree their many subcommands and options would
+// `talk`, `doctor`, `watch` and `launch` are command roots of their own: in the main tree their many subcommands and options would
 // cost every other command about 1.5 ms of argument parsing.
 if arguments.count >= 2 {
     switch arguments[1] {
     case "talk": TalkCommand.main(Array(arguments.dropFirst(2))); exit(0)
     case "doctor": DoctorCommand.main(Array(arguments.dropFirst(2))); exit(0)
+    case "watch": WatchCommand.main(Array(arguments.dropFirst(2))); exit(0)
+    case "launch": LaunchCommand.main(Array(arguments.dropFirst(2))); exit(0)
     default: break
     }
 }

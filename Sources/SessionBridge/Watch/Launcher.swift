@@ -1,0 +1,46 @@
+/// `session-bridge launch`: binds an alias to the terminal pane an agent CLI is about to run in. Only a person
+/// launching a session may bind; an agent cannot bind itself, so no session can redirect another's prompts.
+public enum Launcher {
+    /// Environment variables that show the caller is an agent session.
+    static let agentMarkers = ["CLAUDECODE", "CLAUDE_CODE_SESSION_ID", "CODEX_THREAD_ID", "CODEX_SANDBOX"]
+
+    /// The caller's tmux server socket and pane, after refusing agents and checking the arguments.
+    static func context(alias: String, command: [String], environment: Environment) throws(BridgeError) -> (socket: String, pane: String) {
+        guard Identifiers.isValidName(alias) else { throw .invalidName(Identifiers.printable(alias)) }
+        if let marker = agentMarkers.first(where: { environment[$0] != nil }) {
+            throw .conflict("launch binds a terminal for a person: it refuses to run inside an agent session (\(marker) is set)")
+        }
+        guard !command.isEmpty else { throw .invalidInput("give the agent command to run: session-bridge launch --alias NAME -- claude") }
+        guard let tmux = environment["TMUX"], let pane = environment["TMUX_PANE"], pane.hasPrefix("%") else {
+            throw .invalidInput("launch needs to run inside tmux (TMUX and TMUX_PANE are not set); start tmux first")
+        }
+        let socket = String(tmux.split(separator: ",", maxSplits: 1).first ?? "")
+        guard socket.hasPrefix("/") else { throw .invalidInput("cannot read the tmux socket from TMUX='\(tmux)'") }
+        return (socket, pane)
+    }
+
+    /// Records the target for `alias` in the current tmux pane, for this process, which then execs `command`.
+    public static func bind(alias: String, command: [String], environment: Environment) throws(BridgeError) -> WatchTarget {
+        let (socket, pane) = try context(alias: alias, command: command, environment: environment)
+        let pid = Processes.currentPID()
+        let target = WatchTarget(alias: alias, pane: pane, socket: socket, pid: pid, pidStartTime: Processes.startTime(pid),
+                                 command: FileSystem.lastComponent(of: command[0]), title: "session-bridge:\(alias)",
+                                 launchedAt: Clock.nowISO8601())
+        let store = try FileStore(root: StoreLocation.rootPath(environment: environment))
+        try TargetRegistry(storeRoot: store.layout.root).save(target)
+        return target
+    }
+
+    /// `launch --new-window`: opens a tmux window on the caller's server, in the current folder, that runs
+    /// `launch --alias NAME -- COMMAND` (so the binding happens in that window's pane). Returns the new pane id.
+    public static func openWindow(alias: String, command: [String], environment: Environment, executable: String) throws(BridgeError) -> String {
+        let (socket, _) = try context(alias: alias, command: command, environment: environment)
+        var args = ["tmux", "-S", socket, "new-window", "-P", "-F", "#{pane_id}", "-n", alias, "-c", FileSystem.currentDirectory()]
+        // A tmux window starts with the server's environment: carry over what decides the store and the identity.
+        for key in ["SESSION_BRIDGE_HOME", "SESSION_BRIDGE_CLI"] { if let v = environment[key] { args += ["-e", "\(key)=\(v)"] } }
+        args += ["--", executable, "launch", "--alias", alias, "--"] + command
+        let r = ChildProcess.run(args)
+        guard r.status == 0 else { throw .io("tmux new-window failed: \(r.stderr.trimmed(" \n"))") }
+        return r.stdout.trimmed(" \n")
+    }
+}

@@ -1,0 +1,190 @@
+/// Wakes the right terminal when a session has a message waiting or its turn comes in a talk: it types one short
+/// prompt into the pane that `launch` recorded for the session's alias. One watcher per machine and store.
+///
+/// Events are pending messages (per message id) and turns (per talk, turn count and next speaker). Each is injected
+/// at most once, remembered across restarts in `<store>/watch/state.json`. Event-driven with inotify, polling
+/// adaptively (1 s → 5 s → 10 s, back to 1 s on activity) where inotify cannot see changes; bursts are debounced.
+public final class Watcher {
+    public struct Event: Equatable, Sendable {
+        /// What makes the event unique ("msg:<id>", "talk:<id>:<turnCount>:<nextSpeaker>"): injected at most once.
+        public var keys: [String]
+        public var target: WatchTarget
+        public var text: String
+    }
+
+    public struct Settings: Sendable {
+        public var debounceMilliseconds: Int
+        public var talkPrompt: String?
+        public var forcePolling: Bool
+
+        public init(debounceMilliseconds: Int = 500, talkPrompt: String? = nil, forcePolling: Bool = false) {
+            self.debounceMilliseconds = debounceMilliseconds
+            self.talkPrompt = talkPrompt
+            self.forcePolling = forcePolling
+        }
+    }
+
+    let store: FileStore
+    let talks: [TalkLocation]
+    let registry: TargetRegistry
+    let injector: any Injector
+    let settings: Settings
+    let statePath: String
+    var injected: [String] = []
+    var injectedSet: Set<String> = []
+    var reportedDead: Set<String> = []
+    var log: (String) -> Void
+
+    public init(store: FileStore, talks: [TalkLocation], injector: any Injector, settings: Settings, log: @escaping (String) -> Void) {
+        self.store = store
+        // The same folder named twice (a relative path, a doubled slash, a symlink) is watched once.
+        var seen: Set<String> = []
+        self.talks = talks.filter { seen.insert(FileSystem.realPath($0.root) ?? $0.root).inserted }
+        self.registry = TargetRegistry(storeRoot: store.layout.root)
+        self.injector = injector
+        self.settings = settings
+        self.statePath = store.layout.root + "/watch/state.json"
+        self.log = log
+        loadState()
+    }
+
+    struct State: Codable { var injected: [String] }
+
+    func loadState() {
+        guard let bytes = try? FileSystem.read(statePath, limit: 16 << 20), let s = JSONCoding.decode(State.self, from: bytes) else { return }
+        injected = s.injected
+        injectedSet = Set(s.injected)
+    }
+
+    func saveState() {
+        if injected.count > 20_000 { injected.removeFirst(injected.count - 20_000); injectedSet = Set(injected) }
+        try? FileSystem.makeDirectories(FileSystem.parentDirectory(of: statePath))
+        try? AtomicFile.write(JSONCoding.encode(State(injected: injected)), to: statePath)
+    }
+
+    /// The lock that keeps one watcher per store.
+    public static func lockPath(storeRoot: String) -> String { storeRoot + "/watch/watch.lock" }
+
+    // MARK: Events
+
+    /// The launched targets by the names they answer to: their alias, and the name of the bridge session whose
+    /// process the launcher became (a session named "lib-2" because "lib" was taken is still found).
+    func targetsByName(_ sessions: [SessionManifest]) -> [String: WatchTarget] {
+        var byName: [String: WatchTarget] = [:]
+        let targets = registry.all()
+        for t in targets { byName[t.alias] = t }
+        for m in sessions {
+            if let t = targets.first(where: { $0.pid == m.pid && ($0.pidStartTime == nil || $0.pidStartTime == m.pidStartTime) }) {
+                byName[m.name] = t
+            }
+        }
+        return byName
+    }
+
+    /// What would be injected now: new events for sessions that have a launched target.
+    public func pendingEvents() -> [Event] {
+        let sessions = store.sessionIDs().compactMap { store.manifest($0) }.filter { !$0.isEnded }
+        let targets = targetsByName(sessions)
+        guard !targets.isEmpty else { return [] }
+        var events: [Event] = []
+        for m in sessions {
+            guard let target = targets[m.name] else { continue }
+            let fresh = store.pending(m.id).filter { !injectedSet.contains("msg:" + $0) }
+            guard !fresh.isEmpty else { continue }
+            let senders = Array(Set(fresh.compactMap { store.peek(m.id, .new, $0)?.fromName })).sorted()
+            let from = senders.isEmpty ? "a peer" : senders.joined(separator: ", ")
+            let text = fresh.count == 1
+                ? "A message from \(from) is waiting (session-bridge): answer it; if it is not shown to you, run session-bridge listen --timeout 5"
+                : "\(fresh.count) messages from \(from) are waiting (session-bridge): answer them; if they are not shown to you, run session-bridge listen --timeout 5"
+            events.append(Event(keys: fresh.map { "msg:" + $0 }, target: target, text: text))
+        }
+        for location in talks {
+            let t = Talks(location: location, environment: Environment([:]), sessionName: nil)
+            for summary in t.list(status: .active).talks {
+                let h = summary.header
+                let key = "talk:\(h.id):\(h.turnCount):\(h.nextSpeaker)"
+                guard let target = targets[h.nextSpeaker], !injectedSet.contains(key) else { continue }
+                events.append(Event(keys: [key], target: target, text: Watcher.talkPrompt(settings.talkPrompt, path: summary.path,
+                                                                                          speaker: h.nextSpeaker, id: h.id, dir: location.root)))
+            }
+        }
+        return events
+    }
+
+    /// The prompt for a turn; config `watcher.prompt` may use {talk}, {alias}, {id} and {dir}.
+    static func talkPrompt(_ template: String?, path: String, speaker: String, id: String, dir: String) -> String {
+        (template ?? "Read {talk} (you are '{alias}'): it is your turn in talk {id}; answer with session-bridge talk say {id} --dir {dir} --as {alias}")
+            .replacing("{talk}", with: path).replacing("{alias}", with: speaker).replacing("{id}", with: id).replacing("{dir}", with: dir)
+    }
+
+    /// Injects every new event once. Returns how many prompts were typed.
+    @discardableResult
+    public func processOnce() -> Int {
+        var typed = 0
+        var changed = false
+        for event in pendingEvents() where event.keys.contains(where: { !injectedSet.contains($0) }) {
+            let target = event.target
+            switch injector.check(target) {
+            case .ready:
+                do {
+                    try injector.inject(event.text, into: target)
+                    for k in event.keys where injectedSet.insert(k).inserted { injected.append(k) }
+                    reportedDead.remove(target.alias)
+                    changed = true
+                    typed += 1
+                    log("injected into \(target.alias) (\(target.pane)): \(event.text)")
+                } catch {
+                    log("could not type into \(target.alias) (\(target.pane)): \(error.message)")
+                }
+            case .dead(let why):
+                if reportedDead.insert(target.alias).inserted { log("dead target \(target.alias): \(why); relaunch it with session-bridge launch") }
+            case .busyWithOther(let why):
+                log("not typing into \(target.alias): \(why)")
+            }
+        }
+        if changed { saveState() }
+        return typed
+    }
+
+    // MARK: Loop
+
+    func watchedPaths() -> [String] {
+        var paths = [store.layout.sessionsFolder, registry.folder]
+        for id in store.sessionIDs() { paths.append(store.layout.box(id, .new)) }
+        for t in talks where FileSystem.isDirectory(t.conversations) { paths.append(t.conversations) }
+        return paths.filter { FileSystem.isDirectory($0) }
+    }
+
+    /// Runs until killed: wait for a change, debounce, inject.
+    public func run() -> Never {
+        try? FileSystem.makeDirectories(registry.folder)
+        var paths = watchedPaths()
+        var watcher = DirectoryWatcher(paths: paths, forcePolling: settings.forcePolling, pollIntervalMilliseconds: 1000)
+        log("watching \(paths.count) folder(s) with \(watcher.mode.rawValue)" + (watcher.pollingReason.map { " (\($0))" } ?? ""))
+        var idleRounds = 0
+        processOnce()
+        while true {
+            let woke: Bool
+            if watcher.mode == .inotify {
+                // Periodic rescans retry targets that were busy, and pick up folders created meanwhile.
+                woke = watcher.wait(timeoutMilliseconds: 30_000)
+            } else {
+                let interval = idleRounds < 10 ? 1000 : (idleRounds < 30 ? 5000 : 10_000)
+                Clock.sleep(milliseconds: interval)
+                woke = true
+            }
+            if woke && settings.debounceMilliseconds > 0 {
+                // Let a burst settle, then drain what it queued.
+                Clock.sleep(milliseconds: settings.debounceMilliseconds)
+                _ = watcher.wait(timeoutMilliseconds: 0)
+            }
+            let typed = processOnce()
+            idleRounds = typed > 0 ? 0 : idleRounds + 1
+            let now = watchedPaths()
+            if now != paths {
+                paths = now
+                watcher = DirectoryWatcher(paths: paths, forcePolling: settings.forcePolling, pollIntervalMilliseconds: 1000)
+            }
+        }
+    }
+}
