@@ -26,9 +26,21 @@ public enum ChildProcess {
         defer { for p in cargs { free(p) } }
         let cenv: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
         defer { for p in cenv ?? [] { free(p) } }
+        // The child starts with no blocked signals and default dispositions: the first tmux client forks the server,
+        // which would otherwise inherit a caller's blocked SIGTERM or ignored SIGPIPE and never quit on kill-server.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), defaults = sigset_t()
+        sigemptyset(&none)
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let rc = cenv.map { e in e.withUnsafeBufferPointer { posix_spawnp(&pid, program, &actions, nil, cargs, UnsafePointer($0.baseAddress)) } }
-            ?? posix_spawnp(&pid, program, &actions, nil, cargs, environ)
+        let rc = cenv.map { e in e.withUnsafeBufferPointer { posix_spawnp(&pid, program, &actions, &attributes, cargs, UnsafePointer($0.baseAddress)) } }
+            ?? posix_spawnp(&pid, program, &actions, &attributes, cargs, environ)
         close(out[1]); close(err[1])
         guard rc == 0 else {
             close(out[0]); close(err[0])
