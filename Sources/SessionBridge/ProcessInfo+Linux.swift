@@ -22,6 +22,15 @@ public enum Processes {
         return UInt64(rest[19])
     }
 
+    /// How long ago the process started, in milliseconds (its start time against /proc/uptime). Nil when unknown.
+    public static func ageMilliseconds(_ pid: Int32) -> Int? {
+        guard let started = startTime(pid), let uptime = try? FileSystem.readString("/proc/uptime", limit: 256),
+              let seconds = uptime.split(separator: " ").first.flatMap({ Double($0) }) else { return nil }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard ticks > 0 else { return nil }
+        return max(0, Int((seconds - Double(started) / ticks) * 1000))
+    }
+
     /// Whether the process's group owns its terminal's foreground (fields 5 and 8 of /proc/PID/stat): what is typed
     /// into the terminal goes to it. Nil when unknown (no /proc, no terminal).
     public static func ownsTerminalForeground(_ pid: Int32) -> Bool? {

@@ -16,11 +16,15 @@ public final class Watcher {
         public var debounceMilliseconds: Int
         public var talkPrompt: String?
         public var forcePolling: Bool
+        /// An agent launched less than this long ago is not typed into yet: until its interface takes the terminal,
+        /// typed keys are buffered as a line and Enter is lost (seen with Claude Code in its first second).
+        public var settleMilliseconds: Int
 
-        public init(debounceMilliseconds: Int = 500, talkPrompt: String? = nil, forcePolling: Bool = false) {
+        public init(debounceMilliseconds: Int = 500, talkPrompt: String? = nil, forcePolling: Bool = false, settleMilliseconds: Int = 3000) {
             self.debounceMilliseconds = debounceMilliseconds
             self.talkPrompt = talkPrompt
             self.forcePolling = forcePolling
+            self.settleMilliseconds = settleMilliseconds
         }
     }
 
@@ -33,6 +37,8 @@ public final class Watcher {
     var injected: [String] = []
     var injectedSet: Set<String> = []
     var reportedDead: Set<String> = []
+    /// Set by processOnce when an event waits for a young agent to settle: check again after this many ms.
+    public private(set) var retryAfterMilliseconds: Int?
     var log: (String) -> Void
 
     public init(store: FileStore, talks: [TalkLocation], injector: any Injector, settings: Settings, log: @escaping (String) -> Void) {
@@ -122,10 +128,16 @@ public final class Watcher {
     public func processOnce() -> Int {
         var typed = 0
         var changed = false
+        retryAfterMilliseconds = nil
         for event in pendingEvents() where event.keys.contains(where: { !injectedSet.contains($0) }) {
             let target = event.target
             switch injector.check(target) {
             case .ready:
+                if let age = Processes.ageMilliseconds(target.pid), age < settings.settleMilliseconds {
+                    let wait = settings.settleMilliseconds - age
+                    retryAfterMilliseconds = min(retryAfterMilliseconds ?? wait, wait)
+                    continue
+                }
                 do {
                     try injector.inject(event.text, into: target)
                     for k in event.keys where injectedSet.insert(k).inserted { injected.append(k) }
@@ -155,6 +167,18 @@ public final class Watcher {
         return paths.filter { FileSystem.isDirectory($0) }
     }
 
+    /// `watch --once`: injects what is pending now, waiting (at most the settle time) for agents still starting.
+    public func runOnce() -> Int {
+        var typed = processOnce()
+        // Each wait lets at least one more agent settle; ages only grow, so this ends within the settle time.
+        for _ in 0..<32 {
+            guard let wait = retryAfterMilliseconds else { break }
+            Clock.sleep(milliseconds: wait + 10)
+            typed += processOnce()
+        }
+        return typed
+    }
+
     /// Runs until killed: wait for a change, debounce, inject.
     public func run() -> Never {
         try? FileSystem.makeDirectories(registry.folder)
@@ -166,8 +190,9 @@ public final class Watcher {
         while true {
             let woke: Bool
             if watcher.mode == .inotify {
-                // Periodic rescans retry targets that were busy, and pick up folders created meanwhile.
-                woke = watcher.wait(timeoutMilliseconds: 30_000)
+                // Periodic rescans retry targets that were busy, and pick up folders created meanwhile; an agent that
+                // is still starting is retried as soon as it has settled.
+                woke = watcher.wait(timeoutMilliseconds: retryAfterMilliseconds.map { $0 + 10 } ?? 30_000)
             } else {
                 let interval = idleRounds < 10 ? 1000 : (idleRounds < 30 ? 5000 : 10_000)
                 Clock.sleep(milliseconds: interval)

@@ -22,6 +22,9 @@ struct WatchCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("auto, tmux or none (default: config watcher.inject_method).", valueName: "METHOD"))
     var inject: String?
 
+    @Option(name: .long, help: ArgumentHelp("Do not type into an agent launched less than this long ago (default 3000): its interface may not have taken the terminal yet.", valueName: "MS"))
+    var settleMs: Int?
+
     @Flag(name: .long, help: "Poll instead of using inotify.")
     var poll = false
 
@@ -44,14 +47,15 @@ struct WatchCommand: ParsableCommand {
             guard ["auto", "tmux", "none"].contains(method) else { throw BridgeError.invalidInput("--inject must be auto, tmux or none") }
             let injector: any Injector = method == "none" ? NoInjector() : TmuxInjector()
             let settings = Watcher.Settings(debounceMilliseconds: debounceMs ?? config.watcherDebounceMs, talkPrompt: config.watcherPrompt,
-                                            forcePolling: poll || env["SESSION_BRIDGE_POLL"] == "1")
+                                            forcePolling: poll || env["SESSION_BRIDGE_POLL"] == "1",
+                                            settleMilliseconds: max(0, settleMs ?? 3000))
             try FileSystem.makeDirectories(FileSystem.parentDirectory(of: Watcher.lockPath(storeRoot: store.layout.root)))
             guard let lock = FileLock.tryExclusive(Watcher.lockPath(storeRoot: store.layout.root)) else {
                 throw BridgeError.conflict("a watcher already runs for \(store.layout.root)")
             }
             let watcher = Watcher(store: store, talks: locations, injector: injector, settings: settings) { Output.line("watch: " + $0) }
             if once {
-                let typed = watcher.processOnce()
+                let typed = watcher.runOnce()
                 Output.line("watch: \(typed) prompt(s) typed")
                 lock.release()
                 return

@@ -1,0 +1,77 @@
+"""The watcher with a real interactive Claude Code session in a tmux pane: a person launches it with
+`session-bridge launch`, the session sits idle (not listening), a peer asks it something, and the watcher types a
+prompt into its pane; the session's UserPromptSubmit hook shows it the question and it answers."""
+import json
+import os
+import shutil
+import subprocess
+import unittest
+
+from harness import REPO, E2ETestCase, base_env
+
+
+@unittest.skipIf(shutil.which("tmux") is None, "needs tmux (scripts/prerequisites installs it)")
+class WatchWakesAnIdleSessionTest(E2ETestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.socket = os.path.join(self.work, "tmux.sock")
+        self.watcher = None
+
+    def tearDown(self):
+        if self.watcher is not None and self.watcher.poll() is None:
+            self.watcher.kill()
+            self.watcher.wait()
+        # What the pane showed, for diagnosis (kept with the workspace when the test fails).
+        r = subprocess.run(["tmux", "-S", self.socket, "capture-pane", "-p", "-t", "lib"], capture_output=True, text=True)
+        with open(os.path.join(self.work, "pane.txt"), "w") as f:
+            f.write(r.stdout)
+        subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True)
+        super().tearDown()
+
+    def interactive_home(self, workdir):
+        """What an interactive Claude Code needs to start without questions (onboarding, folder trust, API key)."""
+        with open(os.path.join(self.home, ".claude.json"), "w") as f:
+            json.dump({"hasCompletedOnboarding": True, "projects": {workdir: {"hasTrustDialogAccepted": True}},
+                       "customApiKeyResponses": {"approved": ["sk-test"], "rejected": []}}, f)
+        os.makedirs(os.path.join(self.home, ".claude"), exist_ok=True)
+        path = os.path.join(self.home, ".claude", "settings.json")
+        settings = json.load(open(path)) if os.path.exists(path) else {}   # keeps the installed plugin enabled
+        settings["skipDangerousModePermissionPrompt"] = True
+        with open(path, "w") as f:
+            json.dump(settings, f)
+
+    def test_watcher_wakes_an_idle_interactive_session(self):
+        self.install_plugin()
+        lib = self.project("library")
+        self.interactive_home(lib)
+        model = self.model("lib", "responder", answer="Library says: call parse() with strict=true")
+        helper = os.path.join(REPO, "scripts", "session-bridge")
+        # A person in tmux: `session-bridge launch --alias lib -- claude …` binds the pane and starts the agent.
+        env = self.claude_env(model)
+        launch = f"'{helper}' launch --alias lib -- '{self.claude_bin}' --dangerously-skip-permissions"
+        r = subprocess.run(["tmux", "-S", self.socket, "-f", "/dev/null", "new-session", "-d", "-s", "lib", "-x", "160",
+                            "-y", "50", "-c", lib, launch], env=env, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # SessionStart registers the session under the launch alias.
+        self.wait_for(lambda: any(p["name"] == "lib" and p["state"] in ("active", "idle") for p in self.peers()), 60,
+                      "the interactive session to register as lib")
+        self.assertEqual(model.requests(), [], "the idle session should not have called the model yet")
+        self.watcher = subprocess.Popen([helper, "watch", "--debounce-ms", "200"], env=base_env(HOME=self.home),
+                                        stdout=open(os.path.join(self.work, "watch.out"), "w"), stderr=subprocess.STDOUT)
+        asker = self.bridge("start", "--name", "app", env_extra={"SESSION_BRIDGE_SESSION": "app-key"})
+        self.assertEqual(asker.returncode, 0, asker.stderr)
+        answer = self.bridge("ask", "lib", "--wait", "90", "--json", env_extra={"SESSION_BRIDGE_SESSION": "app-key"},
+                             stdin="Which flag makes parse() strict?")
+        watch_log = open(os.path.join(self.work, "watch.out")).read()
+        self.assertEqual(answer.returncode, 0, answer.stdout + answer.stderr + "\nwatcher:\n" + watch_log)
+        self.assertIn("strict=true", json.loads(answer.stdout)["content"])
+        # Exactly one prompt typed, into the right pane; the question reached the model through the prompt hook.
+        self.assertEqual(watch_log.count("injected into lib"), 1, watch_log)
+        prompts = [r for r in model.requests() if "A message from app is waiting" in json.dumps(r["body"])]
+        self.assertTrue(prompts, "the typed prompt never reached the model")
+        self.assertTrue(any("Which flag makes parse() strict?" in json.dumps(r["body"]) for r in prompts))
+
+
+if __name__ == "__main__":
+    unittest.main()
