@@ -35,7 +35,9 @@ struct SessionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Act as this bridge session (an id, or any key to bind one to). Default: $SESSION_BRIDGE_SESSION, then the Claude Code or Codex session.", valueName: "ID"))
     var session: String?
 
-    func bridge() throws(BridgeError) -> Bridge {
+    func bridge() throws(BridgeError) -> Bridge { try Self.bridge(session) }
+
+    static func bridge(_ session: String?) throws(BridgeError) -> Bridge {
         try Bridge.open(environment: .current(), sessionOverride: session, argv0: CommandLine.arguments.first ?? "session-bridge")
     }
 }
@@ -48,7 +50,9 @@ struct ContentOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Read the message text from this file.", valueName: "PATH"))
     var file: String?
 
-    func content(_ bridge: Bridge) throws(BridgeError) -> String {
+    func content(_ bridge: Bridge) throws(BridgeError) -> String { try Self.content(text: text, file: file, bridge) }
+
+    static func content(text: String?, file: String?, _ bridge: Bridge) throws(BridgeError) -> String {
         let source = try ContentSource.from(text: text, file: file)
         return try bridge.validateContent(source.bytes(limit: bridge.config.maxMessageBytes))
     }

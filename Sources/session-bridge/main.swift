@@ -7,6 +7,8 @@ let arguments = CommandLine.arguments
 if arguments.count == 3, arguments[1] == "hook", HookCommand.Event(rawValue: arguments[2]) != nil {
     exit(HookRunner.run(arguments[2]).exitCode)
 }
+// ask, reply, listen and talk say in their plain forms skip the argument parser's set-up (see FastPath).
+FastPath.runIfPlain(arguments)
 // `talk`, `doctor`, `watch` and `launch` are command roots of their own: in the main tree their many subcommands and options would
 // cost every other command about 1.5 ms of argument parsing.
 if arguments.count >= 2 {

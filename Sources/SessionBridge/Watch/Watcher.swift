@@ -127,7 +127,6 @@ public final class Watcher {
     @discardableResult
     public func processOnce() -> Int {
         var typed = 0
-        var changed = false
         retryAfterMilliseconds = nil
         for event in pendingEvents() where event.keys.contains(where: { !injectedSet.contains($0) }) {
             let target = event.target
@@ -138,14 +137,20 @@ public final class Watcher {
                     retryAfterMilliseconds = min(retryAfterMilliseconds ?? wait, wait)
                     continue
                 }
+                // Remembered before typing: a watcher killed in between must not type it again after a restart
+                // (at most once; a lost prompt is better than a doubled one, and the message itself stays pending).
+                let fresh = event.keys.filter { injectedSet.insert($0).inserted }
+                injected.append(contentsOf: fresh)
+                saveState()
                 do {
                     try injector.inject(event.text, into: target)
-                    for k in event.keys where injectedSet.insert(k).inserted { injected.append(k) }
                     reportedDead.remove(target.alias)
-                    changed = true
                     typed += 1
                     log("injected into \(target.alias) (\(target.pane)): \(event.text)")
                 } catch {
+                    for k in fresh { injectedSet.remove(k) }
+                    injected.removeLast(fresh.count)
+                    saveState()
                     log("could not type into \(target.alias) (\(target.pane)): \(error.message)")
                 }
             case .dead(let why):
@@ -154,7 +159,6 @@ public final class Watcher {
                 log("not typing into \(target.alias): \(why)")
             }
         }
-        if changed { saveState() }
         return typed
     }
 

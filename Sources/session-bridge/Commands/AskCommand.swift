@@ -21,9 +21,14 @@ struct AskCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        try Self.execute(session: session.session, peer: peer, text: content.text, file: content.file, wait: wait, json: json)
+    }
+
+    /// The command's work, shared with the fast path in main.swift.
+    static func execute(session: String?, peer: String, text: String?, file: String?, wait: Double?, json: Bool) throws {
         try reportingErrors { () throws(BridgeError) in
-            let bridge = try session.bridge()
-            let text = try content.content(bridge)
+            let bridge = try SessionOptions.bridge(session)
+            let text = try ContentOptions.content(text: text, file: file, bridge)
             let question = try bridge.ask(peer, content: text, willAwait: wait != nil)
             if let wait {
                 if !json { Output.line("asked \(question.toName) (message \(question.id)); waiting up to \(Int(wait)) s…") }

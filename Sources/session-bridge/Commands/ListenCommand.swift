@@ -10,7 +10,9 @@ struct ListenCommand: ParsableCommand {
     @OptionGroup var session: SessionOptions
 
     @Option(name: .long, help: ArgumentHelp("Give up after this many seconds (stays below Claude Code's 120 s Bash limit by default).", valueName: "SECONDS"))
-    var timeout: Double = 90
+    var timeout: Double = Self.defaultTimeout
+
+    static let defaultTimeout: Double = 90
 
     @Option(name: .long, help: ArgumentHelp("Only take messages for which this jq program is true, e.g. '.fromName == \"lib\"'.", valueName: "JQ"))
     var filter: String?
@@ -28,8 +30,14 @@ struct ListenCommand: ParsableCommand {
     var off = false
 
     func run() throws {
+        try Self.execute(session: session.session, timeout: timeout, filter: filter, json: json,
+                         foreground: foreground, background: background, off: off)
+    }
+
+    /// The command's work, shared with the fast path in main.swift.
+    static func execute(session: String?, timeout: Double, filter: String?, json: Bool, foreground: Bool, background: Bool, off: Bool) throws {
         try reportingErrors { () throws(BridgeError) in
-            let bridge = try session.bridge()
+            let bridge = try SessionOptions.bridge(session)
             if foreground || background || off {
                 guard [foreground, background, off].filter({ $0 }).count == 1 else {
                     throw BridgeError.invalidInput("choose one of --foreground, --background, --off")

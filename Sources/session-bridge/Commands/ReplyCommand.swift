@@ -17,9 +17,14 @@ struct ReplyCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        try Self.execute(session: session.session, messageID: messageID, text: content.text, file: content.file, json: json)
+    }
+
+    /// The command's work, shared with the fast path in main.swift.
+    static func execute(session: String?, messageID: String, text: String?, file: String?, json: Bool) throws {
         try reportingErrors { () throws(BridgeError) in
-            let bridge = try session.bridge()
-            let text = try content.content(bridge)
+            let bridge = try SessionOptions.bridge(session)
+            let text = try ContentOptions.content(text: text, file: file, bridge)
             let answer = try bridge.reply(to: messageID, content: text)
             if json { Output.json(answer) } else { Output.line("answered \(answer.toName) (reply \(answer.id))") }
         }

@@ -72,10 +72,17 @@ struct TalkSay: ParsableCommand {
     @Flag(name: .long, help: "Print the turn as JSON.") var json = false
 
     func run() throws {
+        try Self.execute(dir: options.dir, session: options.session, conversation: conversation, text: content.text,
+                         file: content.file, asName: asName, next: next, json: json)
+    }
+
+    /// The command's work, shared with the fast path in main.swift.
+    static func execute(dir: String?, session: String?, conversation: String, text: String?, file: String?, asName: String?,
+                        next: String?, json: Bool) throws {
         try reportingErrors { () throws(BridgeError) in
-            let talks = try options.talks()
+            let talks = try Talks.open(dir: dir, environment: .current(), sessionOverride: session)
             let limit = BridgeConfig(environment: .current()).maxMessageBytes
-            let source = try ContentSource.from(text: content.text, file: content.file)
+            let source = try ContentSource.from(text: text, file: file)
             let text = try MessageContent.validate(source.bytes(limit: limit), limit: limit)
             let turn = try talks.say(conversation, content: text, as: asName, next: next)
             if json { Output.json(turn); return }
