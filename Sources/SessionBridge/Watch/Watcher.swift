@@ -19,6 +19,8 @@ public final class Watcher {
         /// An agent launched less than this long ago is not typed into yet: until its interface takes the terminal,
         /// typed keys are buffered as a line and Enter is lost (seen with Claude Code in its first second).
         public var settleMilliseconds: Int
+        /// config `watcher.polling_fallback`: when false, a watcher that cannot use inotify stops instead of polling.
+        public var pollingFallback: Bool = true
 
         public init(debounceMilliseconds: Int = 500, talkPrompt: String? = nil, forcePolling: Bool = false, settleMilliseconds: Int = 3000) {
             self.debounceMilliseconds = debounceMilliseconds
@@ -184,10 +186,13 @@ public final class Watcher {
     }
 
     /// Runs until killed: wait for a change, debounce, inject.
-    public func run() -> Never {
+    public func run() throws(BridgeError) -> Never {
         try? FileSystem.makeDirectories(registry.folder)
         var paths = watchedPaths()
         var watcher = DirectoryWatcher(paths: paths, forcePolling: settings.forcePolling, pollIntervalMilliseconds: 1000)
+        if watcher.mode == .polling && !settings.forcePolling && !settings.pollingFallback {
+            throw .io("cannot watch with inotify (\(watcher.pollingReason ?? "unavailable")) and watcher.polling_fallback is false")
+        }
         log("watching \(paths.count) folder(s) with \(watcher.mode.rawValue)" + (watcher.pollingReason.map { " (\($0))" } ?? ""))
         var idleRounds = 0
         processOnce()

@@ -46,13 +46,14 @@ struct WatchCommand: ParsableCommand {
             let method = inject ?? config.watcherInjectMethod
             guard ["auto", "tmux", "none"].contains(method) else { throw BridgeError.invalidInput("--inject must be auto, tmux or none") }
             let injector: any Injector = method == "none" ? NoInjector() : TmuxInjector()
-            let settings = Watcher.Settings(debounceMilliseconds: debounceMs ?? config.watcherDebounceMs, talkPrompt: config.watcherPrompt,
+            var settings = Watcher.Settings(debounceMilliseconds: debounceMs ?? config.watcherDebounceMs, talkPrompt: config.watcherPrompt,
                                             forcePolling: poll || env["SESSION_BRIDGE_POLL"] == "1",
                                             settleMilliseconds: max(0, settleMs ?? 3000))
             try FileSystem.makeDirectories(FileSystem.parentDirectory(of: Watcher.lockPath(storeRoot: store.layout.root)))
             guard let lock = FileLock.tryExclusive(Watcher.lockPath(storeRoot: store.layout.root)) else {
                 throw BridgeError.conflict("a watcher already runs for \(store.layout.root)")
             }
+            settings.pollingFallback = config.watcherPollingFallback
             let watcher = Watcher(store: store, talks: locations, injector: injector, settings: settings) { Output.line("watch: " + $0) }
             if once {
                 let typed = watcher.runOnce()
@@ -60,7 +61,7 @@ struct WatchCommand: ParsableCommand {
                 lock.release()
                 return
             }
-            withExtendedLifetime(lock) { watcher.run() }
+            try withExtendedLifetime(lock) { () throws(BridgeError) in try watcher.run() }
         }
     }
 }
