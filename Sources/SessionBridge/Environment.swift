@@ -8,8 +8,13 @@ public struct Environment: Sendable {
 
     public init(_ values: [String: String]) { self.values = values }
 
-    /// The current process's environment.
-    public static func current() -> Environment {
+    /// The process's environment, read once: a command asks for it several times, and nothing here changes it
+    /// before reading (`launch` sets one variable right before exec).
+    public static func current() -> Environment { snapshot }
+
+    private static let snapshot = read()
+
+    static func read() -> Environment {
         var values: [String: String] = [:]
         var pointer = environ
         while let entry = pointer.pointee {

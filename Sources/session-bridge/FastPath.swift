@@ -14,18 +14,20 @@ import ArgumentParser
 enum FastPath {
     struct Arguments {
         var positionals: [String] = []
-        var values: [String: String] = [:]
-        var flags: Set<String> = []
+        var values: [(String, String)] = []
+
+        func value(_ name: String) -> String? { values.first { $0.0 == name }?.1 }
+        var flags: [String] = []   // a handful: arrays spare the first use of hashing
 
         func number(_ name: String) -> Double?? {
-            guard let v = values[name] else { return .some(nil) }
+            guard let v = value(name) else { return .some(nil) }
             guard let d = Double(v) else { return nil }   // a bad number: the parser words the error
             return .some(d)
         }
     }
 
     /// Splits `args`; nil when anything falls outside the plain forms.
-    static func split(_ args: ArraySlice<String>, options: Set<String>, flags: Set<String>, positionals: ClosedRange<Int>) -> Arguments? {
+    static func split(_ args: ArraySlice<String>, options: [String], flags: [String], positionals: ClosedRange<Int>) -> Arguments? {
         var parsed = Arguments()
         var i = args.startIndex
         while i < args.endIndex {
@@ -33,12 +35,13 @@ enum FastPath {
             if a.hasPrefix("-") && a != "-" {
                 if options.contains(a) {
                     let next = args.index(after: i)
-                    guard next < args.endIndex, parsed.values[a] == nil, !args[next].hasPrefix("-") else { return nil }
-                    parsed.values[a] = args[next]
+                    guard next < args.endIndex, parsed.value(a) == nil, !args[next].hasPrefix("-") else { return nil }
+                    parsed.values.append((a, args[next]))
                     i = args.index(after: next)
                     continue
                 }
-                guard flags.contains(a), parsed.flags.insert(a).inserted else { return nil }
+                guard flags.contains(a), !parsed.flags.contains(a) else { return nil }
+                parsed.flags.append(a)
             } else {
                 guard a != "help" else { return nil }
                 parsed.positionals.append(a)
@@ -75,16 +78,16 @@ enum FastPath {
         guard let a = split(args, options: ["--session", "--file", "--wait"], flags: ["--json"], positionals: 1...2),
               let wait = a.number("--wait") else { return nil }
         return {
-            try AskCommand.execute(session: a.values["--session"], peer: a.positionals[0], text: a.positionals.dropFirst().first,
-                                   file: a.values["--file"], wait: wait, json: a.flags.contains("--json"))
+            try AskCommand.execute(session: a.value("--session"), peer: a.positionals[0], text: a.positionals.dropFirst().first,
+                                   file: a.value("--file"), wait: wait, json: a.flags.contains("--json"))
         }
     }
 
     static func reply(_ args: ArraySlice<String>) -> (() throws -> Void)? {
         guard let a = split(args, options: ["--session", "--file"], flags: ["--json"], positionals: 1...2) else { return nil }
         return {
-            try ReplyCommand.execute(session: a.values["--session"], messageID: a.positionals[0], text: a.positionals.dropFirst().first,
-                                     file: a.values["--file"], json: a.flags.contains("--json"))
+            try ReplyCommand.execute(session: a.value("--session"), messageID: a.positionals[0], text: a.positionals.dropFirst().first,
+                                     file: a.value("--file"), json: a.flags.contains("--json"))
         }
     }
 
@@ -93,8 +96,8 @@ enum FastPath {
                             positionals: 0...0),
               let timeout = a.number("--timeout") else { return nil }
         return {
-            try ListenCommand.execute(session: a.values["--session"], timeout: timeout ?? ListenCommand.defaultTimeout,
-                                      filter: a.values["--filter"], json: a.flags.contains("--json"),
+            try ListenCommand.execute(session: a.value("--session"), timeout: timeout ?? ListenCommand.defaultTimeout,
+                                      filter: a.value("--filter"), json: a.flags.contains("--json"),
                                       foreground: a.flags.contains("--foreground"), background: a.flags.contains("--background"),
                                       off: a.flags.contains("--off"))
         }
@@ -105,9 +108,9 @@ enum FastPath {
             return nil
         }
         return {
-            try TalkSay.execute(dir: a.values["--dir"], session: a.values["--session"], conversation: a.positionals[0],
-                                text: a.positionals.dropFirst().first, file: a.values["--file"], asName: a.values["--as"],
-                                next: a.values["--next"], json: a.flags.contains("--json"))
+            try TalkSay.execute(dir: a.value("--dir"), session: a.value("--session"), conversation: a.positionals[0],
+                                text: a.positionals.dropFirst().first, file: a.value("--file"), asName: a.value("--as"),
+                                next: a.value("--next"), json: a.flags.contains("--json"))
         }
     }
 }

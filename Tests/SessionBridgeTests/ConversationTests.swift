@@ -116,4 +116,36 @@ import Testing
             #expect(error.exitCode == 6)
         }
     }
+
+    @Test func configCacheRoundTripsEverySetting() throws {
+        var c = TalkConfig()
+        #expect(TalkConfig(cacheText: c.cacheText(source: "abc"), source: "abc") == c)
+        c.conversationDir = "/mnt/shared talks/é\nconversations"
+        c.lockStrategy = .lockfile
+        c.staleLockSeconds = 7
+        c.maxTurns = 3
+        c.watcherDebounceMs = 0
+        c.watcherPollingFallback = false
+        c.watcherInjectMethod = "none"
+        c.watcherPrompt = "Read {talk} = your turn\tnow"
+        c.blockDirectEdits = false
+        c.requireNonceVerification = false
+        c.auditLog = false
+        let text = c.cacheText(source: "abc")
+        #expect(TalkConfig(cacheText: text, source: "abc") == c)
+        // A cache of other YAML, of another format, or damaged is not used.
+        #expect(TalkConfig(cacheText: text, source: "abd") == nil)
+        #expect(TalkConfig(cacheText: "{\"source\":\"abc\"}", source: "abc") == nil)
+        #expect(TalkConfig(cacheText: text.replacingOccurrences(of: "maxTurns=3", with: "maxTurns=x"), source: "abc") == nil)
+        #expect(TalkConfig(cacheText: text.replacingOccurrences(of: "watcherPrompt=52", with: "watcherPrompt=5"), source: "abc") == nil)
+    }
+
+    @Test func handWrittenAuditLineIsWhatTheEncoderWrites() {
+        let entries = [
+            AuditEntry(who: "lib", op: "say", talk: "plan-abc123", turn: 3, nonce: "n1", result: "ok"),
+            AuditEntry(who: "a\"b\\c", op: "new", talk: "t/x", result: "refused", detail: "line\nbreak\ttab\u{1}\u{1f} é ✓ </script>"),
+            AuditEntry(who: "", op: "block", talk: "t", result: "failed", detail: "\r\u{8}\u{c}"),
+        ]
+        for e in entries { #expect(e.line == JSONCoding.string(e), "\(e.line)") }
+    }
 }

@@ -20,4 +20,16 @@ public struct AuditEntry: Codable, Sendable, Equatable {
         self.result = result
         self.detail = detail
     }
+
+    /// The JSON line, keys sorted, absent fields left out: the same text JSONCoding would write, without the
+    /// encoder's start-up cost on every turn.
+    public var line: String {
+        var fields = ["\"at\":" + JSONCoding.quoted(at)]
+        if let detail { fields.append("\"detail\":" + JSONCoding.quoted(detail)) }
+        if let nonce { fields.append("\"nonce\":" + JSONCoding.quoted(nonce)) }
+        fields += ["\"op\":" + JSONCoding.quoted(op), "\"result\":" + JSONCoding.quoted(result), "\"talk\":" + JSONCoding.quoted(talk)]
+        if let turn { fields.append("\"turn\":\(turn)") }
+        fields.append("\"who\":" + JSONCoding.quoted(who))
+        return "{" + fields.joined(separator: ",") + "}"
+    }
 }

@@ -57,28 +57,22 @@ public struct TalkLocation: Sendable, Equatable {
         return p
     }
 
-    /// The parsed config, cached as JSON in registry/ and keyed by the SHA-256 of config.yaml's text: the YAML
-    /// library (and the regular expressions it resolves tags with) runs only when the file changed.
+    /// The parsed config, cached in registry/ and keyed by the SHA-256 of config.yaml's text: the YAML library (and
+    /// the regular expressions it resolves tags with) runs only when the file changed.
     static func loadConfig(_ root: String) throws(BridgeError) -> TalkConfig {
         let path = root + "/config.yaml"
         guard FileSystem.exists(path) else { return TalkConfig() }
         let text = try FileSystem.readString(path, limit: 1 << 20)
         let key = SHA256.hex(text)
-        let cachePath = root + "/registry/config.json"
-        if let bytes = try? FileSystem.read(cachePath, limit: 1 << 20), let cached = JSONCoding.decode(CachedConfig.self, from: bytes),
-           cached.source == key {
-            return cached.config
+        let cachePath = root + "/registry/config.cache"
+        if let cached = (try? FileSystem.readString(cachePath, limit: 1 << 20)).flatMap({ TalkConfig(cacheText: $0, source: key) }) {
+            return cached
         }
         let config = try TalkConfig.parse(text, path: path)
         if FileSystem.isDirectory(root + "/registry") {
-            _ = try? AtomicFile.write(JSONCoding.encode(CachedConfig(source: key, config: config)), to: cachePath, durable: false)
+            _ = try? AtomicFile.write(Array(config.cacheText(source: key).utf8), to: cachePath, durable: false)
         }
         return config
-    }
-
-    struct CachedConfig: Codable {
-        var source: String
-        var config: TalkConfig
     }
 
     /// Creates the folders and a default config.yaml, and adds `.talks/` to the project's .gitignore when the

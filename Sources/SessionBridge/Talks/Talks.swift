@@ -71,7 +71,7 @@ public struct Talks: Sendable {
 
     func audit(_ entry: AuditEntry) {
         guard location.config.auditLog else { return }
-        try? FileSystem.appendLine(JSONCoding.string(entry), to: location.auditLog)
+        try? FileSystem.appendLine(entry.line, to: location.auditLog)
     }
 
     // MARK: Create
