@@ -59,7 +59,7 @@ public struct Guard {
 
     let cwd: String
     let home: String
-    let environment: [String: String]
+    let environment: Environment
     let protected: [Protected]
     /// Talks folders are guarded unless their config.yaml says `security.block_direct_edits: false`.
     let guardTalks: Bool
@@ -67,7 +67,7 @@ public struct Guard {
     init(cwd: String, environment: Environment) {
         self.cwd = cwd
         self.home = environment["HOME"] ?? "/root"
-        self.environment = environment.values
+        self.environment = environment
         var roots = [Protected(path: GuardPaths.resolve(StoreLocation.rootPath(environment: environment)), area: .store)]
         var guardTalks = true
         if let location = try? TalkLocation.find(dir: nil, environment: environment, cwd: cwd) {
@@ -179,7 +179,7 @@ public struct Guard {
     static let wrappers: Set<String> = ["sudo", "env", "command", "builtin", "exec", "nohup", "nice", "time", "timeout", "stdbuf", "ionice", "xargs", "doas", "chronic"]
 
     func checkBash(_ script: String, cwd: String) -> Verdict {
-        var scanner = ShellScanner(cwd: cwd, home: home, environment: environment)
+        var scanner = ShellScanner(cwd: cwd, home: home, environment: environment.values)
         scanner.scan(script)
         for command in scanner.commands {
             for r in command.redirections where r.op.contains(">") && !r.target.text.hasPrefix("&") && !r.target.text.isEmpty {
