@@ -123,12 +123,18 @@ public struct Talks: Sendable {
     /// Adds a turn. Only `nextSpeaker` may speak; the next speaker is `next` or the following participant.
     /// At maxTurns the talk becomes BLOCKED ("max turns reached").
     public func say(_ idText: String, content raw: String, as explicit: String?, next: String?) throws(BridgeError) -> Turn {
+        try sayReturningHeader(idText, content: raw, as: explicit, next: next).turn
+    }
+
+    /// `say`, also returning the header as written (who is next, the status), so callers need not parse the talk
+    /// again: a full parse costs in proportion to the talk's length.
+    public func sayReturningHeader(_ idText: String, content raw: String, as explicit: String?, next: String?) throws(BridgeError) -> (turn: Turn, header: TalkHeader) {
         let id = try resolveID(idText)
         let me = try speaker(explicit)
         let content = Talks.normalizeContent(raw)
         if content.isEmpty { throw .emptyMessage }
         let nonce = Identifiers.randomBytes(6).map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined()
-        var made: Turn?
+        var made: (turn: Turn, header: TalkHeader)?
         try mutate(id, who: me, op: "say", nonce: nonce) { (talk: Talks.Parts) throws(BridgeError) -> ([UInt8], Int) in
             let h = talk.header
             guard h.status == .active else {
@@ -151,7 +157,7 @@ public struct Talks: Sendable {
                 header.status = .blocked
                 header.blockedReason = "max turns reached"
             }
-            made = turn
+            made = (turn, header)
             // Append-only: the old turns are copied byte for byte; only the header and the new block are written.
             return (Array(Conversation.renderHeader(header).utf8) + talk.body + Array(Conversation.renderTurn(turn).utf8), turn.number)
         } alreadyApplied: { bytes in
@@ -159,8 +165,9 @@ public struct Talks: Sendable {
         }
         guard let made else {
             // Found on a retry: the turn landed in an attempt whose verification failed.
-            guard let found = try read(id).turns.first(where: { $0.nonce == nonce }) else { throw .io("turn was not recorded") }
-            return found
+            let talk = try read(id)
+            guard let found = talk.turns.first(where: { $0.nonce == nonce }) else { throw .io("turn was not recorded") }
+            return (found, talk.header)
         }
         return made
     }

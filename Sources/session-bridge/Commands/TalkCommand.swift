@@ -84,9 +84,8 @@ struct TalkSay: ParsableCommand {
             let limit = BridgeConfig(environment: .current()).maxMessageBytes
             let source = try ContentSource.from(text: text, file: file)
             let text = try MessageContent.validate(source.bytes(limit: limit), limit: limit)
-            let turn = try talks.say(conversation, content: text, as: asName, next: next)
+            let (turn, h) = try talks.sayReturningHeader(conversation, content: text, as: asName, next: next)
             if json { Output.json(turn); return }
-            let h = try talks.read(talks.resolveID(conversation)).header
             let after = h.status == .active ? "next: \(h.nextSpeaker)" : "talk is now \(h.status.rawValue)\(h.blockedReason.map { " (\($0))" } ?? "")"
             Output.line("turn \(turn.number) recorded (nonce \(turn.nonce)); \(after)")
         }
