@@ -68,6 +68,8 @@ class HookDeliveryTest(E2ETestCase):
         model = self.model("fg", "responder", mode="foreground", answers="1", answer="Foreground listener here")
         listener = self.start_claude("fg", self.project("lib"), model, "/bridge status")
         self.wait_for(lambda: any(p["name"] == "lib" and p["listening"] for p in self.peers()), 60, "foreground listening")
+        # Ask once the turn has ended and the Stop hook waits; asked earlier, the PostToolUse hook delivers it instead.
+        self.wait_for(lambda: any(r["action"].get("text", "").startswith("idle") for r in model.requests()), 60, "the turn to end")
         asker = self.ask_in_background("lib", "Are you listening?")
         self.assertEqual(asker.wait(120), 0, asker.describe())
         self.assertEqual(listener.wait(120), 0)
@@ -145,6 +147,8 @@ class CodexHookTest(E2ETestCase):
         model = self.model("codex-fg", "responder", mode="foreground", answers="1", answer="Codex listener here")
         listener = self.start_codex("codex-fg", self.project("ledger"), model, "Listen for peer questions with the session bridge.")
         self.wait_for(lambda: any(p["name"] == "ledger" and p["listening"] for p in self.peers()), 60, "foreground listening")
+        # Ask once the turn has ended and the Stop hook waits; asked earlier, the PostToolUse hook delivers it instead.
+        self.wait_for(lambda: any(r["action"].get("text", "").startswith("idle") for r in model.requests()), 60, "the turn to end")
         asker = self.ask_in_background("ledger", "Is the ledger balanced?")
         self.assertEqual(asker.wait(120), 0, asker.describe())
         self.assertEqual(listener.wait(120), 0)
