@@ -16,6 +16,9 @@ import Testing
             socket = dir + "/tmux.sock"
             talks = dir + "/proj/.talks"
             try FileManager.default.createDirectory(atPath: dir + "/proj", withIntermediateDirectories: true)
+            // The stand-in agent: appends every line typed into its pane to the file named by its argument.
+            try "import sys\nf = open(sys.argv[1], 'a')\nfor line in sys.stdin:\n    f.write(line); f.flush()\n"
+                .write(toFile: dir + "/recorder.py", atomically: false, encoding: .utf8)
         }
 
         /// tmux through the library's posix_spawn runner: Foundation's Process never reaped the client that forks the
@@ -29,8 +32,6 @@ import Testing
         mutating func pane(_ alias: String, first: Bool) throws {
             let file = dir + "/\(alias).typed"
             out[alias] = file
-            let recorder = "import sys\nf = open(sys.argv[1], 'a')\nfor line in sys.stdin:\n    f.write(line); f.flush()\n"
-            try recorder.write(toFile: dir + "/recorder.py", atomically: false, encoding: .utf8)
             let command = "'\(CLI.binary)' launch --alias \(alias) -- python3 '\(dir)/recorder.py' '\(file)'"
             let env = ["-e", "SESSION_BRIDGE_HOME=\(store)"]
             let r = first ? tmux(["new-session", "-d", "-s", "w", "-x", "200", "-y", "60"] + env + [command])
@@ -172,7 +173,6 @@ import Testing
         // live session holds: it becomes "dup-2", and its pid is the one launch recorded.
         let file = w.dir + "/dup.typed"
         w.out["dup"] = file
-        try "import sys\nf = open(sys.argv[1], 'a')\nfor line in sys.stdin:\n    f.write(line); f.flush()\n".write(toFile: w.dir + "/recorder.py", atomically: false, encoding: .utf8)
         let agent = "SESSION_BRIDGE_SESSION=dup-agent-key '\(CLI.binary)' start >/dev/null; exec python3 '\(w.dir)/recorder.py' '\(file)'"
         let command = "'\(CLI.binary)' launch --alias dup -- sh -c \"\(agent)\""
         #expect(w.tmux(["new-session", "-d", "-s", "w", "-e", "SESSION_BRIDGE_HOME=\(w.store)", command]).status == 0)

@@ -207,7 +207,8 @@ public final class Watcher {
                 Clock.sleep(milliseconds: interval)
                 woke = true
             }
-            if woke && settings.debounceMilliseconds > 0 {
+            // Polling already batches a burst into one round; only inotify wake-ups are debounced.
+            if woke && watcher.mode == .inotify && settings.debounceMilliseconds > 0 {
                 // Let a burst settle, then drain what it queued.
                 Clock.sleep(milliseconds: settings.debounceMilliseconds)
                 _ = watcher.wait(timeoutMilliseconds: 0)
