@@ -50,6 +50,10 @@ long long csys_ctime_ns(const char *path) {
     return (long long)s.st_ctim.tv_sec * 1000000000LL + s.st_ctim.tv_nsec;
 }
 
-int csys_open_read_nofollow(const char *path) { return open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW); }
+int csys_open_read_nofollow(const char *path) { return open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK); }
+
+int csys_open_nofollow(const char *path, int flags, unsigned mode) {
+    return open(path, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, (mode_t)mode);
+}
 
 int csys_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// An exclusive flock(2) on a lock file, released explicitly or when the process ends (also by SIGKILL).
+/// An exclusive flock(2) on a lock file (a regular file, never a followed symlink), released explicitly or when the process ends (also by SIGKILL).
 public final class FileLock {
     private var fd: Int32
 
@@ -12,8 +12,7 @@ public final class FileLock {
 
     /// Blocks until the lock is held.
     public static func exclusive(_ path: String) throws(BridgeError) -> FileLock {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        if fd < 0 { throw FileSystem.failure("cannot open lock", path) }
+        let fd = try FileSystem.openRegular(path, flags: O_RDWR | O_CREAT)
         while flock(fd, LOCK_EX) != 0 {
             if errno != EINTR {
                 let e = errno
@@ -26,8 +25,7 @@ public final class FileLock {
 
     /// The lock if nobody holds it, nil otherwise.
     public static func tryExclusive(_ path: String) -> FileLock? {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        if fd < 0 { return nil }
+        guard let fd = try? FileSystem.openRegular(path, flags: O_RDWR | O_CREAT) else { return nil }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             close(fd)
             return nil

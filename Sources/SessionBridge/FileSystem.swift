@@ -159,10 +159,24 @@ public enum FileSystem {
         }
     }
 
+    /// Opens (creating if asked) a regular file without following a final symlink and without blocking; anything
+    /// else there (a symlink, FIFO, socket, device, folder) is refused, never followed or waited on.
+    public static func openRegular(_ path: String, flags: Int32, mode: mode_t = 0o600) throws(BridgeError) -> Int32 {
+        let fd = csys_open_nofollow(path, flags, UInt32(mode))
+        if fd < 0 {
+            if errno == ELOOP { throw .io("not a regular file (a symlink): \(path)") }
+            throw failure("cannot open", path)
+        }
+        var st = stat()
+        if fstat(fd, &st) != 0 { let e = errno; close(fd); throw failure("cannot stat", path, e) }
+        if (st.st_mode & S_IFMT) != S_IFREG { close(fd); throw .io("not a regular file: \(path)") }
+        return fd
+    }
+
     /// Appends one line with a single write(2) on an O_APPEND descriptor, so concurrent appenders never interleave.
+    /// Never appends through a symlink or into a FIFO or device.
     public static func appendLine(_ line: String, to path: String, mode: mode_t = 0o600) throws(BridgeError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode)
-        if fd < 0 { throw failure("cannot open", path) }
+        let fd = try openRegular(path, flags: O_WRONLY | O_CREAT | O_APPEND, mode: mode)
         defer { close(fd) }
         try writeAll(fd, Array((line + "\n").utf8), path: path)
     }
@@ -170,8 +184,7 @@ public enum FileSystem {
     /// Creates the file if missing and sets its mtime to now.
     public static func touch(_ path: String) {
         if csys_touch_path(path) != 0 && errno == ENOENT {
-            let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-            if fd >= 0 { close(fd) }
+            if let fd = try? openRegular(path, flags: O_WRONLY | O_CREAT) { close(fd) }
         }
     }
 

@@ -20,8 +20,12 @@ int csys_touch_path(const char *path);
 long long csys_mtime_ns(const char *path);
 /// ctime of a path in nanoseconds since the epoch, or -1.
 long long csys_ctime_ns(const char *path);
-/// Opens a file for reading without following symlinks; -1 on error.
+/// Opens a file for reading without following a final symlink and without blocking (a FIFO never waits for a
+/// writer); -1 on error. Callers fstat the descriptor and accept regular files only.
 int csys_open_read_nofollow(const char *path);
+/// open(2) with O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK added to `flags`: for appends and lock files in folders other
+/// people or agents can write (a planted symlink or FIFO is refused, never followed or waited on).
+int csys_open_nofollow(const char *path, int flags, unsigned mode);
 /// pipe2(2) with O_CLOEXEC.
 int csys_pipe_cloexec(int fds[2]);
 #endif
