@@ -1,49 +1,18 @@
-/// Path arithmetic for the guard: absolute, `..` collapsed, symlinks resolved through the longest existing prefix.
-enum GuardPaths {
-    static func join(_ base: String, _ path: String) -> String {
-        path.hasPrefix("/") ? path : (base.hasSuffix("/") ? base + path : base + "/" + path)
-    }
+#if canImport(Glibc)
+import Glibc
+#endif
 
-    /// `/a/./b/../c` → `/a/c` (lexically).
-    static func collapse(_ path: String) -> String {
-        var parts: [Substring] = []
-        for p in path.split(separator: "/", omittingEmptySubsequences: true) {
-            if p == "." { continue }
-            if p == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
-            parts.append(p)
-        }
-        return "/" + parts.joined(separator: "/")
-    }
-
-    /// The real location of a path that may not exist yet: realpath of its longest existing prefix, plus the rest.
-    static func resolve(_ path: String) -> String {
-        let lexical = collapse(path)
-        var prefix = lexical
-        var rest: [String] = []
-        while prefix != "/" {
-            if let real = FileSystem.realPath(prefix) {
-                return collapse(([real] + rest.reversed()).joined(separator: "/"))
-            }
-            rest.append(FileSystem.lastComponent(of: prefix))
-            prefix = FileSystem.parentDirectory(of: prefix)
-        }
-        return lexical
-    }
-
-    static func isInside(_ path: String, _ root: String) -> Bool {
-        path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/")
-    }
-}
-
-/// The PreToolUse guard: denies any tool call that would create, change, move or delete something inside the
-/// bridge's message store or a talks folder, naming the command to use instead. Reading stays allowed, and so
-/// does running session-bridge itself. Claude Code (Write, Edit, MultiEdit, NotebookEdit, Bash) and Codex
-/// (apply_patch, Bash) inputs are both understood.
+/// The PreToolUse guard: denies any tool call that may create, change, move or delete something inside the
+/// bridge's message store or a talks folder (or destroy a folder that holds one), naming the command to use
+/// instead. Claude Code (Write, Edit, MultiEdit, NotebookEdit, Bash) and Codex (apply_patch, shell commands as
+/// strings or argument lists) inputs are both understood.
 ///
-/// Bash commands are read with a small shell scanner, so the guard catches mistakes and the usual ways of writing
-/// files (redirections, tee, cp/mv/rm/ln/touch/install/rsync/dd, sed -i, perl -i, truncate, chmod, mkdir,
-/// interpreters with inline code, `bash -c`), following variables and `cd` where it can. It is a guard against
-/// accidents, not a sandbox: a script file run from Bash is not inspected.
+/// The rule: a call that names, or may expand to, a guarded path is denied unless every part of it is known to
+/// only read. Shell commands are parsed and expanded (`ShellAnalyzer`), then each program is modelled by class
+/// (`ProgramModels`): what is unknowable counts as "may be anything", unknown programs may write whatever they
+/// name, and scripts fed to interpreters are analysed (shell) or scanned (other languages). Only the real
+/// session-bridge helper of this installation may write the store. It is a guard against mistakes and hostile
+/// prompts, not a sandbox: a compiled program run from Bash is not inspected.
 public struct Guard {
     public enum Verdict: Equatable, Sendable {
         case allow
@@ -63,8 +32,10 @@ public struct Guard {
     let protected: [Protected]
     /// Talks folders are guarded unless their config.yaml says `security.block_direct_edits: false`.
     let guardTalks: Bool
+    /// Real paths of the session-bridge helper of this installation.
+    let trustedHelpers: Set<String>
 
-    init(cwd: String, environment: Environment) {
+    init(cwd: String, environment: Environment, trustedHelpers: Set<String>? = nil) {
         self.cwd = cwd
         self.home = environment["HOME"] ?? "/root"
         self.environment = environment
@@ -73,16 +44,44 @@ public struct Guard {
         if let location = try? TalkLocation.find(dir: nil, environment: environment, cwd: cwd) {
             guardTalks = location.config.blockDirectEdits
             roots.append(Protected(path: GuardPaths.resolve(location.root), area: .talks))
-            roots.append(Protected(path: GuardPaths.resolve(location.conversations), area: .talks))
+            let conversations = GuardPaths.resolve(location.conversations)
+            // A conversation_dir of `/`, the home folder or one of its ancestors guards nothing beyond the talks folder.
+            if conversations != "/" && !GuardPaths.isInside(GuardPaths.resolve(self.home), conversations) {
+                roots.append(Protected(path: conversations, area: .talks))
+            }
         }
         if let extra = environment["SESSION_BRIDGE_TALKS"] {
             roots.append(Protected(path: GuardPaths.resolve(FileSystem.absolute(extra)), area: .talks))
         }
         self.protected = roots
         self.guardTalks = guardTalks
+        self.trustedHelpers = trustedHelpers ?? Guard.installationHelpers(environment: environment)
     }
 
-    /// Evaluates one hook input (the JSON a PreToolUse hook receives on stdin).
+    /// The helper binary that runs this code, its jq helper and the plugin's launcher, by real path.
+    static func installationHelpers(environment: Environment) -> Set<String> {
+        var out: Set<String> = []
+        guard let exe = FileSystem.realPath("/proc/self/exe") else { return out }
+        guard FileSystem.lastComponent(of: exe) == "session-bridge" else { return out }
+        out.insert(exe)
+        let dir = FileSystem.parentDirectory(of: exe)
+        if let jq = FileSystem.realPath(dir + "/session-bridge-jq") { out.insert(jq) }
+        // <root>/.build/<triple>/release/session-bridge → <root>/scripts/session-bridge
+        var root = dir
+        for _ in 0..<3 {
+            root = FileSystem.parentDirectory(of: root)
+            if let launcher = FileSystem.realPath(root + "/scripts/session-bridge") { out.insert(launcher); break }
+        }
+        for key in ["CLAUDE_PLUGIN_ROOT", "PLUGIN_ROOT"] {
+            if let r = environment[key], let launcher = FileSystem.realPath(r + "/scripts/session-bridge"),
+               let expected = out.first(where: { $0.hasSuffix("/scripts/session-bridge") }), launcher == expected {
+                out.insert(launcher)
+            }
+        }
+        return out
+    }
+
+    /// Evaluates one hook input (the JSON a PreToolUse hook receives on stdin). Never traps, on any input.
     public static func evaluate(input: [UInt8], environment: Environment) -> Verdict {
         guard let hook = JSONCoding.decode(PreToolUseInput.self, from: input) else {
             // Malformed input: fail closed only when it looks like it touches a guarded folder.
@@ -93,213 +92,217 @@ public struct Guard {
             }
             return .allow
         }
-        let g = Guard(cwd: hook.cwd ?? FileSystem.currentDirectory(), environment: environment)
+        let g = Guard(cwd: hook.cwd.map { FileSystem.absolute($0) } ?? FileSystem.currentDirectory(), environment: environment)
         return g.check(hook)
     }
 
+    /// Evaluates one shell command string run in `cwd` (the fuzzing and testing entry point). Never traps.
+    public static func evaluate(command: String, cwd: String, environment: Environment) -> Verdict {
+        let g = Guard(cwd: cwd, environment: environment)
+        return g.verdict(g.effects(ofShell: command, cwd: cwd), tool: "Bash")
+    }
+
     func check(_ hook: PreToolUseInput) -> Verdict {
+        let tool = hook.toolName ?? ""
+        return verdict(effects(of: hook), tool: tool)
+    }
+
+    /// What a tool call may write: the reusable half of the guard.
+    func effects(of hook: PreToolUseInput) -> ToolEffects {
         let input = hook.toolInput ?? [:]
+        var out = ToolEffects()
         switch hook.toolName ?? "" {
         case "Write", "Edit", "MultiEdit", "NotebookEdit":
             let path = input["file_path"]?.string ?? input["notebook_path"]?.string ?? input["path"]?.string
             guard let path else {
-                return mentionsGuarded(input) ? .deny(reason(for: nil, area: .talks, tool: hook.toolName ?? "edit")) : .allow
+                if mentionsGuarded(input.values.compactMap(\.string).joined(separator: "\n")) { out.effects.append(.write(.anywhere, .node, by: hook.toolName ?? "edit")) }
+                return out
             }
-            return verdict(path: path, cwd: cwd, tool: hook.toolName ?? "Write")
+            out.effects.append(.write(place(of: path, cwd: cwd, follow: true), .node, by: hook.toolName ?? "Write"))
         case "apply_patch":
-            let patch = input["command"]?.string ?? input["input"]?.string ?? input["patch"]?.string ?? ""
-            return checkPatch(patch)
-        case "Bash", "shell", "exec_command", "shell_command", "local_shell":
-            let command = input["command"]?.string ?? input["cmd"]?.string ?? input["command"]?.joined ?? ""
-            let workdir = input["workdir"]?.string.map { GuardPaths.join(cwd, $0) } ?? cwd
-            return checkBash(command, cwd: workdir)
+            let patch = input["command"]?.string ?? input["input"]?.string ?? input["patch"]?.string ?? input["command"]?.list?.last ?? ""
+            if let argv = input["command"]?.list, argv.first.map({ FileSystem.lastComponent(of: $0) }) != "apply_patch" {
+                return effects(ofArgv: argv, cwd: workdir(input))
+            }
+            for change in ApplyPatch.paths(in: patch) {
+                out.effects.append(.write(place(of: change.path, cwd: workdir(input), follow: !change.removes), .node, by: "apply_patch"))
+            }
+        case "Bash", "shell", "exec_command", "shell_command", "local_shell", "container.exec", "unified_exec":
+            if let argv = input["command"]?.list ?? input["cmd"]?.list ?? input["argv"]?.list {
+                return effects(ofArgv: argv, cwd: workdir(input))
+            }
+            let command = input["command"]?.string ?? input["cmd"]?.string ?? ""
+            return effects(ofShell: command, cwd: workdir(input))
         default:
-            return .allow
+            break
+        }
+        return out
+    }
+
+    func workdir(_ input: [String: JSONValue]) -> String {
+        guard let w = input["workdir"]?.string ?? input["cwd"]?.string else { return cwd }
+        return GuardPaths.collapse(GuardPaths.join(cwd, expandTildeOnly(w)))
+    }
+
+    func expandTildeOnly(_ p: String) -> String {
+        p == "~" || p.hasPrefix("~/") ? home + p.dropFirst() : p
+    }
+
+    func place(of path: String, cwd: String, follow: Bool) -> ToolEffects.Place {
+        let p = expandTildeOnly(path)
+        return .exact(GuardPaths.resolve(GuardPaths.join(cwd, p), followFinal: follow))
+    }
+
+    func analyzer() -> ShellAnalyzer {
+        let trusted = trustedHelpers
+        let a = ShellAnalyzer(environment: environment, home: home, isTrustedHelper: { trusted.contains($0) })
+        let roots = protected.filter { $0.area == .store || guardTalks }.map(\.path)
+        a.guardedRoots = { roots }
+        return a
+    }
+
+    func effects(ofShell command: String, cwd: String) -> ToolEffects {
+        let a = analyzer()
+        var state = ShellAnalyzer.State(cwd: cwd)
+        a.runScript(command, &state, positional: [], stdin: .none)
+        return ToolEffects(effects: a.effects, exhausted: a.exhausted)
+    }
+
+    /// A Codex argument list: executed directly (no shell), so its words are taken literally.
+    func effects(ofArgv argv: [String], cwd: String) -> ToolEffects {
+        let a = analyzer()
+        var state = ShellAnalyzer.State(cwd: cwd)
+        let clean = argv.map { $0.filter { !(($0.unicodeScalars.first?.value ?? 5) < 5) } }
+        a.runProgram(clean, &state, stdin: .none)
+        return ToolEffects(effects: a.effects, exhausted: a.exhausted)
+    }
+
+    // MARK: Policy
+
+    func verdict(_ effects: ToolEffects, tool: String) -> Verdict {
+        if effects.exhausted {
+            return .deny("session-bridge guard: this command is too large or too deeply nested to check, so it is denied to be safe. "
+                + "Split it into smaller commands; to change bridge state use session-bridge (session-bridge --help).")
+        }
+        for e in effects.effects {
+            switch e {
+            case .write(let place, let scope, let by):
+                if let area = hit(place, scope: scope) { return .deny(reason(for: describe(place), area: area, tool: describeTool(by, tool))) }
+            case .opaque(let program, let cwd, let arguments):
+                if let area = hit(cwd, scope: .node) {
+                    return .deny(reason(for: nil, area: area, tool: "`\(display(program))` (run inside a guarded folder)"))
+                }
+                for a in arguments {
+                    if case .anywhere = a { return .deny(unknowable(program: display(program))) }
+                    if let area = hit(a, scope: .node) { return .deny(reason(for: describe(a), area: area, tool: "`\(display(program))`")) }
+                }
+            case .script(let language, let text, let network, let cwd):
+                if let area = hit(cwd, scope: .node) {
+                    return .deny(reason(for: nil, area: area, tool: "a \(language) script run inside a guarded folder"))
+                }
+                guard let text else {
+                    if network { continue }
+                    return .deny("session-bridge guard: this command runs a \(language) script whose text is built at run time, so it may write the "
+                        + "session-bridge store or a talks folder. Run it without constructing the script; to change bridge state use "
+                        + "session-bridge ask | reply | talk say | doctor --fix.")
+                }
+                if mentionsGuarded(text) || ScriptScan.mayConstructPath(text, language: language) {
+                    return .deny(reason(for: nil, area: text.contains(".talks") ? .talks : .store, tool: "the \(language) code in this call"))
+                }
+            }
+        }
+        return .allow
+    }
+
+    private func display(_ program: String) -> String {
+        Marker.isPlain(program) ? FileSystem.lastComponent(of: program) : "a program named at run time"
+    }
+
+    private func describeTool(_ by: String, _ tool: String) -> String {
+        by == tool || by.hasPrefix("a ") ? by : "`\(by)`"
+    }
+
+    private func describe(_ place: ToolEffects.Place) -> String? {
+        switch place {
+        case .exact(let p): return p
+        case .under(let p): return "a path under \(p)"
+        case .anywhere: return "a path known only at run time"
         }
     }
 
-    /// The guarded area a path falls in, if any.
-    func area(of rawPath: String, cwd: String) -> Area? {
-        var p = rawPath
-        if p == "~" || p.hasPrefix("~/") { p = home + p.dropFirst() }
-        let resolved = GuardPaths.resolve(GuardPaths.join(cwd, p))
-        for root in protected where GuardPaths.isInside(resolved, root.path) {
+    private func unknowable(program: String) -> String {
+        "session-bridge guard: `\(program)` gets an argument known only at run time (a command's output, an unset variable or a file list), "
+            + "which may name the session-bridge store or a talks folder. Name the paths literally; to change bridge state use "
+            + "session-bridge ask | reply | talk say | doctor --fix."
+    }
+
+    /// The guarded area a write lands in, if any.
+    func hit(_ place: ToolEffects.Place, scope: ToolEffects.Scope) -> Area? {
+        switch place {
+        case .anywhere:
+            return .store
+        case .under(let root):
+            return area(of: root, tree: true)
+        case .exact(let p):
+            return area(of: p, tree: scope == .tree)
+        }
+    }
+
+    /// The guarded area a resolved path falls in; with `tree`, also when it holds a guarded folder.
+    func area(of resolved: String, tree: Bool) -> Area? {
+        for root in protected where GuardPaths.isInside(resolved, root.path) || (tree && GuardPaths.isInside(root.path, resolved)) {
             if root.area == .talks && !guardTalks { continue }
             return root.area
         }
-        if guardTalks && resolved.split(separator: "/").contains(".talks") { return .talks }
+        if guardTalks {
+            if resolved.split(separator: "/").contains(".talks") { return .talks }
+            if tree && FileSystem.isDirectory(resolved + "/.talks") { return .talks }
+        }
+        if tree, FileSystem.isDirectory(resolved + "/.claude/session-bridge") || FileSystem.isDirectory(resolved + "/session-bridge/sessions") { return .store }
         return nil
-    }
-
-    func verdict(path: String, cwd: String, tool: String) -> Verdict {
-        guard let a = area(of: path, cwd: cwd) else { return .allow }
-        return .deny(reason(for: path, area: a, tool: tool))
     }
 
     func reason(for path: String?, area: Area, tool: String) -> String {
         let what = path.map { "\($0) is" } ?? "this call writes"
         switch area {
         case .store:
-            return "session-bridge guard: \(what) inside the session-bridge message store; \(tool) may not change it by hand "
+            return "session-bridge guard: \(what) inside (or holds) the session-bridge message store; \(tool) may not change it by hand "
                 + "(it would bypass atomic delivery and receipts). Use the helper: session-bridge ask | reply | listen | stop | gc | doctor --fix."
         case .talks:
-            return "session-bridge guard: \(what) inside a talks folder; \(tool) may not change talks by hand (it would bypass "
+            return "session-bridge guard: \(what) inside (or holds) a talks folder; \(tool) may not change talks by hand (it would bypass "
                 + "the lock, nonce and turn checks). Use: session-bridge talk say | resolve | block | normalize, or session-bridge doctor --fix."
         }
     }
 
-    func mentionsGuarded(_ input: [String: JSONValue]) -> Bool {
-        let text = input.values.compactMap(\.string).joined(separator: "\n")
-        return text.contains(".talks/") || protected.contains { text.contains($0.path) }
+    /// Text (inline code, a script, an edit's content) that names a guarded folder, even split by quotes or `+`.
+    func mentionsGuarded(_ text: String) -> Bool {
+        let squeezed = String(text.unicodeScalars.filter { !"'\"`+ \t\n\r,\\".unicodeScalars.contains($0) }.map(Character.init))
+        for t in [text, squeezed] {
+            if guardTalks && t.contains(".talks") { return true }
+            if t.contains("session-bridge") || t.contains("session_bridge") || t.contains("SESSION_BRIDGE") { return true }
+            if protected.contains(where: { ($0.area == .store || guardTalks) && t.contains($0.path) }) { return true }
+        }
+        return false
     }
+}
 
-    // MARK: apply_patch
+/// Heuristics for code in languages the guard does not parse: whether it can build a path at run time (decoding,
+/// character codes, reversal, the home folder or the environment, directory walks) and also write.
+enum ScriptScan {
+    static let writers = ["open(", "write", "unlink", "remove", "rmtree", "rename", "replace(", "mkdir", "makedirs", "rmdir", "copy", "move",
+                          "chmod", "chown", "symlink", "truncate", "system", "popen", "subprocess", "exec", "spawn", "rmsync", "appendfile",
+                          "sysopen", "utime", "touch", "shutil", "fileutils", "rm_r", "rm(", "delete", "unlinksync", "io.open", "fopen",
+                          "file_put_contents", "output", "dump", ">", "attach", "vacuum", ".backup", ".save", ".once", "tofile", "save("]
+    static let builders = ["chr(", "fromcharcode", "\\x", "\\u00", "\\0", "base64", "b64decode", "atob", "decode(", "fromhex", "unhexlify",
+                           "[::-1]", "reverse", "rot13", "codecs", "pack(", "eval(", "exec(", "compile(", "new function(", "__import__",
+                           "getattr(", "expanduser", "path.home", "homedir", "environ", "getenv", "env[", "process.env", "$env", "walk(", "listdir",
+                           "scandir", "readdir", "opendir", "glob(", "\u{2}", "\u{3}"]
 
-    func checkPatch(_ patch: String) -> Verdict {
-        for line in patch.split(separator: "\n", omittingEmptySubsequences: true) {
-            for marker in ["*** Add File:", "*** Update File:", "*** Delete File:", "*** Move to:"] where line.hasPrefix(marker) {
-                let path = line.dropFirst(marker.count).trimmingSpaces()
-                if case .deny(let why) = verdict(path: path, cwd: cwd, tool: "apply_patch") { return .deny(why) }
-            }
-        }
-        return .allow
-    }
-
-    // MARK: Bash
-
-    /// Commands whose every operand is written (created, changed or removed).
-    static let writesOperands: Set<String> = ["rm", "rmdir", "touch", "mkdir", "truncate", "chmod", "chown", "chgrp", "shred", "unlink", "setfacl", "mkfifo", "mknod", "tee"]
-    /// Commands whose last operand (or -t DIR) is the destination.
-    static let writesDestination: Set<String> = ["cp", "ln", "install", "rsync", "scp", "link"]
-    /// Interpreters whose inline code is checked for guarded paths.
-    static let interpreters: [String: Set<String>] = [
-        "python": ["-c"], "python3": ["-c"], "python2": ["-c"], "node": ["-e", "--eval", "-p", "--print"], "nodejs": ["-e"],
-        "perl": ["-e", "-E"], "ruby": ["-e"], "php": ["-r"], "deno": ["eval"], "bun": ["-e", "--eval"], "lua": ["-e"], "Rscript": ["-e"],
-    ]
-    static let wrappers: Set<String> = ["sudo", "env", "command", "builtin", "exec", "nohup", "nice", "time", "timeout", "stdbuf", "ionice", "xargs", "doas", "chronic"]
-
-    func checkBash(_ script: String, cwd: String) -> Verdict {
-        var scanner = ShellScanner(cwd: cwd, home: home, environment: environment.values)
-        scanner.scan(script)
-        for command in scanner.commands {
-            for r in command.redirections where r.op.contains(">") && !r.target.text.hasPrefix("&") && !r.target.text.isEmpty {
-                if case .deny(let why) = verdict(path: r.target.text, cwd: r.cwd, tool: "a shell redirection") { return .deny(why) }
-            }
-            if case .deny(let why) = checkCommand(command) { return .deny(why) }
-        }
-        return .allow
-    }
-
-    func checkCommand(_ command: Command) -> Verdict {
-        var words = command.words
-        // Strip wrappers (sudo, env, timeout 5, nice -n 5, …) and their options.
-        while let first = words.first, Guard.wrappers.contains(FileSystem.lastComponent(of: first.text)) {
-            let name = FileSystem.lastComponent(of: first.text)
-            words.removeFirst()
-            while let w = words.first, w.text.hasPrefix("-") || (name == "env" && w.text.contains("=")) {
-                words.removeFirst()
-                if ["-n", "-u", "-g", "-s", "-k", "-C", "-c"].contains(w.text), name != "env" { _ = words.isEmpty ? nil : words.removeFirst() }
-            }
-            if name == "timeout", let w = words.first, w.text.first?.isNumber == true { words.removeFirst() }
-        }
-        guard let first = words.first else { return .allow }
-        let name = FileSystem.lastComponent(of: first.text)
-        let args = Array(words.dropFirst())
-        let operands = args.filter { !$0.text.hasPrefix("-") || $0.text == "-" }
-        let tool = "`\(name)`"
-        // session-bridge itself is the sanctioned writer.
-        if name == "session-bridge" || name == "session-bridge-jq" { return .allow }
-        func deny(_ w: Word) -> Verdict? {
-            if case .deny(let why) = verdict(path: w.text, cwd: command.cwd, tool: tool) { return .deny(why) }
-            return nil
-        }
-        if Guard.writesOperands.contains(name) {
-            for w in operands { if let d = deny(w) { return d } }
-            return .allow
-        }
-        if name == "mv" {
-            for w in operands { if let d = deny(w) { return d } }   // moving out deletes there, moving in creates
-            return .allow
-        }
-        if Guard.writesDestination.contains(name) {
-            if let t = args.firstIndex(where: { $0.text == "-t" || $0.text == "--target-directory" }), t + 1 < args.count, let d = deny(args[t + 1]) {
-                return d
-            }
-            if let t = args.first(where: { $0.text.hasPrefix("--target-directory=") }),
-               let d = deny(Word(text: String(t.text.dropFirst("--target-directory=".count)), unresolved: t.unresolved)) {
-                return d
-            }
-            if name == "rsync", args.contains(where: { $0.text.hasPrefix("--remove-source") }) {
-                for w in operands { if let d = deny(w) { return d } }
-            }
-            if let last = operands.last, operands.count >= (name == "ln" ? 1 : 2), let d = deny(last) { return d }
-            return .allow
-        }
-        if name == "dd" {
-            for w in args where w.text.hasPrefix("of=") {
-                if let d = deny(Word(text: String(w.text.dropFirst(3)), unresolved: w.unresolved)) { return d }
-            }
-            return .allow
-        }
-        if name == "sed" || name == "perl" {
-            let inPlace = args.contains { w in
-                w.text == "-i" || w.text.hasPrefix("-i") || w.text.hasPrefix("--in-place") || (w.text.hasPrefix("-") && !w.text.hasPrefix("--") && w.text.contains("i") && name == "perl")
-            }
-            if inPlace {
-                for w in operands { if let d = deny(w) { return d } }
-            }
-            if name == "perl", let code = inlineCode(args, flags: ["-e", "-E"]), mentionsGuarded(code) { return .deny(reason(for: nil, area: .talks, tool: "inline perl code")) }
-            return .allow
-        }
-        if let flags = Guard.interpreters[name] ?? (name.hasPrefix("python") ? ["-c"] : nil) {
-            if let code = inlineCode(args, flags: flags), mentionsGuarded(code) {
-                return .deny(reason(for: nil, area: area(forCode: code), tool: "inline \(name) code"))
-            }
-            return .allow
-        }
-        if ["bash", "sh", "zsh", "dash", "ksh"].contains(name), let i = args.firstIndex(where: { $0.text == "-c" || ($0.text.hasPrefix("-") && $0.text.hasSuffix("c") && !$0.text.hasPrefix("--")) }), i + 1 < args.count {
-            return checkBash(args[i + 1].text, cwd: command.cwd)
-        }
-        if name == "eval" {
-            return checkBash(args.map(\.text).joined(separator: " "), cwd: command.cwd)
-        }
-        if name == "find", args.contains(where: { ["-delete", "-exec", "-execdir", "-ok", "-okdir", "-fprint", "-fprintf", "-fls"].contains($0.text) }) {
-            for w in args.prefix(while: { !$0.text.hasPrefix("-") }) { if let d = deny(w) { return d } }
-            return .allow
-        }
-        if name == "git", let sub = args.first?.text, ["checkout", "restore", "clean", "rm", "mv", "stash", "reset"].contains(sub) {
-            for w in operands.dropFirst() { if let d = deny(w) { return d } }
-        }
-        return .allow
-    }
-
-    typealias Command = ShellScanner.Command
-    typealias Word = ShellScanner.Word
-
-    func inlineCode(_ args: [Word], flags: Set<String>) -> String? {
-        for (i, w) in args.enumerated() {
-            if flags.contains(w.text), i + 1 < args.count { return args[i + 1].text }
-            if let f = flags.first(where: { $0.count == 2 && w.text.hasPrefix($0) && w.text.count > 2 && !w.text.hasPrefix("--") }) {
-                return String(w.text.dropFirst(f.count))
-            }
-            // perl -pi -e, python -Wignore -c …: combined short flags ending with the code flag.
-            if w.text.hasPrefix("-") && !w.text.hasPrefix("--") && flags.contains("-" + String(w.text.last ?? " ")), i + 1 < args.count {
-                return args[i + 1].text
-            }
-        }
-        return nil
-    }
-
-    /// Inline code that names a guarded folder: a protected path, `.talks`, or the store's default location.
-    func mentionsGuarded(_ code: String) -> Bool {
-        if guardTalks && code.contains(".talks") { return true }
-        if code.contains(".claude/session-bridge") { return true }
-        if code.contains("SESSION_BRIDGE_HOME") { return true }
-        return protected.contains { ($0.area == .store || guardTalks) && code.contains($0.path) }
-    }
-
-    func area(forCode code: String) -> Area {
-        code.contains(".talks") ? .talks : .store
+    static func mayConstructPath(_ text: String, language: String) -> Bool {
+        let lower = text.lowercased()
+        guard writers.contains(where: { lower.contains($0) }) else { return false }
+        if language == "awk" || language == "sed" || language == "vim" { return text.contains("\u{2}") || lower.contains("environ") || lower.contains("system") && lower.contains("$") }
+        return builders.contains { lower.contains($0) }
     }
 }
 
@@ -328,5 +331,5 @@ enum JSONValue: Decodable {
     }
 
     var string: String? { if case .string(let s) = self { return s }; return nil }
-    var joined: String? { if case .strings(let a) = self { return a.joined(separator: " ") }; return nil }
+    var list: [String]? { if case .strings(let a) = self { return a }; return nil }
 }
