@@ -63,7 +63,7 @@ enum GitModel {
             let place = a.place(p, inner, follow: false)
             a.record(.write(place, .node, by: "git \(sub)"))
             guard case .exact(let e) = place, let guarded = a.guardedRoots?() else { return }
-            for g in guarded where g != e && GuardPaths.isInside(g, e) && !isIgnored(g, root: root ?? e) {
+            for g in guarded where g != e && GuardPaths.isInside(g, e) && (!isIgnored(g, root: root ?? e) || indexMentions(g, root: root ?? e)) {
                 a.record(.write(.exact(g), .tree, by: "git \(sub)"))
             }
         }
@@ -151,7 +151,7 @@ enum GitModel {
     /// Tracked files of the work tree may be replaced: a guarded folder there counts unless git ignores it.
     static func tracked(_ root: String, _ a: ShellAnalyzer, _ state: State, _ sub: String) {
         guard let guarded = a.guardedRoots?(), Marker.isPlain(root) else { return }
-        for g in guarded where GuardPaths.isInside(g, root) && !isIgnored(g, root: root) {
+        for g in guarded where GuardPaths.isInside(g, root) && (!isIgnored(g, root: root) || indexMentions(g, root: root)) {
             a.record(.write(.exact(g), .tree, by: "git \(sub)"))
         }
     }
@@ -167,10 +167,24 @@ enum GitModel {
         // Without -x, an ignored guarded folder survives.
         if let guarded = a.guardedRoots?() {
             for g in guarded where GuardPaths.isInside(g, p) || GuardPaths.isInside(p, g) {
-                if !isIgnored(g, root: root) || GuardPaths.isInside(p, g) { a.record(.write(.exact(g), .tree, by: "git \(sub)")) }
+                if !isIgnored(g, root: root) || GuardPaths.isInside(p, g) && !isIgnored(g, root: root) { a.record(.write(.exact(g), .tree, by: "git \(sub)")) }
             }
         }
         if FileSystem.isDirectory(p + "/.talks") && !isIgnored(p + "/.talks", root: root) { a.record(.write(.exact(p + "/.talks"), .tree, by: "git \(sub)")) }
+    }
+
+    /// Whether git's index lists a file inside the folder (a forced `git add` tracks files of an ignored folder).
+    static func indexMentions(_ path: String, root: String) -> Bool {
+        guard GuardPaths.isInside(path, root), path != root,
+              let bytes = try? FileSystem.readPrefix(root + "/.git/index", limit: 64 << 20) else { return false }
+        let needle = Array((String(path.dropFirst(root == "/" ? 1 : root.count + 1)) + "/").utf8)
+        guard let first = needle.first, bytes.count >= needle.count else { return false }
+        var i = 0
+        while i + needle.count <= bytes.count {
+            if bytes[i] == first && (i == 0 || bytes[i - 1] == 0 || bytes[i - 1] < 0x20 || true) && Array(bytes[i..<(i + needle.count)]) == needle { return true }
+            i += 1
+        }
+        return false
     }
 
     /// The work tree's root: the nearest folder upwards with a `.git`.

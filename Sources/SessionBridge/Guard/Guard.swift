@@ -206,7 +206,7 @@ public struct Guard {
                         + "session-bridge store or a talks folder. Run it without constructing the script; to change bridge state use "
                         + "session-bridge ask | reply | talk say | doctor --fix.")
                 }
-                if mentionsGuarded(text) || ScriptScan.mayConstructPath(text, language: language) {
+                if ScriptScan.mayWrite(text) && (mentionsGuarded(text) || ScriptScan.mayConstructPath(text, language: language)) {
                     return .deny(reason(for: nil, area: text.contains(".talks") ? .talks : .store, tool: "the \(language) code in this call"))
                 }
             }
@@ -289,18 +289,24 @@ public struct Guard {
 /// Heuristics for code in languages the guard does not parse: whether it can build a path at run time (decoding,
 /// character codes, reversal, the home folder or the environment, directory walks) and also write.
 enum ScriptScan {
-    static let writers = ["open(", "write", "unlink", "remove", "rmtree", "rename", "replace(", "mkdir", "makedirs", "rmdir", "copy", "move",
-                          "chmod", "chown", "symlink", "truncate", "system", "popen", "subprocess", "exec", "spawn", "rmsync", "appendfile",
-                          "sysopen", "utime", "touch", "shutil", "fileutils", "rm_r", "rm(", "delete", "unlinksync", "io.open", "fopen",
-                          "file_put_contents", "output", "dump", ">", "attach", "vacuum", ".backup", ".save", ".once", "tofile", "save("]
+    static let writers = ["write", "unlink", "remove", "rmtree", "rename", "replace(", "mkdir", "makedirs", "rmdir", "copy", "move",
+                          "chmod", "chown", "symlink", "truncate", "system", "popen", "subprocess", "exec", "spawn", "rmsync", "rm_rf", "rm_r",
+                          "appendfile", "sysopen", "utime", "touch", "shutil", "fileutils", "rm(", "delete", "io.open", "fopen", "file_put_contents",
+                          "dump(", ">", "attach", "vacuum", ".backup", ".save", ".once", ".output", "tofile", "save(", "'w", "\"w", "'a", "\"a",
+                          "'x'", "\"x\"", "+'", "+\"", "mode=", "`", "qx", "link(", "outfile", "print >", "printf >", "mkfifo", "os.open", "creat"]
     static let builders = ["chr(", "fromcharcode", "\\x", "\\u00", "\\0", "base64", "b64decode", "atob", "decode(", "fromhex", "unhexlify",
                            "[::-1]", "reverse", "rot13", "codecs", "pack(", "eval(", "exec(", "compile(", "new function(", "__import__",
                            "getattr(", "expanduser", "path.home", "homedir", "environ", "getenv", "env[", "process.env", "$env", "walk(", "listdir",
                            "scandir", "readdir", "opendir", "glob(", "\u{2}", "\u{3}"]
 
+    /// Whether the code has any way to create, change or remove a file (or to run a command that could).
+    static func mayWrite(_ text: String) -> Bool {
+        let lower = text.lowercased()
+        return writers.contains(where: { lower.contains($0) })
+    }
+
     static func mayConstructPath(_ text: String, language: String) -> Bool {
         let lower = text.lowercased()
-        guard writers.contains(where: { lower.contains($0) }) else { return false }
         if language == "awk" || language == "sed" || language == "vim" { return text.contains("\u{2}") || lower.contains("environ") || lower.contains("system") && lower.contains("$") }
         return builders.contains { lower.contains($0) }
     }

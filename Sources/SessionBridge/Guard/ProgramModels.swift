@@ -178,6 +178,7 @@ enum ProgramModels {
                 case .paths(let root): item = Marker.under(root)
                 case .text(let t) where Marker.isPlain(t):
                     let words = t.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init)
+                    if words.isEmpty { runWrapped(o.operands.isEmpty ? ["echo"] : o.operands.filter { !$0.contains("{}") }, a, &state, .none); return }
                     item = words.count == 1 ? words[0] : Marker.anyString
                     if words.count > 1 {
                         var command = o.operands.isEmpty ? ["echo"] : o.operands
@@ -235,6 +236,7 @@ enum ProgramModels {
             let recursive = o.has("-r", "-R", "--recursive") || name == "trash" || name == "trash-put"
             for w in o.operands {
                 write(w, recursive ? .tree : .node, follow: name == "shred")
+                if Marker.isPlain(w) { a.removed.insert(GuardPaths.collapse(a.absolute(w, state))) }
             }
         case "touch":
             let o = ProgramOptions(args, shortWithValue: "dtr", longWithValue: ["--date", "--reference", "--time"])
@@ -379,7 +381,7 @@ enum ProgramModels {
             }
         case "ed", "red", "ex", "vim", "vi", "nvim", "view", "vimdiff", "nano", "pico", "micro", "joe", "emacs", "emacsclient", "kak", "mcedit", "ne", "jed", "helix", "hx", "code", "subl", "gedit", "kate":
             // Editors (interactive or scripted with -c, -es, +cmd, --eval, a command stream on stdin) write their files.
-            let o = ProgramOptions(args, shortWithValue: name.contains("vi") || name == "ex" || name == "view" ? "cSsuUiTwWo" : "", longWithValue: ["--cmd", "--eval", "-l", "--load"])
+            let o = ProgramOptions(args, shortWithValue: name.contains("vi") || name == "ex" || name == "view" ? "cSuUiTwWo" : "", longWithValue: ["--cmd", "--eval", "-l", "--load"])
             for f in o.operands where !f.hasPrefix("+") { write(f) }
             for code in o.values("--eval") { a.record(.script(language: "elisp", text: code, network: false, cwd: a.place(".", state, follow: true))) }
             for cmd in o.values("-c", "--cmd") + o.operands.filter({ $0.hasPrefix("+") }) {
@@ -431,7 +433,26 @@ enum ProgramModels {
             }
         }
         a.record(.opaque(program: program, cwd: a.place(".", state, follow: true), arguments: places))
+        // An argument that is itself a command (watchexec "rm …", ssh host 'cmd', a renamed shell's -c): the
+        // program may run it.
+        for arg in args.prefix(64) where Marker.isPlain(arg) && (arg.contains(" ") || arg.contains(">")) {
+            guard case .sequence(let items) = ShellParser.parse(arg), let first = items.first else { continue }
+            var node = first
+            while case .sequence(let inner) = node, let f = inner.first { node = f }
+            if case .pipeline(let stages) = node, let f = stages.first { node = f }
+            guard case .simple(let command) = node else { continue }
+            let head = command.words.first?.literalText.map { FileSystem.lastComponent(of: $0) } ?? ""
+            if codeStarters.contains(head) || shells.contains(head) || interpreters[head] != nil || command.redirects.contains(where: \.writes) {
+                var inner = state
+                a.runScript(arg, &inner, positional: nil, stdin: .none)
+            }
+        }
     }
+
+    /// Programs whose name at the start of an argument marks it as a command line.
+    static let codeStarters: Set<String> = ["rm", "mv", "cp", "ln", "touch", "mkdir", "rmdir", "truncate", "tee", "dd", "chmod", "chown",
+                                            "sed", "find", "xargs", "tar", "unzip", "rsync", "install", "shred", "unlink", "git", "env",
+                                            "sudo", "exec", "eval", "cd", "echo", "printf", "cat", "patch", "sort", "curl", "wget", "apply_patch"]
 
     /// The real path of a program as the shell would find it (PATH lookup for a bare name).
     static func resolveProgram(_ program: String, _ a: ShellAnalyzer, _ state: State) -> String? {
@@ -453,13 +474,14 @@ enum ProgramModels {
             a.record(.script(language: language, text: nil, network: false, cwd: a.place(".", state, follow: true)))
             return
         }
-        var abs = a.absolute(path, state)
+        var abs = GuardPaths.collapse(a.absolute(path, state))
         if direct && !path.contains("/") { return }
         if let written = a.writtenFiles[abs] {
             guard let text = written else {
                 a.record(.script(language: language, text: nil, network: false, cwd: a.place(".", state, follow: true)))
                 return
             }
+            if text.hasPrefix("\u{7F}ELF") || text.contains("\u{0}") { return }
             if language == "sh" || text.hasPrefix("#!/bin/sh") || text.hasPrefix("#!/bin/bash") || text.hasPrefix("#!/usr/bin/env bash") || text.hasPrefix("#!/usr/bin/env sh") || !text.hasPrefix("#!") {
                 a.runScript(text, &state, positional: positional, stdin: .none)
             } else {
@@ -495,7 +517,9 @@ enum ProgramModels {
             guard k < args.count else { return }
             let script = args[k]
             let positional = Array(args.dropFirst(k + 2))
-            a.runScript(script, &state, positional: positional, stdin: stdin)
+            var inner = state
+            if k + 1 < args.count { inner.variables["0"] = [args[k + 1]] }
+            a.runScript(script, &inner, positional: positional, stdin: stdin)
             return
         }
         if k < args.count && !readsStdin {
@@ -592,6 +616,7 @@ enum ProgramModels {
             for d in operands { write(d, .node) }
             return
         }
+        if name == "rsync" && o.has("-n", "--dry-run", "--list-only") { return }
         if name == "rsync" {
             for f in o.values("--log-file", "--write-batch", "--only-write-batch") { write(f, .node) }
             for d in o.values("--backup-dir", "--temp-dir", "--partial-dir") { write(d, .tree) }
@@ -622,7 +647,9 @@ enum ProgramModels {
         let destPlace = place(destination)
         var destIsDir = targetDir != nil || destination.hasSuffix("/") || (sources.count > 1 && !noTarget)
         if !destIsDir, !noTarget, case .exact(let d) = destPlace, FileSystem.isDirectory(d) { destIsDir = true }
-        if case .exact(let d) = destPlace, name == "ln" && o.has("-n", "--no-dereference") && GuardPaths.isSymlink(d) { destIsDir = false }
+        let destAbs = GuardPaths.collapse(a.absolute(destination, state))
+        if a.removed.contains(destAbs) && targetDir == nil && !destination.hasSuffix("/") && sources.count == 1 { destIsDir = false }
+        if name == "ln" && o.has("-n", "--no-dereference") && (GuardPaths.isSymlink(destAbs) || a.links[destAbs] != nil) { destIsDir = false }
         for s in sources {
             let target: String
             if destIsDir {
@@ -633,14 +660,15 @@ enum ProgramModels {
                 target = destination
             }
             let copiesTree = recursive || name == "mv" || name == "rsync"
-            write(target, .node, follow: !(name == "ln" && o.has("-n", "--no-dereference", "-T")))
+            let gone = a.removed.contains(GuardPaths.collapse(a.absolute(target, state)))
+            write(target, .node, follow: !(name == "ln" && o.has("-n", "--no-dereference", "-T")) && !gone)
             if copiesTree, Marker.isPlain(s), case .exact(let t) = place(target) {
                 // A copy of a folder into an ancestor of a guarded folder writes inside it when the source holds the
                 // same relative path.
                 let sourceRoot = GuardPaths.resolve(a.absolute(s, state), links: a.links)
                 var inside = (a.guardedRoots?() ?? []).filter { $0 != t && GuardPaths.isInside($0, t) }
                     .map { String($0.dropFirst(t == "/" ? 1 : t.count + 1)) }
-                inside.append(".talks")
+                if FileSystem.isDirectory(t + "/.talks") { inside.append(".talks") }
                 for rel in inside where FileSystem.exists(sourceRoot + "/" + rel) {
                     a.record(.write(.exact(GuardPaths.join(t, rel)), .tree, by: name))
                 }

@@ -165,7 +165,7 @@ enum ProgramOutputs {
         case _ where opaqueOutput.contains(name):
             return .text(Marker.opaqueString + "\n")
         case "docker", "podman", "kubectl":
-            if args.contains("-q") || args.contains("--quiet") { return .text(Marker.opaqueString) }
+            if args.contains(where: { ($0.hasPrefix("-") && !$0.hasPrefix("--") && $0.contains("q")) || $0 == "--quiet" }) { return .text(Marker.opaqueString) }
             return .unknown
         case "lsof":
             if args.contains(where: { $0.hasPrefix("-t") }) { return .text(Marker.opaqueString) }

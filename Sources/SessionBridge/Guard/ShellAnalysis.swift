@@ -37,6 +37,8 @@ final class ShellAnalyzer {
     var links: [String: String] = [:]
     /// Files written earlier in the same call: path → their text (nil: unknown), for scripts run from them.
     var writtenFiles: [String: String?] = [:]
+    /// Paths removed earlier in the same call (no longer there for later commands).
+    var removed: Set<String> = []
     var budget = 20_000
     var exhausted = false
     /// Decides whether a program path is the real session-bridge helper.
@@ -103,7 +105,7 @@ final class ShellAnalyzer {
             if r.writes {
                 for target in expandFields(r.target, state, split: false) {
                     record(.write(place(target, state, follow: true), .node, by: "a shell redirection"))
-                    writtenFiles[absolute(target, state)] = .some(nil)
+                    writtenFiles[GuardPaths.collapse(absolute(target, state))] = .some(nil)
                 }
             }
             switch r.op {
@@ -124,7 +126,7 @@ final class ShellAnalyzer {
 
     func fileStream(_ path: String, _ state: State) -> Stream {
         guard Marker.isPlain(path) else { return .unknown }
-        let abs = absolute(path, state)
+        let abs = GuardPaths.collapse(absolute(path, state))
         if let written = writtenFiles[abs] { return written.map { .text($0) } ?? .unknown }
         let real = GuardPaths.resolve(abs, links: links)
         if let text = GuardPaths.readSmallFile(real) { return .text(text) }
@@ -148,6 +150,12 @@ final class ShellAnalyzer {
         let input = applyRedirects(command.redirects, state: inner, stdin: stdin)
         guard !command.words.isEmpty else { return }
         let variants = expandCommand(command.words, inner)
+        // A file written by `printf … > f` or `cat > f <<EOF` keeps its text, for a script run from it later.
+        for r in command.redirects where r.writes && (r.fd == nil || r.fd == 1) && r.op != .duplicateOutput {
+            guard variants.count == 1, let argv = variants.first, !argv.isEmpty, let target = expandFields(r.target, inner, split: false).first else { continue }
+            let out = ProgramOutputs.output(argv: argv, stdin: input, analyzer: self, state: inner)
+            if case .text(let t) = out, r.op != .append { writtenFiles[GuardPaths.collapse(absolute(target, inner))] = .some(t) }
+        }
         for argv in variants where !argv.isEmpty {
             runProgram(argv, &inner, stdin: input)
         }
@@ -275,7 +283,8 @@ final class ShellAnalyzer {
         for (index, part) in parts.enumerated() {
             switch part {
             case .literal(var s):
-                if index == 0, s.hasPrefix("~") {
+                // A tilde prefix runs to the first slash and must be unquoted text throughout (`~$USER` stays as it is).
+                if index == 0, s.hasPrefix("~"), s.contains("/") || parts.count == 1 {
                     let end = s.firstIndex(of: "/") ?? s.endIndex
                     let user = String(s[s.index(after: s.startIndex)..<end])
                     if let dir = tilde(user, state) {

@@ -598,7 +598,7 @@ struct ShellParser {
                         elements += w.parts
                     }
                     if cur == 41 { i += 1 }
-                    flush()
+                    lit = []
                     parts.append(.literal(s))
                     parts += elements
                     continue
