@@ -197,7 +197,7 @@ import Testing
     /// random instant with some probability and retried; then every acknowledged question must have been answered
     /// and its answer be waiting for the asker, no question printed by two listens, and doctor clean after --fix.
     static func batch(questions: Int, tally: Tally) throws {
-        let extra = ["SESSION_BRIDGE_LEASE_SECONDS": "4", "SESSION_BRIDGE_MAX_DELIVERIES": "1000"]
+        let extra = ["SESSION_BRIDGE_LEASE_SECONDS": "3", "SESSION_BRIDGE_MAX_DELIVERIES": "1000"]
         let root = makeTempDir("sbrandom")
         defer { try? FileManager.default.removeItem(atPath: root) }
         guard try CLI.run(["start", "--name", "lib"], root: root, key: "lib-key", extra: extra).status == 0,
@@ -212,7 +212,7 @@ import Testing
             group.enter()
             Thread {
                 for i in 0..<(questions / 2) {
-                    let r = runMaybeKilled(["ask", "lib", "q-\(s)-\(i)"], root: root, key: "app-key", extra: extra, killChance: 0.3, tally: tally)
+                    let r = runMaybeKilled(["ask", "lib", "q-\(s)-\(i)"], root: root, key: "app-key", extra: extra, killChance: 0.45, tally: tally)
                     if r.status == 0 { local.with { $0.acknowledged.append(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) } }
                 }
                 local.with { $0.sendersLeft -= 1 }
@@ -228,14 +228,14 @@ import Testing
             Thread {
                 while !finished() && Date() < deadline {
                     let heard = runMaybeKilled(["listen", "--timeout", "1", "--json"], root: root, key: "lib-key", extra: extra,
-                                               killChance: 0.25, tally: tally)
+                                               killChance: 0.4, tally: tally)
                     guard heard.status == 0, let data = heard.stdout.data(using: .utf8),
                           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                           let id = object["id"] as? String else { continue }
                     local.with { $0.deliveries[id, default: 0] += 1 }
                     while Date() < deadline {
                         let r = runMaybeKilled(["reply", id, "answer to \(id)"], root: root, key: "lib-key", extra: extra,
-                                               killChance: 0.3, tally: tally)
+                                               killChance: 0.45, tally: tally)
                         if r.status == 0 || r.status == 12 { local.with { _ = $0.answered.insert(id) }; break }
                         if !r.killed { local.with { $0.failures.append("reply \(id): exit \(r.status)") }; break }
                     }
@@ -267,12 +267,13 @@ import Testing
     @Test func randomKillsLoseNothingAndDeliverNothingTwice() throws {
         let tally = Tally()
         let batches = 8
+        let parallel = 4
         let group = DispatchGroup()
         let errors = Tally()
-        // Batches run two at a time until the kill count is reached (each kill is one trial).
+        // Batches run four at a time until the kill count is reached (each kill is one trial).
         var started = 0
         while tally.with({ $0.kills }) < 500 && started < 40 {
-            for _ in 0..<2 {
+            for _ in 0..<parallel {
                 started += 1
                 group.enter()
                 Thread {
@@ -283,6 +284,8 @@ import Testing
             group.wait()
             if started >= batches && tally.with({ $0.kills }) >= 500 { break }
         }
+        print("random kills: \(tally.kills) SIGKILLs, \(tally.acknowledged.count) acknowledged questions, "
+            + "\(tally.deliveries.count) delivered, \(tally.failures.count) failures")
         #expect(errors.failures.isEmpty, "\(errors.failures)")
         #expect(tally.kills >= 500, "only \(tally.kills) kills")
         #expect(!tally.acknowledged.isEmpty)
