@@ -177,6 +177,11 @@ public struct Doctor {
                     add("session \(id): inbox/tmp/\(name)", "is \(describe(kind)), not a temp file", "removed")
                     continue
                 }
+                if let size = FileSystem.size(path), size > Int64(FileStore.messageFileLimit) {
+                    if fix { FileSystem.remove(path) }
+                    add("session \(id): inbox/tmp/\(name)", "is \(size) bytes, over the \(FileStore.messageFileLimit)-byte limit", "removed")
+                    continue
+                }
                 guard let t = FileSystem.modificationTime(path), now - t > tempGraceNanoseconds else { continue }
                 var delivered = false
                 if fix { delivered = store.finishDelivery(id, tempPath: path); if FileSystem.exists(path) { FileSystem.remove(path) } }
