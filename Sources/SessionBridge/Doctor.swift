@@ -81,7 +81,9 @@ public struct Doctor {
             }
         }
 
-        for name in [layout.registryLock] { checkFile(name, limit: 1 << 20) }
+        for folder in [layout.sessionsFolder, layout.bindingsFolder] { checkFolder(folder) }
+        if FileSystem.kind(layout.namesFolder) != nil { checkFolder(layout.namesFolder) }
+        checkFile(layout.registryLock, limit: 1 << 20)
         for name in FileSystem.list(layout.sessionsFolder, includeHidden: true) {
             let folder = layout.sessionsFolder + "/" + name
             let kind = FileSystem.kind(folder)

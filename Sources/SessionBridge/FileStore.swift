@@ -127,7 +127,12 @@ public struct FileStore: MessageStore {
     /// replacing a file there). A crash after (1) or (2) leaves a complete temp file that `finishDelivery` (run by
     /// `doctor` and by every reply to the same question) publishes; a crash after (3) is a delivered message.
     public func deliver(_ message: Message) throws(BridgeError) {
-        guard FileSystem.isRealDirectory(layout.box(message.to, .new)) else { throw .unknownPeer(message.to) }
+        // The recipient's folders must be its own: a planted link to a folder elsewhere is never written through.
+        guard Identifiers.isValidID(message.to), FileSystem.isRealDirectory(layout.session(message.to)),
+              FileSystem.isRealDirectory(layout.session(message.to) + "/inbox"),
+              FileSystem.isRealDirectory(layout.box(message.to, .new)), FileSystem.isRealDirectory(layout.box(message.to, .tmp)) else {
+            throw .unknownPeer(message.to)
+        }
         let temp = try AtomicFile.writeTemp(JSONCoding.encode(message), in: layout.box(message.to, .tmp), name: message.id + ".json")
         CrashPoint.reached("deliver", 1)
         var published = false
