@@ -279,7 +279,13 @@ extension Bridge {
                     CrashPoint.reached("reply", 1)
                 case .done?:
                     let original = store.peek(me.id, .done, id)
-                    if original?.type == .query { throw .conflict("message \(id) was already answered") }
+                    if let original, original.type == .query {
+                        if store.deliveryState(original.from, Identifiers.replyID(for: id)) == .absent,
+                           store.events(sender: original.from, messageID: id).contains(where: { $0.event == .expired }) {
+                            throw .conflict("message \(id) expired unanswered (delivered too many times); the asker can ask again")
+                        }
+                        throw .conflict("message \(id) was already answered")
+                    }
                     throw .conflict("message \(id) is a \(original?.type.rawValue ?? "message") and takes no reply")
                 case .quarantine?:
                     throw .conflict("message \(id) is malformed and was quarantined")

@@ -149,11 +149,20 @@ public struct Doctor {
             let policy = config.lease
             for record in store.claims(id) {
                 guard let m = store.peek(id, .claimed, record.messageID) else { continue }
-                let replyState = store.deliveryState(m.from, Identifiers.replyID(for: m.id))
-                if replyState != .absent {
-                    if fix { _ = try? store.withInboxLock(id) { () throws(BridgeError) -> Bool in try store.completeIfAnswered(id, name: manifest.name, record, m) } }
-                    add("session \(id): message \(m.id)", "answered by an interrupted reply but still claimed",
-                        "finished the reply (delivered, receipt written, moved to inbox/done)")
+                let answered: Bool
+                switch store.deliveryState(m.from, Identifiers.replyID(for: m.id)) {
+                case .absent: answered = false
+                case .delivered: answered = true
+                case .interrupted(let temp): answered = store.completeTemp(m.from, tempPath: temp) != nil
+                }
+                if answered {
+                    var repair: String? = "finished the reply (delivered, receipt written, moved to inbox/done)"
+                    if fix, (try? store.withInboxLock(id) { () throws(BridgeError) -> Bool in
+                        try store.completeIfAnswered(id, name: manifest.name, record, m)
+                    }) != true, store.claimRecord(id, m.id) == record {
+                        repair = nil
+                    }
+                    add("session \(id): message \(m.id)", "answered by an interrupted reply but still claimed", repair)
                 } else if policy.decide(record, now: now) == .expire {
                     if fix { _ = store.settleClaims(id, name: manifest.name, policy: policy, now: now) }
                     add("session \(id): message \(m.id)", "claimed \(record.delivery) time(s) without an answer, past its lease",

@@ -183,16 +183,23 @@ public struct FileStore: MessageStore {
         return .absent
     }
 
+    /// The complete, intact message a temp file of `recipient`'s holds, if it does (an incomplete one may belong to
+    /// a writer still at work, or to one that died mid-write).
+    public func completeTemp(_ recipient: String, tempPath: String) -> Message? {
+        let name = FileSystem.lastComponent(of: tempPath)
+        guard name.hasPrefix("."), let dot = name.dropFirst().firstIndex(of: ".") else { return nil }
+        let id = String(name.dropFirst()[..<dot])
+        guard let bytes = try? FileSystem.read(tempPath, limit: FileStore.messageFileLimit),
+              let m = JSONCoding.decode(Message.self, from: bytes), m.isIntact, m.id == id, m.to == recipient else { return nil }
+        return m
+    }
+
     /// Completes a delivery interrupted after its temp file was written: a complete, intact message is linked as
     /// the sender's copy (if missing) and renamed into `inbox/new`; anything else is removed. Exactly once: the
     /// rename of one temp file succeeds for one caller. Returns whether the message is now delivered.
     @discardableResult
     public func finishDelivery(_ recipient: String, tempPath: String) -> Bool {
-        let name = FileSystem.lastComponent(of: tempPath)
-        guard name.hasPrefix("."), let dot = name.dropFirst().firstIndex(of: ".") else { return false }
-        let id = String(name.dropFirst()[..<dot])
-        guard let bytes = try? FileSystem.read(tempPath, limit: FileStore.messageFileLimit),
-              let m = JSONCoding.decode(Message.self, from: bytes), m.isIntact, m.id == id, m.to == recipient else {
+        guard let m = completeTemp(recipient, tempPath: tempPath) else {
             // Incomplete: a writer may still be at work; only an old one is an interrupted write.
             if let t = FileSystem.modificationTime(tempPath), Clock.nowNanoseconds() - t > FileStore.tempGraceNanoseconds {
                 FileSystem.remove(tempPath)
@@ -201,6 +208,7 @@ public struct FileStore: MessageStore {
         }
         let sentPath = layout.sent(m.from, m.id)
         if FileSystem.isRealDirectory(layout.sentFolder(m.from)) && !FileSystem.exists(sentPath) { _ = link(tempPath, sentPath) }
+        let id = m.id
         if (try? FileSystem.moveNoReplace(tempPath, layout.message(recipient, .new, id))) == true {
             FileSystem.syncDirectory(layout.box(recipient, .new))
             return true

@@ -98,6 +98,23 @@ import Testing
         try expectAnswerable(root, q, [:], "\(point) listenFirst=\(listenFirst)")
     }
 
+    /// `doctor` alone (no second reply) finds a reply interrupted after its answer went out, and finishes it.
+    @Test(arguments: ["deliver:1", "deliver:2", "deliver:3", "reply:2", "reply:3"])
+    func doctorFinishesAnInterruptedReply(_ point: String) throws {
+        let root = try setUp()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let q = try ask(root, "question")
+        #expect(try CLI.run(["listen", "--timeout", "2"], root: root, key: "lib-key").status == 0)
+        #expect(try CLI.run(["reply", q, "first"], root: root, key: "lib-key", extra: crashing(point)).status != 0)
+        let report = try CLI.run(["doctor", "--json"], root: root, key: "app-key")
+        #expect(report.status == 13 && report.stdout.contains("interrupted reply"), "\(point): \(report.stdout)")
+        try expectDoctorCleanAfterFix(root, [:], point)
+        let answer = try CLI.run(["await", q, "--timeout", "5", "--json"], root: root, key: "app-key")
+        #expect(answer.status == 0 && content(fromJSON: answer.stdout) == "first", "\(point): \(answer.stderr)")
+        let again = try CLI.run(["reply", q, "second"], root: root, key: "lib-key")
+        #expect(again.status == 12 && again.stderr.contains("already answered"), "\(point): \(again.stderr)")
+    }
+
     /// The asker waits while the replier dies mid-reply: the waiting `ask --wait` still gets the answer.
     @Test(arguments: ["deliver:1", "deliver:2", "reply:2", "reply:3"])
     func waitingAskGetsTheAnswerOfAKilledReply(_ point: String) throws {
