@@ -407,7 +407,7 @@ public struct FileStore: MessageStore {
 
     public func events(sender: String, messageID: String) -> [DeliveryEvent] {
         guard Identifiers.isValidID(sender), Identifiers.isValidID(messageID),
-              let text = try? FileSystem.readString(layout.receipts(sender, messageID), limit: 16 << 20) else { return [] }
+              let text = try? FileSystem.readString(layout.receipts(sender, messageID), limit: FileStore.messageFileLimit) else { return [] }
         return text.split(separator: "\n").compactMap { JSONCoding.decode(DeliveryEvent.self, from: Array($0.utf8)) }
     }
 
