@@ -111,7 +111,7 @@ public struct FileStore: MessageStore {
     // MARK: Connections
 
     public func addConnection(_ id: String, peer: String) {
-        guard Identifiers.isValidID(peer) else { return }
+        guard Identifiers.isValidID(peer), FileSystem.isRealDirectory(layout.peersFolder(id)) else { return }
         let marker = layout.peersFolder(id) + "/" + peer
         if !FileSystem.exists(marker) { FileSystem.touch(marker) }
     }
@@ -382,6 +382,7 @@ public struct FileStore: MessageStore {
 
     public func setAwaiting(_ session: String, messageID: String, pid: Int32) {
         try? FileSystem.makeDirectories(layout.awaitingFolder(session))
+        guard FileSystem.isRealDirectory(layout.awaitingFolder(session)) else { return }
         _ = try? AtomicFile.write(Array("\(pid)\n".utf8), to: layout.awaitingFolder(session) + "/" + messageID, durable: false)
     }
 
