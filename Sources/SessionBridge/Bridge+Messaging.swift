@@ -45,8 +45,10 @@ extension Bridge {
         return message
     }
 
-    /// Blocks until the reply to one of this session's messages arrives, and claims it.
-    /// On timeout: `.seenNotAnswered` when the peer has claimed the question, `.timedOut` when it has not.
+    /// Blocks until the reply to one of this session's messages arrives, and claims it. The reply is found by its
+    /// id (derived from the question's), so a lost or late receipt cannot hide it.
+    /// Throws `.peerEnded` as soon as the peer has ended its session (or is gone: stale, as `peers` says) without
+    /// answering. On timeout: `.seenNotAnswered` when the peer has claimed the question, `.timedOut` when it has not.
     public func awaitReply(to messageID: String, timeoutSeconds: Double) throws(BridgeError) -> Message {
         let id = try Identifiers.validateID(messageID)
         let me = try requireSession(register: false)
@@ -56,27 +58,56 @@ extension Bridge {
         let watcher = park(store.makeWatcher(me.id, includeReceipts: true))
         let deadline = Clock.monotonicNanoseconds() + Int64(max(0, timeoutSeconds) * 1e9)
         while true {
+            if let reply = takeReply(Identifiers.replyID(for: id), session: me) { return reply }
             let events = store.events(sender: me.id, messageID: id)
+            // Replies made by versions that gave them random ids are found through the receipt.
             if let replyID = events.last(where: { $0.event == .answered })?.replyId, let reply = takeReply(replyID, session: me) {
                 return reply
+            }
+            if peerHasEnded(sent.to) {
+                throw .peerEnded(sent.toName)
             }
             let remaining = deadline - Clock.monotonicNanoseconds()
             if remaining <= 0 {
                 let seconds = Int(timeoutSeconds.rounded())
-                if let seen = events.last(where: { $0.event == .claimed }), events.last?.event != .redelivered {
-                    throw .seenNotAnswered("\(sent.toName) saw the message at \(seen.at) but has not answered within \(seconds) s; "
+                let seen = events.last(where: { $0.event == .claimed })
+                if seen != nil || store.claimRecord(sent.to, id) != nil {
+                    let when = seen.map { " at \($0.at)" } ?? ""
+                    throw .seenNotAnswered("\(sent.toName) saw the message\(when) but has not answered within \(seconds) s; "
                         + "wait again with `\(config.cliPath) await \(id)`")
                 }
                 throw .timedOut("no reply from \(sent.toName) within \(seconds) s: the message has not been seen yet "
                     + "(is \(sent.toName) listening?); it stays queued, wait again with `\(config.cliPath) await \(id)`")
             }
-            _ = watcher.wait(timeoutMilliseconds: Int(remaining / 1_000_000) + 1)
+            // A peer's `stop` wakes the watcher (its session-ended message); a peer that dies is noticed by the
+            // periodic look.
+            _ = watcher.wait(timeoutMilliseconds: Int(min(remaining, Bridge.peerCheckNanoseconds) / 1_000_000) + 1)
         }
     }
 
-    /// Claims a reply from this session's inbox wherever it is (a hook may have taken it first).
+    /// How often a waiter looks at its peer's liveness when nothing wakes it.
+    static let peerCheckNanoseconds: Int64 = 1_000_000_000
+
+    /// True when the session will never answer: ended, removed, or stale (its process is gone), as `peers` says.
+    func peerHasEnded(_ peerID: String) -> Bool {
+        guard let peer = store.manifest(peerID) else { return !FileSystem.exists((store as? FileStore)?.layout.session(peerID) ?? "") }
+        if peer.isEnded { return true }
+        let seen = store.lastSeen(peerID) ?? Clock.parseISO8601(peer.lastSeen) ?? 0
+        return PeerState.of(peer, lastSeenNanoseconds: seen, now: Clock.nowNanoseconds(), localHost: host) == .stale
+    }
+
+    /// Claims a reply from this session's inbox wherever it is (a hook may have taken it first; a crashed replier
+    /// may have left it as a complete temp file, which is published first).
     private func takeReply(_ replyID: String, session me: SessionManifest) -> Message? {
         guard Identifiers.isValidID(replyID) else { return nil }
+        switch store.deliveryState(me.id, replyID) {
+        case .absent, .delivered(.quarantine), .delivered(.tmp):
+            return nil
+        case .interrupted(let temp):
+            guard store.finishDelivery(me.id, tempPath: temp) else { return nil }
+        case .delivered(.new), .delivered(.claimed), .delivered(.done):
+            break
+        }
         if case .claimed(let m)? = try? store.claim(me.id, replyID, keepInFlight: false) {
             store.appendEvent(sender: m.from, messageID: m.id, DeliveryEvent(event: .claimed, by: me.id, byName: me.name, via: "ask"))
             return m
@@ -101,14 +132,12 @@ extension Bridge {
         var warnings: [String] = []
         // Fast path: something is already pending, so no watch is needed (creating and closing one costs more
         // than the whole claim).
-        releaseExpiredClaims(me)
         if let message = try claimNext(me, filter: filter, via: via, warnings: &warnings) {
             return Delivery(message: message, warnings: warnings)
         }
         let watcher = park(store.makeWatcher(me.id, includeReceipts: false))
         if let reason = watcher.pollingReason { warnings.append("watching by polling: \(reason)") }
         while true {
-            releaseExpiredClaims(me)
             if let message = try claimNext(me, filter: filter, via: via, warnings: &warnings) {
                 return Delivery(message: message, warnings: warnings)
             }
@@ -119,36 +148,51 @@ extension Bridge {
             // Wake for the next lease expiry too, so a crashed listener's message is redelivered on time.
             var waitNs = remaining
             let now = Clock.nowNanoseconds()
-            for id in store.expiredClaims(me.id, leaseNanoseconds: 0, now: now) {
-                if let t = store.claimTime(me.id, id) {
-                    waitNs = min(waitNs, max(1_000_000, t + Int64(config.leaseSeconds) * 1_000_000_000 - now))
-                }
+            for record in store.claims(me.id) {
+                waitNs = min(waitNs, max(1_000_000, config.lease.leaseEnd(record) - now))
             }
             _ = watcher.wait(timeoutMilliseconds: Int(waitNs / 1_000_000) + 1)
         }
     }
 
-    /// One pass over the pending box; nil when nothing deliverable is there.
+    /// Whether anything could be delivered now: a pending message, or a claim whose lease ran out.
+    public func hasDeliverable(_ session: String) -> Bool {
+        !store.pending(session).isEmpty || store.hasDueClaims(session, policy: config.lease, now: Clock.nowNanoseconds())
+    }
+
+    /// One pass over the pending box and the claims whose lease ran out; nil when nothing deliverable is there.
     public func claimNext(_ me: SessionManifest, filter: JQProgram?, via: String, warnings: inout [String]) throws(BridgeError) -> Message? {
         let pending = store.pending(me.id)
-        if pending.isEmpty { return nil }
+        let redeliverable = settleClaims(me)
+        if pending.isEmpty && redeliverable.isEmpty { return nil }
+        // Oldest first, whether pending or due again.
+        var candidates: [(id: String, record: ClaimRecord?)] = pending.map { ($0, nil) }
+        candidates += redeliverable.map { ($0.messageID, $0) }
+        if !redeliverable.isEmpty { candidates.sort { $0.id < $1.id } }
         // Replies that a live `ask --wait` of this session is blocked on belong to it.
         let awaited = Set(store.awaiting(me.id).filter { Processes.isAlive($0.value) }.keys)
-        for id in pending {
-            if !awaited.isEmpty, let peeked = store.peek(me.id, .new, id), peeked.type == .response,
+        for (id, record) in candidates {
+            let box: StoreLayout.Box = record == nil ? .new : .claimed
+            if !awaited.isEmpty, let peeked = store.peek(me.id, box, id), peeked.type == .response,
                let original = peeked.inReplyTo, awaited.contains(original) {
                 continue
             }
             if let filter {
-                guard let peeked = store.peek(me.id, .new, id) else {
-                    if case .malformed(let reason) = try store.claim(me.id, id, keepInFlight: true) {
+                guard let peeked = store.peek(me.id, box, id) else {
+                    if record == nil, case .malformed(let reason) = try store.claim(me.id, id, keepInFlight: true) {
                         warnings.append("quarantined malformed message \(id): \(reason)")
                     }
                     continue
                 }
                 if !(try filter.matches(json: JSONCoding.string(peeked))) { continue }
             }
-            switch try store.claim(me.id, id, keepInFlight: true) {
+            let outcome: ClaimOutcome
+            if let record {
+                outcome = try takeOver(me, record)
+            } else {
+                outcome = try store.claim(me.id, id, keepInFlight: true)
+            }
+            switch outcome {
             case .gone:
                 continue
             case .malformed(let reason):
@@ -161,16 +205,20 @@ extension Bridge {
                 }
                 if !m.type.expectsReply { _ = try store.move(me.id, id, from: .claimed, to: .done) }
                 let leaseUntil = m.type.expectsReply
-                    ? Clock.iso8601(nanoseconds: Clock.nowNanoseconds() + Int64(config.leaseSeconds) * 1_000_000_000) : nil
+                    ? Clock.iso8601(nanoseconds: Clock.nowNanoseconds() + config.lease.leaseNanoseconds) : nil
                 store.appendEvent(sender: m.from, messageID: m.id,
                                   DeliveryEvent(event: .claimed, by: me.id, byName: me.name, via: via, leaseUntil: leaseUntil))
+                CrashPoint.reached(record == nil ? "claim" : "lease", record == nil ? 2 : 3)
                 switch m.type {
                 case .ping:
                     store.addConnection(me.id, peer: m.from)
-                    if let peer = store.manifest(m.from), !peer.isEnded,
-                       let pong = try? send(from: me, to: peer, type: .pong, content: "pong from \(me.name)", inReplyTo: m.id) {
-                        store.appendEvent(sender: m.from, messageID: m.id,
-                                          DeliveryEvent(event: .answered, by: me.id, byName: me.name, via: via, replyId: pong.id))
+                    if let peer = store.manifest(m.from), !peer.isEnded {
+                        let pong = Message(id: Identifiers.replyID(for: m.id), from: me.id, fromName: me.name, to: peer.id,
+                                           toName: peer.name, type: .pong, inReplyTo: m.id, content: "pong from \(me.name)")
+                        if (try? publish(pong)) != nil {
+                            store.appendEvent(sender: m.from, messageID: m.id,
+                                              DeliveryEvent(event: .answered, by: me.id, byName: me.name, via: via, replyId: pong.id))
+                        }
                     }
                     continue
                 case .pong:
@@ -184,66 +232,89 @@ extension Bridge {
         return nil
     }
 
-    /// Puts claimed queries whose lease ran out back into the pending box (or marks them expired after
-    /// `maxDeliveries` claims). Safe with concurrent callers: each move happens once.
-    @discardableResult
-    public func releaseExpiredClaims(_ me: SessionManifest) -> [String] {
-        let lease = Int64(config.leaseSeconds) * 1_000_000_000
-        var released: [String] = []
-        for id in store.expiredClaims(me.id, leaseNanoseconds: lease, now: Clock.nowNanoseconds()) {
-            guard let m = store.peek(me.id, .claimed, id) else { continue }
-            let claims = store.events(sender: m.from, messageID: id).filter { $0.event == .claimed }.count
-            if claims >= config.maxDeliveries {
-                if (try? store.move(me.id, id, from: .claimed, to: .done)) == true {
-                    store.appendEvent(sender: m.from, messageID: id, DeliveryEvent(event: .expired, by: me.id, byName: me.name))
-                }
-            } else if (try? store.move(me.id, id, from: .claimed, to: .new)) == true {
-                store.appendEvent(sender: m.from, messageID: id, DeliveryEvent(event: .redelivered, by: me.id, byName: me.name))
-                released.append(id)
-            }
+    /// Takes over a claim whose lease ran out, under the inbox lock so it cannot interleave with a reply: unless the
+    /// query was answered meanwhile (then the answer's bookkeeping is finished instead), one rename makes it a new
+    /// claim (delivery + 1) and the sender's receipt records the redelivery.
+    func takeOver(_ me: SessionManifest, _ record: ClaimRecord) throws(BridgeError) -> ClaimOutcome {
+        let outcome = try store.withInboxLock(me.id) { () throws(BridgeError) -> ClaimOutcome in
+            guard store.claimRecord(me.id, record.messageID) == record else { return .gone }
+            if let m = store.peek(me.id, .claimed, record.messageID), try completeIfAnswered(me, record, m) { return .gone }
+            return try store.reclaim(me.id, record)
         }
-        return released
+        if case .claimed(let m) = outcome {
+            store.appendEvent(sender: m.from, messageID: m.id, DeliveryEvent(event: .redelivered, by: me.id, byName: me.name))
+            CrashPoint.reached("lease", 2)
+        }
+        return outcome
     }
 
-    /// Answers a query this session received. Exactly one reply per query, even with concurrent `reply` calls.
+    /// Settles the claims whose lease ran out (see `MessageStore.settleClaims`); returns those due for redelivery.
+    @discardableResult
+    public func settleClaims(_ me: SessionManifest) -> [ClaimRecord] {
+        store.settleClaims(me.id, name: me.name, policy: config.lease, now: Clock.nowNanoseconds()).redeliverable
+    }
+
+    func completeIfAnswered(_ me: SessionManifest, _ record: ClaimRecord, _ m: Message) throws(BridgeError) -> Bool {
+        try store.completeIfAnswered(me.id, name: me.name, record, m)
+    }
+
+    /// Answers a query this session received. Exactly one reply per query, even with concurrent `reply` calls and a
+    /// SIGKILL at any step. Under the session's inbox lock: (1) the query is claimed if still pending, (2) the reply
+    /// (its id derived from the query's) is published to the asker, (3) the "answered" receipt is written, (4) the
+    /// query moves to `done/`. After (2) the query counts as answered: the asker finds the reply by its id, and the
+    /// next reply, lease check or `doctor` finishes (3) and (4).
     public func reply(to messageID: String, content: String) throws(BridgeError) -> Message {
         let id = try Identifiers.validateID(messageID)
         let me = try requireSession(register: false)
-        switch store.locate(me.id, id) {
-        case nil:
-            throw .unknownMessage(id)
-        case .new?:
-            if case .malformed(let reason) = try store.claim(me.id, id, keepInFlight: true) {
-                throw .conflict("message \(id) is malformed (\(reason)) and was quarantined")
+        guard store.locate(me.id, id) != nil else { throw .unknownMessage(id) }
+        return try store.withInboxLock(me.id) { () throws(BridgeError) -> Message in
+            if store.claimRecord(me.id, id) == nil {
+                switch store.locate(me.id, id) {
+                case nil:
+                    throw .unknownMessage(id)
+                case .new?:
+                    if case .malformed(let reason) = try store.claim(me.id, id, keepInFlight: true) {
+                        throw .conflict("message \(id) is malformed (\(reason)) and was quarantined")
+                    }
+                    CrashPoint.reached("reply", 1)
+                case .done?:
+                    let original = store.peek(me.id, .done, id)
+                    if let original, original.type == .query {
+                        if store.deliveryState(original.from, Identifiers.replyID(for: id)) == .absent,
+                           store.events(sender: original.from, messageID: id).contains(where: { $0.event == .expired }) {
+                            throw .conflict("message \(id) expired unanswered (delivered too many times); the asker can ask again")
+                        }
+                        throw .conflict("message \(id) was already answered")
+                    }
+                    throw .conflict("message \(id) is a \(original?.type.rawValue ?? "message") and takes no reply")
+                case .quarantine?:
+                    throw .conflict("message \(id) is malformed and was quarantined")
+                case .claimed?, .tmp?:
+                    break
+                }
             }
-        case .done?:
-            let original = store.peek(me.id, .done, id)
-            if original?.type == .query { throw .conflict("message \(id) was already answered") }
-            throw .conflict("message \(id) is a \(original?.type.rawValue ?? "message") and takes no reply")
-        case .quarantine?:
-            throw .conflict("message \(id) is malformed and was quarantined")
-        case .claimed?, .tmp?:
-            break
+            guard let record = store.claimRecord(me.id, id) else { throw .conflict("message \(id) was already answered") }
+            guard let original = store.peek(me.id, .claimed, id) else {
+                store.quarantine(me.id, fileName: record.fileName, from: .claimed)
+                throw .conflict("message \(id) is malformed and was quarantined")
+            }
+            guard original.type == .query else {
+                _ = try store.finishClaim(me.id, record)
+                throw .conflict("message \(id) is a \(original.type.rawValue) and takes no reply")
+            }
+            if try completeIfAnswered(me, record, original) { throw .conflict("message \(id) was already answered") }
+            guard let asker = store.manifest(original.from) else { throw .unknownPeer(original.fromName) }
+            let response = Message(id: Identifiers.replyID(for: id), from: me.id, fromName: me.name, to: asker.id, toName: asker.name,
+                                   type: .response, inReplyTo: id, content: content)
+            try publish(response)
+            CrashPoint.reached("reply", 2)
+            store.appendEvent(sender: original.from, messageID: id,
+                              DeliveryEvent(event: .answered, by: me.id, byName: me.name, via: "reply", replyId: response.id))
+            CrashPoint.reached("reply", 3)
+            _ = try store.finishClaim(me.id, record)
+            CrashPoint.reached("reply", 4)
+            return response
         }
-        guard let original = store.peek(me.id, .claimed, id) else {
-            throw .conflict("message \(id) was already answered")
-        }
-        guard original.type == .query else { throw .conflict("message \(id) is a \(original.type.rawValue) and takes no reply") }
-        guard try store.move(me.id, id, from: .claimed, to: .done) else { throw .conflict("message \(id) was already answered") }
-        guard let asker = store.manifest(original.from) else {
-            _ = try? store.move(me.id, id, from: .done, to: .claimed)
-            throw .unknownPeer(original.fromName)
-        }
-        let response: Message
-        do {
-            response = try send(from: me, to: asker, type: .response, content: content, inReplyTo: id)
-        } catch {
-            _ = try? store.move(me.id, id, from: .done, to: .claimed)
-            throw error
-        }
-        store.appendEvent(sender: original.from, messageID: id,
-                          DeliveryEvent(event: .answered, by: me.id, byName: me.name, via: "reply", replyId: response.id))
-        return response
     }
 
     public struct ConnectResult: Sendable {

@@ -11,7 +11,7 @@ extension Bridge {
 
     public func status() -> SessionStatus {
         let me = currentSession()
-        if let me { releaseExpiredClaims(me) }
+        if let me { settleClaims(me) }
         let root = (store as? FileStore)?.layout.root ?? ""
         return SessionStatus(
             session: me, storeRoot: root,
@@ -46,15 +46,27 @@ extension Bridge {
         let id = try Identifiers.validateID(messageID)
         let me = try requireSession(register: false)
         if let sent = store.sentMessage(sender: me.id, id: id) {
-            if let recipient = store.manifest(sent.to), !recipient.isEnded { releaseExpiredClaims(recipient) }
-            let events = store.events(sender: me.id, messageID: id)
+            if let recipient = store.manifest(sent.to), !recipient.isEnded { settleClaims(recipient) }
             let box = store.locate(sent.to, id)
-            return summarize(sent, direction: "sent", box: box, events: events)
+            return summarize(sent, direction: "sent", box: box, events: eventsWithAnswer(sent, box: box))
         }
         if let box = store.locate(me.id, id), let m = store.peek(me.id, box, id) {
-            return summarize(m, direction: "received", box: box, events: store.events(sender: m.from, messageID: id))
+            return summarize(m, direction: "received", box: box, events: eventsWithAnswer(m, box: box))
         }
         throw .unknownMessage(id)
+    }
+
+    /// A query's receipt events, with its answer even when the receipt of it was not written (the reply exists;
+    /// a crash came between the two).
+    func eventsWithAnswer(_ m: Message, box: StoreLayout.Box?) -> [DeliveryEvent] {
+        var events = store.events(sender: m.from, messageID: m.id)
+        guard m.type == .query, !events.contains(where: { $0.event == .answered }) else { return events }
+        let replyID = Identifiers.replyID(for: m.id)
+        if store.deliveryState(m.from, replyID) != .absent {
+            let at = store.sentMessage(sender: m.to, id: replyID)?.createdAt ?? Clock.nowISO8601()
+            events.append(DeliveryEvent(event: .answered, at: at, by: m.to, byName: m.toName, via: "reply", replyId: replyID))
+        }
+        return events
     }
 
     func summarize(_ m: Message, direction: String, box: StoreLayout.Box?, events: [DeliveryEvent]) -> MessageStatus {
@@ -95,13 +107,16 @@ extension Bridge {
     /// Listing does not claim anything.
     public func inbox(all: Bool, filter: JQProgram?) throws(BridgeError) -> [InboxEntry] {
         let me = try requireSession(register: false)
-        releaseExpiredClaims(me)
-        let boxes: [StoreLayout.Box] = all ? [.done, .claimed, .new] : [.new]
+        let due = Set(settleClaims(me).map { $0.messageID })
+        let boxes: [StoreLayout.Box] = all ? [.done, .claimed, .new] : [.new, .claimed]
         var entries: [InboxEntry] = []
         for box in boxes {
             for m in store.messages(me.id, box) {
+                // A claim whose lease ran out is pending again: the next listener gets it.
+                if box == .claimed && !all && !due.contains(m.id) { continue }
                 if let filter, !(try filter.matches(json: JSONCoding.string(m))) { continue }
-                entries.append(InboxEntry(box: box == .done ? "answered" : (box == .new ? "pending" : box.rawValue), message: m))
+                let label = box == .done ? "answered" : (box == .new || due.contains(m.id) ? "pending" : box.rawValue)
+                entries.append(InboxEntry(box: label, message: m))
             }
         }
         return entries.sorted { $0.message.id < $1.message.id }

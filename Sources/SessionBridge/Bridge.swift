@@ -15,6 +15,9 @@ public struct BridgeConfig: Sendable {
         maxDeliveries = environment.integer("SESSION_BRIDGE_MAX_DELIVERIES").map { max(1, $0) } ?? 3
         cliPath = environment["SESSION_BRIDGE_CLI"] ?? argv0
     }
+
+    /// The lease and redelivery policy these settings make.
+    public var lease: LeasePolicy { LeasePolicy(leaseSeconds: leaseSeconds, maxDeliveries: maxDeliveries) }
 }
 
 /// The bridge's operations, shared by every front end (CLI, hooks). One instance per process.

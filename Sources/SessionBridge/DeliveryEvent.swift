@@ -42,3 +42,13 @@ public enum ClaimOutcome: Sendable, Equatable {
     /// The file was unreadable or failed validation and was quarantined.
     case malformed(String)
 }
+
+/// Where a message is in its delivery, as its recipient's store holds it.
+public enum DeliveryState: Sendable, Equatable {
+    /// Not in the recipient's store at all.
+    case absent
+    /// Its publication was interrupted after the complete temp file was written (path of that file).
+    case interrupted(String)
+    /// Published; now in this box.
+    case delivered(StoreLayout.Box)
+}

@@ -111,7 +111,7 @@ public struct FileStore: MessageStore {
     // MARK: Connections
 
     public func addConnection(_ id: String, peer: String) {
-        guard Identifiers.isValidID(peer) else { return }
+        guard Identifiers.isValidID(peer), FileSystem.isRealDirectory(layout.peersFolder(id)) else { return }
         let marker = layout.peersFolder(id) + "/" + peer
         if !FileSystem.exists(marker) { FileSystem.touch(marker) }
     }
@@ -122,19 +122,43 @@ public struct FileStore: MessageStore {
 
     // MARK: Messages
 
+    /// Publishes in three atomic steps: (1) the complete message is written and flushed as a temp file in the
+    /// recipient's `inbox/tmp`, (2) hard-linked as the sender's `sent/` copy, (3) renamed into `inbox/new` (never
+    /// replacing a file there). A crash after (1) or (2) leaves a complete temp file that `finishDelivery` (run by
+    /// `doctor` and by every reply to the same question) publishes; a crash after (3) is a delivered message.
     public func deliver(_ message: Message) throws(BridgeError) {
-        guard FileSystem.isDirectory(layout.box(message.to, .new)) else { throw .unknownPeer(message.to) }
-        // One durable write, two names: the sender's copy is a hard link to the delivered file (same file system).
-        let temp = try AtomicFile.writeTemp(JSONCoding.encode(message), in: layout.box(message.to, .tmp), name: message.id)
+        // The recipient's folders must be its own: a planted link to a folder elsewhere is never written through.
+        guard Identifiers.isValidID(message.to), FileSystem.isRealDirectory(layout.session(message.to)),
+              FileSystem.isRealDirectory(layout.session(message.to) + "/inbox"),
+              FileSystem.isRealDirectory(layout.box(message.to, .new)), FileSystem.isRealDirectory(layout.box(message.to, .tmp)) else {
+            throw .unknownPeer(message.to)
+        }
+        let temp = try AtomicFile.writeTemp(JSONCoding.encode(message), in: layout.box(message.to, .tmp), name: message.id + ".json")
+        CrashPoint.reached("deliver", 1)
         var published = false
         let sentPath = layout.sent(message.from, message.id)
-        defer { if !published { unlink(temp); unlink(sentPath) } }
-        if FileSystem.isDirectory(layout.sentFolder(message.from)) && link(temp, sentPath) != 0 {
-            throw FileSystem.failure("cannot record the sent message", sentPath)
+        var linked = false
+        defer { if !published { unlink(temp); if linked { unlink(sentPath) } } }
+        if FileSystem.isRealDirectory(layout.sentFolder(message.from)) {
+            if link(temp, sentPath) != 0 {
+                // A copy left by an interrupted attempt at the same (reply) id: replaced by this one.
+                guard errno == EEXIST, unlink(sentPath) == 0 || errno == ENOENT, link(temp, sentPath) == 0 else {
+                    throw FileSystem.failure("cannot record the sent message", sentPath)
+                }
+            }
+            linked = true
         }
+        CrashPoint.reached("deliver", 2)
         let target = layout.message(message.to, .new, message.id)
-        if rename(temp, target) != 0 { throw FileSystem.failure("cannot publish", target) }
+        if !(try FileSystem.moveNoReplace(temp, target)) {
+            // Either another process finished this very delivery (the temp file is gone and the message is there),
+            // or a message with this id exists already.
+            if FileSystem.exists(temp) || deliveryState(message.to, message.id) == .absent {
+                throw .conflict("message \(message.id) was already delivered")
+            }
+        }
         published = true
+        CrashPoint.reached("deliver", 3)
         FileSystem.syncDirectory(layout.box(message.to, .new))
     }
 
@@ -143,6 +167,61 @@ public struct FileStore: MessageStore {
               let bytes = try? FileSystem.read(layout.sent(sender, id)) else { return nil }
         return JSONCoding.decode(Message.self, from: bytes)
     }
+
+    /// Where message `id` addressed to `recipient` is in its life, scanning in the order a message moves
+    /// (temp file, new, claimed, done, quarantine) so a concurrent move forward is never missed.
+    public func deliveryState(_ recipient: String, _ id: String) -> DeliveryState {
+        guard Identifiers.isValidID(recipient), Identifiers.isValidID(id) else { return .absent }
+        let prefix = "." + id + ".json."
+        for name in FileSystem.list(layout.box(recipient, .tmp), includeHidden: true) where name.hasPrefix(prefix) {
+            return .interrupted(layout.box(recipient, .tmp) + "/" + name)
+        }
+        if FileSystem.exists(layout.message(recipient, .new, id)) { return .delivered(.new) }
+        if claimRecord(recipient, id) != nil { return .delivered(.claimed) }
+        if FileSystem.exists(layout.message(recipient, .done, id)) { return .delivered(.done) }
+        if FileSystem.exists(layout.message(recipient, .quarantine, id)) { return .delivered(.quarantine) }
+        return .absent
+    }
+
+    /// The complete, intact message a temp file of `recipient`'s holds, if it does (an incomplete one may belong to
+    /// a writer still at work, or to one that died mid-write).
+    public func completeTemp(_ recipient: String, tempPath: String) -> Message? {
+        let name = FileSystem.lastComponent(of: tempPath)
+        guard name.hasPrefix("."), let dot = name.dropFirst().firstIndex(of: ".") else { return nil }
+        let id = String(name.dropFirst()[..<dot])
+        guard let bytes = try? FileSystem.read(tempPath, limit: FileStore.messageFileLimit),
+              let m = JSONCoding.decode(Message.self, from: bytes), m.isIntact, m.id == id, m.to == recipient else { return nil }
+        return m
+    }
+
+    /// Completes a delivery interrupted after its temp file was written: a complete, intact message is linked as
+    /// the sender's copy (if missing) and renamed into `inbox/new`; anything else is removed. Exactly once: the
+    /// rename of one temp file succeeds for one caller. Returns whether the message is now delivered.
+    @discardableResult
+    public func finishDelivery(_ recipient: String, tempPath: String) -> Bool {
+        guard let m = completeTemp(recipient, tempPath: tempPath) else {
+            // Incomplete: a writer may still be at work; only an old one is an interrupted write.
+            if let t = FileSystem.modificationTime(tempPath), Clock.nowNanoseconds() - t > FileStore.tempGraceNanoseconds {
+                FileSystem.remove(tempPath)
+            }
+            return false
+        }
+        let sentPath = layout.sent(m.from, m.id)
+        if FileSystem.isRealDirectory(layout.sentFolder(m.from)) && !FileSystem.exists(sentPath) { _ = link(tempPath, sentPath) }
+        let id = m.id
+        if (try? FileSystem.moveNoReplace(tempPath, layout.message(recipient, .new, id))) == true {
+            FileSystem.syncDirectory(layout.box(recipient, .new))
+            return true
+        }
+        if FileSystem.exists(tempPath) && deliveryState(recipient, id) != .absent { FileSystem.remove(tempPath) }
+        return !FileSystem.exists(tempPath) && deliveryState(recipient, id) != .absent
+    }
+
+    /// Temp files younger than this may belong to a writer at work.
+    public static let tempGraceNanoseconds: Int64 = 60 * 1_000_000_000
+
+    /// Largest message file read (the content cap plus JSON escaping).
+    public static let messageFileLimit = 64 << 20
 
     public func pending(_ session: String) -> [String] {
         var ids: [String] = []
@@ -160,20 +239,27 @@ public struct FileStore: MessageStore {
         FileSystem.count(layout.box(session, box))
     }
 
+    /// The path of message `id` in `box` (a claimed message is found through its claim record).
+    func path(_ session: String, _ box: StoreLayout.Box, _ id: String) -> String? {
+        if box == .claimed {
+            guard let record = claimRecord(session, id) else { return nil }
+            return layout.box(session, .claimed) + "/" + record.fileName
+        }
+        return layout.message(session, box, id)
+    }
+
     public func peek(_ session: String, _ box: StoreLayout.Box, _ id: String) -> Message? {
-        guard let bytes = try? FileSystem.read(layout.message(session, box, id)) else { return nil }
+        guard let path = path(session, box, id), let bytes = try? FileSystem.read(path, limit: FileStore.messageFileLimit) else { return nil }
         guard let m = JSONCoding.decode(Message.self, from: bytes), m.isIntact, m.id == id else { return nil }
         return m
     }
 
-    public func claim(_ session: String, _ id: String, keepInFlight: Bool) throws(BridgeError) -> ClaimOutcome {
-        let source = layout.message(session, .new, id)
-        let target = layout.message(session, keepInFlight ? .claimed : .done, id)
-        guard try FileSystem.move(source, target) else { return .gone }
-        FileSystem.touch(target)   // mtime = claim time: the lease runs from here
+    /// Reads a file just taken by rename and checks it is an intact message for this session; otherwise moves it
+    /// to quarantine and says why.
+    private func validateTaken(_ session: String, _ id: String, at target: String) -> ClaimOutcome {
         let reason: String
         do throws(BridgeError) {
-            let bytes = try FileSystem.read(target)
+            let bytes = try FileSystem.read(target, limit: FileStore.messageFileLimit)
             if let m = JSONCoding.decode(Message.self, from: bytes) {
                 if m.isIntact && m.id == id && m.to == session { return .claimed(m) }
                 reason = m.sha256 != SHA256.hex(m.content) ? "checksum mismatch" : "ids do not match the file"
@@ -183,49 +269,120 @@ public struct FileStore: MessageStore {
         } catch {
             reason = error.message
         }
-        _ = try? FileSystem.move(target, layout.box(session, .quarantine) + "/" + id + ".json")
+        _ = try? FileSystem.moveNoReplace(target, uniqueQuarantinePath(session, id + ".json"))
         return .malformed(reason)
     }
 
+    /// Claims a pending message in one rename: into `claimed/` under a name carrying the claim time and delivery
+    /// number (when a reply is expected), or straight into `done/`.
+    public func claim(_ session: String, _ id: String, keepInFlight: Bool) throws(BridgeError) -> ClaimOutcome {
+        let source = layout.message(session, .new, id)
+        let target = keepInFlight
+            ? layout.box(session, .claimed) + "/" + ClaimRecord(messageID: id, claimedAt: Clock.nowNanoseconds(), delivery: 1).fileName
+            : layout.message(session, .done, id)
+        guard try FileSystem.moveNoReplace(source, target) else { return .gone }
+        CrashPoint.reached("claim", 1)
+        return validateTaken(session, id, at: target)
+    }
+
+    /// Takes over a claim whose lease ran out: one rename to a new claim record (now, delivery + 1). Exactly one of
+    /// any number of concurrent callers gets `.claimed`.
+    public func reclaim(_ session: String, _ record: ClaimRecord) throws(BridgeError) -> ClaimOutcome {
+        let folder = layout.box(session, .claimed)
+        var next = record
+        next.claimedAt = max(Clock.nowNanoseconds(), record.claimedAt + 1)
+        next.delivery = record.delivery + 1
+        guard try FileSystem.moveNoReplace(folder + "/" + record.fileName, folder + "/" + next.fileName) else { return .gone }
+        CrashPoint.reached("lease", 1)
+        return validateTaken(session, record.messageID, at: folder + "/" + next.fileName)
+    }
+
+    /// Moves a claimed message (this exact claim) to `done/`; false when the claim is gone (taken over or finished).
+    public func finishClaim(_ session: String, _ record: ClaimRecord) throws(BridgeError) -> Bool {
+        try FileSystem.moveNoReplace(layout.box(session, .claimed) + "/" + record.fileName, layout.message(session, .done, record.messageID))
+    }
+
     public func move(_ session: String, _ id: String, from: StoreLayout.Box, to: StoreLayout.Box) throws(BridgeError) -> Bool {
-        try FileSystem.moveNoReplace(layout.message(session, from, id), layout.message(session, to, id))
+        precondition(to != .claimed, "a claim is made with claim(_:_:keepInFlight:) or reclaim(_:_:)")
+        guard let source = path(session, from, id) else { return false }
+        return try FileSystem.moveNoReplace(source, layout.message(session, to, id))
     }
 
     public func locate(_ session: String, _ id: String) -> StoreLayout.Box? {
-        for box in [StoreLayout.Box.new, .claimed, .done, .quarantine] where FileSystem.exists(layout.message(session, box, id)) {
-            return box
+        if FileSystem.exists(layout.message(session, .new, id)) { return .new }
+        if claimRecord(session, id) != nil { return .claimed }
+        for box in [StoreLayout.Box.done, .quarantine] where FileSystem.exists(layout.message(session, box, id)) { return box }
+        return nil
+    }
+
+    /// The claims in `claimed/`, oldest message first. Files with other names are quarantined; a claimed file
+    /// named by an older version (`<id>.json`) is renamed to a claim record dated from its mtime.
+    public func claims(_ session: String) -> [ClaimRecord] {
+        let folder = layout.box(session, .claimed)
+        var records: [ClaimRecord] = []
+        for name in FileSystem.list(folder) {
+            if let r = ClaimRecord(fileName: name) {
+                records.append(r)
+            } else if name.hasSuffix(".json"), Identifiers.isValidID(String(name.dropLast(5))),
+                      FileSystem.kind(folder + "/" + name) == .regular {
+                let r = ClaimRecord(messageID: String(name.dropLast(5)),
+                                    claimedAt: FileSystem.modificationTime(folder + "/" + name) ?? Clock.nowNanoseconds(), delivery: 1)
+                if (try? FileSystem.moveNoReplace(folder + "/" + name, folder + "/" + r.fileName)) == true { records.append(r) }
+            } else {
+                quarantine(session, fileName: name, from: .claimed)
+            }
+        }
+        return records.sorted { ($0.messageID, $0.claimedAt) < ($1.messageID, $1.claimedAt) }
+    }
+
+    public func claimRecord(_ session: String, _ id: String) -> ClaimRecord? {
+        let prefix = id + "."
+        for name in FileSystem.list(layout.box(session, .claimed)) where name.hasPrefix(prefix) {
+            if let r = ClaimRecord(fileName: name), r.messageID == id { return r }
+        }
+        if FileSystem.exists(layout.box(session, .claimed) + "/" + id + ".json") {
+            return claims(session).first { $0.messageID == id }
         }
         return nil
     }
 
-    public func expiredClaims(_ session: String, leaseNanoseconds: Int64, now: Int64) -> [String] {
-        FileSystem.list(layout.box(session, .claimed)).compactMap { name -> String? in
-            guard name.hasSuffix(".json") else { return nil }
-            let id = String(name.dropLast(5))
-            guard let t = claimTime(session, id), now - t >= leaseNanoseconds else { return nil }
-            return id
-        }.sorted()
-    }
-
-    public func claimTime(_ session: String, _ id: String) -> Int64? {
-        FileSystem.modificationTime(layout.message(session, .claimed, id))
-    }
-
     public func messages(_ session: String, _ box: StoreLayout.Box) -> [Message] {
-        FileSystem.list(layout.box(session, box)).filter { $0.hasSuffix(".json") }.sorted().compactMap { name in
+        if box == .claimed { return claims(session).compactMap { peek(session, .claimed, $0.messageID) } }
+        return FileSystem.list(layout.box(session, box)).filter { $0.hasSuffix(".json") }.sorted().compactMap { name in
             peek(session, box, String(name.dropLast(5)))
         }
     }
 
     public func quarantine(_ session: String, fileName: String) {
-        guard !fileName.contains("/") else { return }
-        _ = try? FileSystem.move(layout.box(session, .new) + "/" + fileName, layout.box(session, .quarantine) + "/" + fileName)
+        quarantine(session, fileName: fileName, from: .new)
+    }
+
+    /// Moves any entry (file, link, FIFO, folder…) aside into `inbox/quarantine` without opening or following it.
+    public func quarantine(_ session: String, fileName: String, from box: StoreLayout.Box) {
+        guard !fileName.contains("/"), fileName != ".", fileName != ".." else { return }
+        _ = try? FileSystem.moveNoReplace(layout.box(session, box) + "/" + fileName, uniqueQuarantinePath(session, fileName))
+    }
+
+    /// A quarantine name that does not exist yet (the same name may be quarantined more than once).
+    func uniqueQuarantinePath(_ session: String, _ fileName: String) -> String {
+        let base = layout.box(session, .quarantine) + "/" + (fileName.hasPrefix(".") ? String(fileName.dropFirst()) : fileName)
+        if !FileSystem.exists(base) { return base }
+        return base + "." + String(Clock.nowNanoseconds())
+    }
+
+    /// Serializes the steps that finish or take over a claim (reply, lease expiry, redelivery, repair) within one
+    /// session; claims from `new/` need no lock (one rename). flock(2): a killed holder releases it.
+    public func withInboxLock<T>(_ session: String, _ body: () throws(BridgeError) -> T) throws(BridgeError) -> T {
+        let lock = try FileLock.exclusive(layout.inboxLock(session))
+        defer { lock.release() }
+        return try body()
     }
 
     // MARK: Awaited replies
 
     public func setAwaiting(_ session: String, messageID: String, pid: Int32) {
         try? FileSystem.makeDirectories(layout.awaitingFolder(session))
+        guard FileSystem.isRealDirectory(layout.awaitingFolder(session)) else { return }
         _ = try? AtomicFile.write(Array("\(pid)\n".utf8), to: layout.awaitingFolder(session) + "/" + messageID, durable: false)
     }
 
@@ -245,13 +402,13 @@ public struct FileStore: MessageStore {
     // MARK: Receipts
 
     public func appendEvent(sender: String, messageID: String, _ event: DeliveryEvent) {
-        guard Identifiers.isValidID(sender), FileSystem.isDirectory(layout.receiptsFolder(sender)) else { return }
+        guard Identifiers.isValidID(sender), Identifiers.isValidID(messageID), FileSystem.isRealDirectory(layout.receiptsFolder(sender)) else { return }
         try? FileSystem.appendLine(JSONCoding.string(event), to: layout.receipts(sender, messageID))
     }
 
     public func events(sender: String, messageID: String) -> [DeliveryEvent] {
         guard Identifiers.isValidID(sender), Identifiers.isValidID(messageID),
-              let text = try? FileSystem.readString(layout.receipts(sender, messageID)) else { return [] }
+              let text = try? FileSystem.readString(layout.receipts(sender, messageID), limit: FileStore.messageFileLimit) else { return [] }
         return text.split(separator: "\n").compactMap { JSONCoding.decode(DeliveryEvent.self, from: Array($0.utf8)) }
     }
 

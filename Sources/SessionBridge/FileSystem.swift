@@ -31,6 +31,37 @@ public enum FileSystem {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// What a directory entry is, from lstat(2) (a symlink is reported as one, never followed).
+    public enum Kind: String, Sendable {
+        case regular, directory, symlink, fifo, socket, device
+    }
+
+    public static func kind(_ path: String) -> Kind? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return .regular
+        case S_IFDIR: return .directory
+        case S_IFLNK: return .symlink
+        case S_IFIFO: return .fifo
+        case S_IFSOCK: return .socket
+        default: return .device
+        }
+    }
+
+    /// Size in bytes of a path itself (lstat), or nil.
+    public static func size(_ path: String) -> Int64? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        return Int64(st.st_size)
+    }
+
+    /// A folder that is not a symlink to one: the store never follows links it did not make.
+    public static func isRealDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
     /// Creates a folder and its missing parents with the given mode.
     public static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws(BridgeError) {
         if isDirectory(path) { return }
@@ -53,8 +84,11 @@ public enum FileSystem {
     }
 
     /// Names in a folder, without "." and "..". Hidden names (temp files) are skipped unless asked for.
+    /// A final symlink is not followed (a planted link lists as empty), and nothing blocks.
     public static func list(_ path: String, includeHidden: Bool = false) -> [String] {
-        guard let dir = opendir(path) else { return [] }
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return [] }
+        guard let dir = fdopendir(fd) else { close(fd); return [] }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
@@ -97,11 +131,14 @@ public enum FileSystem {
         return Array(buffer[0..<total])
     }
 
-    /// The first `limit` bytes of a file (all of it if shorter).
+    /// The first `limit` bytes of a regular file (all of it if shorter).
     public static func readPrefix(_ path: String, limit: Int) throws(BridgeError) -> [UInt8] {
         let fd = csys_open_read_nofollow(path)
         if fd < 0 { throw failure("cannot read", path) }
         defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) != 0 { throw failure("cannot stat", path) }
+        if (st.st_mode & S_IFMT) != S_IFREG { throw .io("not a regular file: \(path)") }
         var buffer = [UInt8](repeating: 0, count: limit)
         var total = 0
         while total < limit {

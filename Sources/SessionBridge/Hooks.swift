@@ -87,8 +87,8 @@ public enum Hooks {
         guard let identity = identity(input: input, environment: environment), let store = openStore(environment),
               let id = store.binding(forKey: identity.bindingKey) else { return .silent }
         store.touchHeartbeat(id)
-        if store.pending(id).isEmpty { return .silent }
         let bridge = bridge(store, identity, environment)
+        if !bridge.hasDeliverable(id) { return .silent }
         guard let me = bridge.currentSession() else { return .silent }
         var messages: [Message] = []
         var warnings: [String] = []

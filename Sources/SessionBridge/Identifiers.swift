@@ -26,6 +26,22 @@ public enum Identifiers {
         return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32])
     }
 
+    /// The id of the one reply to message `id`: derived from it (UUID version 8, the question's millisecond prefix
+    /// followed by SHA-256 bits), so every process can tell whether a question has been answered from the reply's
+    /// existence alone, and a second reply can never be published beside the first.
+    public static func replyID(for id: String) -> String {
+        let hash = Array(SHA256.hex("session-bridge reply to " + id.lowercased()))
+        var c = hash.prefix(32).map { $0 }
+        let source = Array(id.lowercased().filter { $0 != "-" })
+        if source.count == 32, source.allSatisfy({ $0.isHexDigit }) {
+            for i in 0..<12 { c[i] = source[i] }
+        }
+        c[12] = "8"
+        let variant = Int(String(c[16]), radix: 16) ?? 0
+        c[16] = Array("89ab")[variant & 3]
+        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32])
+    }
+
     /// Alphabet for short session ids: lower-case letters and digits without look-alikes (0/o, 1/l/i).
     static let sessionAlphabet = Array("abcdefghjkmnpqrstuvwxyz23456789")
 

@@ -3,7 +3,8 @@
 ///     sessions/<id>/manifest.json     who it is
 ///     sessions/<id>/heartbeat         mtime = last seen
 ///     sessions/<id>/inbox/new/        pending messages to it (the only folder "anything new?" reads)
-///     sessions/<id>/inbox/claimed/    claimed, waiting for a reply (mtime = claim time, for the lease)
+///     sessions/<id>/inbox/claimed/    claimed queries waiting for a reply, named <msg>.<claimed-at-ns>.<delivery>.json
+///                                     (the claim record is the name, so it changes with the claim's rename)
 ///     sessions/<id>/inbox/done/       history
 ///     sessions/<id>/inbox/quarantine/ malformed files moved aside
 ///     sessions/<id>/inbox/tmp/        senders' temp files (same file system, outside the watched folder)
@@ -13,6 +14,7 @@
 ///     sessions/<id>/awaiting/<msg>    a process blocked in `ask --wait` for this message's reply (holds its pid)
 ///     sessions/<id>/listening         the listen mode between turns (foreground | background), absent = off
 ///     sessions/<id>/listen.lock       held by the one background waiter of the session
+///     sessions/<id>/inbox.lock        serializes finishing and taking over claims (reply, lease expiry, repair)
 ///     bindings/<hash>                 runtime session key → bridge id
 ///     names/<name>                    name → the id that last took it (a hint, verified against the manifest)
 public struct StoreLayout: Sendable {
@@ -43,5 +45,6 @@ public struct StoreLayout: Sendable {
     public func awaitingFolder(_ id: String) -> String { session(id) + "/awaiting" }
     public func binding(_ key: String) -> String { bindingsFolder + "/" + String(SHA256.hex(key).prefix(40)) }
     public func listenLock(_ id: String) -> String { session(id) + "/listen.lock" }
+    public func inboxLock(_ id: String) -> String { session(id) + "/inbox.lock" }
     public func listenMode(_ id: String) -> String { session(id) + "/listening" }
 }
