@@ -62,6 +62,8 @@ public struct Conversation: Sendable, Equatable {
         case badFrontmatter(String)
         case tornTurn(Int)
         case badTrailer(Int)
+        /// The header counts more turns than the body holds.
+        case missingTurns(Int, Int)
 
         public var message: String {
             switch self {
@@ -69,6 +71,7 @@ public struct Conversation: Sendable, Equatable {
             case .badFrontmatter(let m): return "frontmatter: \(m)"
             case .tornTurn(let n): return "turn \(n) has no trailer (the file is cut or torn)"
             case .badTrailer(let n): return "turn \(n) has a malformed trailer"
+            case .missingTurns(let counted, let held): return "the header counts \(counted) turns but the file holds \(held)"
             }
         }
     }
@@ -104,9 +107,20 @@ public struct Conversation: Sendable, Equatable {
     }
 
     static func renderTurn(_ t: Turn) -> String {
-        let body = t.content.split(separator: "\n", omittingEmptySubsequences: false).map { escape(String($0)) }.joined(separator: "\n")
-        return "\n## Turn \(t.number) — \(t.speaker)\n\n\(body)\n\n"
-            + "<!-- turn number=\(t.number) speaker=\(t.speaker) nonce=\(t.nonce) at=\(t.at) sha256=\(t.checksum) -->\n"
+        String(decoding: renderTurnBytes(t), as: UTF8.self)
+    }
+
+    /// A turn block: header line, content (escaped so that it reads back byte for byte), trailer. Content with a
+    /// carriage return is written with `\\` and `\r` escapes and marked `escapes=cr` in the trailer.
+    static func renderTurnBytes(_ t: Turn) -> [UInt8] {
+        let content = Array(t.content.utf8)
+        let escaped = content.contains(13)
+        var out = Array("\n## Turn \(t.number) — \(t.speaker)\n\n".utf8)
+        out += TalkFile.renderContent(content, escaped: escaped)
+        out += Array("\n\n<!-- turn number=\(t.number) speaker=\(t.speaker) nonce=\(t.nonce) at=\(t.at) sha256=\(t.checksum)".utf8)
+        if escaped { out += Array(" \(TalkFile.escapesField)=\(TalkFile.escapesCR)".utf8) }
+        out += Array(" -->\n".utf8)
+        return out
     }
 
     /// A double-quoted scalar: JSON string syntax, which YAML reads the same way.
@@ -131,18 +145,6 @@ public struct Conversation: Sendable, Equatable {
         return out + "\""
     }
 
-    // MARK: Content escaping
-
-    /// A content line that looks like a turn header or a comment (after any leading backslashes) gets one more
-    /// leading backslash, so content can never be taken for structure. Reading drops exactly that one.
-    static func escape(_ line: String) -> String {
-        let b = Array(line.utf8)
-        var t = 0
-        while t < b.count && b[t] == 92 { t += 1 }
-        let reserved = TalkFile.turnHeader(b, t..<b.count) != nil || TalkFile.startsComment(b, t, b.count)
-        return reserved ? "\\" + line : line
-    }
-
     // MARK: Parsing
 
     /// Parses a talk file. Lenient about formatting (CRLF, `--` for `—`, spacing, YAML style, stray lines);
@@ -153,17 +155,8 @@ public struct Conversation: Sendable, Equatable {
 
     public static func parse(bytes raw: [UInt8], notes wantNotes: Bool) throws(ParseError) -> (Conversation, ParseNotes) {
         var notes = ParseNotes()
-        var b = raw
-        if b.contains(13) {
-            var out: [UInt8] = []
-            out.reserveCapacity(b.count)
-            var i = 0
-            while i < b.count {
-                if b[i] == 13 { out.append(10); i += (i + 1 < b.count && b[i + 1] == 10) ? 2 : 1 } else { out.append(b[i]); i += 1 }
-            }
-            b = out
-            notes.nonCanonical = true
-        }
+        let b = TalkFile.withoutCRLF(raw)
+        if b.count != raw.count { notes.nonCanonical = true }
         let (yaml, bodyStart) = try TalkFile.frontmatter(b)
         let (header, canonicalHeader) = try TalkFile.header(yaml)
         let body = try TalkFile.body(b, from: bodyStart)
@@ -183,7 +176,7 @@ public struct Conversation: Sendable, Equatable {
 
     /// Reads only the frontmatter (for listing many talks fast).
     public static func parseHeaderOnly(_ bytes: [UInt8]) throws(ParseError) -> TalkHeader {
-        try TalkFile.header(TalkFile.frontmatter(bytes).yaml).0
+        try TalkFile.header(TalkFile.frontmatter(TalkFile.withoutCRLF(bytes)).yaml).0
     }
 
     static func parseHeader(_ yaml: String) throws(ParseError) -> TalkHeader {

@@ -58,6 +58,8 @@ public final class TalkLock {
 
     /// A lock file whose process is gone (same host) or that is older than `staleSeconds`.
     public static func isStale(_ path: String, staleSeconds: Int) -> Bool {
+        // Anything but a regular file (a planted symlink or FIFO) is no lock this program made.
+        if let kind = TalkStorage.kind(path), kind != "file" { return kind != "folder" }
         guard let bytes = try? FileSystem.read(path, limit: 4096) else { return false }
         if let owner = JSONCoding.decode(Owner.self, from: bytes) {
             if owner.host == Processes.hostName() && !Processes.isAlive(owner.pid) { return true }
@@ -66,6 +68,13 @@ public final class TalkLock {
         // Unreadable record (torn write of the lock itself): judge by age.
         guard let mtime = FileSystem.modificationTime(path) else { return false }
         return Clock.nowNanoseconds() - mtime > Int64(staleSeconds) * 1_000_000_000
+    }
+
+    /// A regular file that holds a lock record of this program (or the start of one, cut by a crash).
+    public static func isOwnRecord(_ path: String) -> Bool {
+        guard let bytes = try? FileSystem.read(path, limit: 4096) else { return false }
+        let start = Array(#"{"owner":"#.utf8)
+        return JSONCoding.decode(Owner.self, from: bytes) != nil || bytes.starts(with: start) || start.starts(with: bytes)
     }
 
     public func release() {
