@@ -197,6 +197,29 @@ func randomContent(_ rng: inout SplitMix) -> String {
         #expect(cli.status == 12 || cli.status == 6, "\(cli.stderr)")   // resolved (12) or over the limit (6): never a partial write
     }
 
+    /// A frontmatter with YAML anchors and aliases (an alias bomb) is refused at once, never expanded.
+    @Test func aliasBombInFrontmatterIsRefusedFast() throws {
+        let t = try open(makeTempDir("talkbomb"))
+        var yaml = "---\nschema: 1\nid: bomb-1\ntopic: x\ninitiator: a\nparticipants: [a, b]\nstatus: ACTIVE\nturnCount: 0\nmaxTurns: 5\n"
+        yaml += "nextSpeaker: a\ncreatedAt: x\nupdatedAt: x\nl0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+        for n in 1..<12 { yaml += "l\(n): &l\(n) [" + Array(repeating: "*l\(n - 1)", count: 9).joined(separator: ", ") + "]\n" }
+        yaml += "---\n"
+        try FileManager.default.createDirectory(atPath: t.location.conversations, withIntermediateDirectories: true)
+        try yaml.write(toFile: t.location.file("bomb-1"), atomically: false, encoding: .utf8)
+        let start = Date()
+        #expect(throws: Conversation.ParseError.yamlAliases) { try Conversation.parse(yaml) }
+        #expect(t.list(status: nil).damaged == ["bomb-1"])
+        #expect(throws: BridgeError.self) { try t.read("bomb-1") }
+        #expect(Date().timeIntervalSince(start) < 2)
+        // Quoted or commented look-alikes are plain text.
+        for ok in ["topic: \"a *b &c\"", "topic: 'x &y'", "topic: a * b & c", "topic: x # &comment *alias"] {
+            #expect(!Conversation.hasAnchorsOrAliases(ok), "\(ok)")
+        }
+        for bad in ["topic: &a x", "topic: *a", "participants: [*a, b]", "- &x y"] {
+            #expect(Conversation.hasAnchorsOrAliases(bad), "\(bad)")
+        }
+    }
+
     /// The parser and the salvage reader never trap: random bytes, and random cuts, splices and byte flips of a
     /// real talk, either parse or give a structured error.
     @Test func parserNeverTrapsOnMangledInput() throws {

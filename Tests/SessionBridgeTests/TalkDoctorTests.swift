@@ -62,6 +62,33 @@ import Testing
         #expect(doctor(f, fix: false).findings.isEmpty)
     }
 
+    /// After a stale copy is saved over a talk (header and body consistent, fewer turns), the next say is refused
+    /// instead of building on it; doctor --fix brings the turns back and the talk goes on. Without audit.log to
+    /// recover from, the loss is reported and the talk may go on.
+    @Test(arguments: [true, false]) func sayRefusesToBuildOnAStaleCopy(_ auditLog: Bool) throws {
+        let f = try fixture(config: auditLog ? nil : "security:\n  audit_log: false\n")
+        let (head, blocks) = blocks(try text(f))
+        let stale = (head + blocks.prefix(3).joined()).replacing("turnCount: 5", with: "turnCount: 3").replacing("nextSpeaker: \"b\"", with: "nextSpeaker: \"a\"")
+        try write(f, stale)
+        #expect(try f.talks.read(f.id).turns.count == 3)
+        do {
+            _ = try f.talks.say(f.id, content: "built on a stale copy", as: "a", next: nil)
+            Issue.record("say went on over lost turns")
+        } catch {
+            #expect(error.exitCode == 12 && error.message.contains("acknowledged turn 5"), "\(error.message)")
+        }
+        #expect(try text(f) == stale)
+        let fixed = doctor(f, fix: true)
+        if auditLog {
+            #expect(fixed.healthy, "\(fixed.findings)")
+            #expect(try f.talks.read(f.id).turns == f.original.turns)
+            #expect(try f.talks.say(f.id, content: "six", as: "b", next: nil).number == 6)
+        } else {
+            #expect(!fixed.healthy && problems(fixed).contains("acknowledged turn 5 (nonce \(f.original.turns[4].nonce)) is lost"), "\(problems(fixed))")
+            #expect(try f.talks.say(f.id, content: "four again", as: "a", next: nil).number == 4)
+        }
+    }
+
     @Test func deletedTurnIsReportedAsMissingAndRestored() throws {
         let f = try fixture()
         let (head, blocks) = blocks(try text(f))

@@ -64,6 +64,10 @@ public struct Conversation: Sendable, Equatable {
         case badTrailer(Int)
         /// The header counts more turns than the body holds.
         case missingTurns(Int, Int)
+        /// A turn acknowledged earlier is no longer in the file.
+        case lostTurn(Int, String)
+        /// YAML anchors and aliases (which can expand without bound) in the frontmatter.
+        case yamlAliases
 
         public var message: String {
             switch self {
@@ -72,6 +76,8 @@ public struct Conversation: Sendable, Equatable {
             case .tornTurn(let n): return "turn \(n) has no trailer (the file is cut or torn)"
             case .badTrailer(let n): return "turn \(n) has a malformed trailer"
             case .missingTurns(let counted, let held): return "the header counts \(counted) turns but the file holds \(held)"
+            case .lostTurn(let n, let nonce): return "acknowledged turn \(n) (nonce \(nonce)) is no longer in the file; a stale copy was saved over it?"
+            case .yamlAliases: return "frontmatter: YAML anchors and aliases are not accepted"
             }
         }
     }
@@ -180,6 +186,7 @@ public struct Conversation: Sendable, Equatable {
     }
 
     static func parseHeader(_ yaml: String) throws(ParseError) -> TalkHeader {
+        if hasAnchorsOrAliases(yaml) { throw .yamlAliases }
         let loaded: Any?
         do { loaded = try Yams.load(yaml: yaml) } catch { throw .badFrontmatter("not valid YAML (\(String(describing: error).split(separator: "\n").first ?? ""))") }
         guard let map = loaded as? [String: Any] else { throw .badFrontmatter("not a mapping") }
@@ -210,6 +217,36 @@ public struct Conversation: Sendable, Equatable {
             participants: participants, status: status, turnCount: try int("turnCount"), maxTurns: try int("maxTurns"),
             nextSpeaker: try string("nextSpeaker"), createdAt: try string("createdAt"), updatedAt: try string("updatedAt"),
             resolution: try optional("resolution"), blockedReason: try optional("blockedReason"))
+    }
+}
+
+extension Conversation {
+    /// Whether YAML text holds an anchor (`&name`) or an alias (`*name`) outside quoted scalars and comments: a
+    /// header never needs one, and a few nested aliases expand to gigabytes.
+    static func hasAnchorsOrAliases(_ yaml: String) -> Bool {
+        let b = Array(yaml.utf8)
+        var quote: UInt8 = 0
+        var previous: UInt8 = 10
+        var i = 0
+        while i < b.count {
+            let c = b[i]
+            if quote != 0 {
+                if c == 92 && quote == 34 { i += 2; previous = 0; continue }   // \" inside a double-quoted scalar
+                if c == quote { quote = 0 }
+                if c == 10 { previous = 10 }
+            } else if c == 35 && (previous == 32 || previous == 9 || previous == 10) {   // a comment, to the end of the line
+                while i < b.count && b[i] != 10 { i += 1 }
+                continue
+            } else if (c == 34 || c == 39) && [10, 32, 9, 91, 123, 44, 58, 45].contains(previous) {
+                quote = c
+            } else if (c == 38 || c == 42) && [10, 32, 9, 91, 123, 44, 45, 63, 58].contains(previous) && i + 1 < b.count
+                        && ![32, 9, 10, 13].contains(b[i + 1]) {
+                return true
+            }
+            previous = c
+            i += 1
+        }
+        return false
     }
 }
 

@@ -193,6 +193,13 @@ struct TalkDoctor {
                 }
             }
         }
+        // The last turn acknowledged under the talk's lock, when no source holds it any more.
+        var lostRecord = false
+        let record = lock?.acknowledged ?? (try? FileSystem.read(location.lock(id), limit: 128)).flatMap { TalkLock.parseAcknowledged($0) }
+        if let record, !turns.contains(where: { $0.nonce == record.nonce }), !acknowledged.contains(where: { $0.turn.nonce == record.nonce }) {
+            add(subject, "acknowledged turn \(record.number) (nonce \(record.nonce)) is lost: not in the talk, its .bak or audit.log", nil)
+            lostRecord = true
+        }
         if turnsChanged {
             turns = turns.enumerated().sorted { ($0.element.number, $0.offset) < ($1.element.number, $1.offset) }.map(\.element)
         }
@@ -254,6 +261,8 @@ struct TalkDoctor {
             headerChanged = true
         }
 
+        // Reported once; the talk may go on without the turn nobody can bring back.
+        if fix && lostRecord { lock?.clearAcknowledged() }
         guard fix, damaged || turnsChanged || headerChanged else { return }
         let rebuilt = Conversation(header: header, turns: turns)
         let bytes = Array(rebuilt.render().utf8)

@@ -324,8 +324,12 @@ public struct Talks: Sendable {
             let parts: Parts
             do throws(Conversation.ParseError) {
                 parts = try Talks.split(source)
-                // Fewer turns than the header counts: turns were lost (a cut file, a stale copy saved over it).
+                // Fewer turns than the header counts, or than were acknowledged: turns were lost (a cut file, a stale
+                // copy saved over it).
                 if parts.turnCount < parts.header.turnCount { throw Conversation.ParseError.missingTurns(parts.header.turnCount, parts.turnCount) }
+                if let last = lock.acknowledged, !Talks.contains(source, "nonce=\(last.nonce) ") {
+                    throw Conversation.ParseError.lostTurn(last.number, last.nonce)
+                }
             } catch {
                 audit(AuditEntry(who: who, op: op, talk: id, nonce: nonce, result: "refused", detail: "damaged: \(error.message)"))
                 throw .conflict("talk \(id) is damaged (\(error.message)): run `session-bridge doctor --fix`")
@@ -353,6 +357,7 @@ public struct Talks: Sendable {
             let readBack = (try? FileSystem.read(path, limit: readLimit)) ?? []
             let nonceOK = nonce.map { Talks.contains(readBack, "nonce=\($0) ") } ?? true
             if readBack == written && (nonceOK || !location.config.requireNonceVerification) {
+                if let nonce { lock.recordAcknowledged(number: turnNumber, nonce: nonce) }
                 audit(acknowledged(nil) ?? AuditEntry(who: who, op: op, talk: id, turn: turnNumber, nonce: nonce, result: "ok"))
                 return
             }
