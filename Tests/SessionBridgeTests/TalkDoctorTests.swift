@@ -185,6 +185,20 @@ import Testing
         #expect(try f.talks.say(f.id, content: "after the repair", as: "b", next: nil).number == 6)
     }
 
+    /// Hostile numbers: a turn numbered 999999999 is reported (the gap as one range), in bounded time; a far-future
+    /// YAML date in the frontmatter is a parse error, never a trap.
+    @Test func hostileNumbersAndDatesAreBounded() throws {
+        let f = try fixture(turns: 2)
+        let content = "far away"
+        try write(f, try text(f) + "\n## Turn 999999999 — a\n\n\(content)\n\n<!-- turn number=999999999 speaker=a nonce=ffffffffffff at=2026-01-01T00:00:00.000Z sha256=\(SHA256.hex(content)) -->\n")
+        let start = Date()
+        let report = doctor(f, fix: true)
+        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(problems(report).contains("turns 3–999999998 are missing"), "\(problems(report))")
+        let yaml = "---\nschema: 1\nid: t\ntopic: x\ninitiator: a\nparticipants: [a, b]\nstatus: ACTIVE\nturnCount: 0\nmaxTurns: 5\nnextSpeaker: a\ncreatedAt: 9999-12-31\nupdatedAt: 2026-01-01\n---\n"
+        #expect(throws: Conversation.ParseError.self) { try Conversation.parse(yaml) }
+    }
+
     /// A lone carriage return written raw by an older version reads back as itself: no hand edit is reported.
     @Test func rawCarriageReturnFromOlderVersionsVerifies() throws {
         let f = try fixture(turns: 1)

@@ -194,7 +194,12 @@ public struct Conversation: Sendable, Equatable {
             guard let v = map[key] else { throw .badFrontmatter("missing \(key)") }
             if let s = v as? String { return s }
             if let i = v as? Int { return String(i) }
-            if let d = v as? Date { return Clock.iso8601(nanoseconds: Int64(d.timeIntervalSince1970 * 1e9)) }
+            if let d = v as? Date {
+                // A date outside what nanoseconds since the epoch can hold is refused, never converted with a trap.
+                let ns = d.timeIntervalSince1970 * 1e9
+                guard ns.isFinite, abs(ns) < 9.2e18 else { throw .badFrontmatter("\(key) is not a date this program can read") }
+                return Clock.iso8601(nanoseconds: Int64(ns))
+            }
             throw .badFrontmatter("\(key) is not a string")
         }
         func optional(_ key: String) throws(ParseError) -> String? {

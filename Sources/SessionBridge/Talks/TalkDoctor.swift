@@ -180,18 +180,22 @@ struct TalkDoctor {
             turnsChanged = true
             add(subject, "acknowledged turn \(t.number) by \(t.speaker) (nonce \(t.nonce)) is missing", "restored it from audit.log")
         }
-        let highest = numbers.max() ?? 0
-        if highest > 0 {
-            for n in 1...highest where !numbers.contains(n) {
-                if let t = sources.backupTurn(number: n, excluding: nonces) {
-                    turns.append(t)
-                    numbers.insert(n)
-                    turnsChanged = true
-                    add(subject, "turn \(n) is missing", "restored it from \(id).md.bak")
-                } else {
-                    add(subject, "turn \(n) is missing (not in the talk, its .bak or audit.log)", nil)
-                }
+        // Gaps: .bak may hold the turn; what no source holds is reported as a range (numbers come from the file and
+        // may be huge, so nothing here walks every number).
+        for t in sources.backup where t.number > 0 && !numbers.contains(t.number) && t.number < (numbers.max() ?? 0) {
+            guard let found = sources.backupTurn(number: t.number, excluding: nonces) else { continue }
+            turns.append(found)
+            numbers.insert(found.number)
+            turnsChanged = true
+            add(subject, "turn \(found.number) is missing", "restored it from \(id).md.bak")
+        }
+        var expected = 1
+        for n in numbers.sorted() where n >= 1 {
+            if n > expected {
+                let range = n - 1 == expected ? "turn \(expected) is" : "turns \(expected)–\(n - 1) are"
+                add(subject, "\(range) missing (not in the talk, its .bak or audit.log)", nil)
             }
+            expected = n + 1
         }
         // The last turn acknowledged under the talk's lock, when no source holds it any more.
         var lostRecord = false
