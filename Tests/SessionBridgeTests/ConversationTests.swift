@@ -145,6 +145,8 @@ import Testing
             AuditEntry(who: "lib", op: "say", talk: "plan-abc123", turn: 3, nonce: "n1", result: "ok"),
             AuditEntry(who: "a\"b\\c", op: "new", talk: "t/x", result: "refused", detail: "line\nbreak\ttab\u{1}\u{1f} é ✓ </script>"),
             AuditEntry(who: "", op: "block", talk: "t", result: "failed", detail: "\r\u{8}\u{c}"),
+            AuditEntry(acknowledged: Turn(number: 4, speaker: "app", content: "a \"turn\"\r\n\\ <!-- é\u{0}", nonce: "0a1b2c3d4e5f",
+                                          checksum: "abc", at: "2026-01-01T00:00:00.000Z"), talk: "plan-abc123", next: "lib"),
         ]
         for e in entries { #expect(e.line == JSONCoding.string(e), "\(e.line)") }
     }

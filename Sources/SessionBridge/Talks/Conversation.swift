@@ -62,6 +62,12 @@ public struct Conversation: Sendable, Equatable {
         case badFrontmatter(String)
         case tornTurn(Int)
         case badTrailer(Int)
+        /// The header counts more turns than the body holds.
+        case missingTurns(Int, Int)
+        /// A turn acknowledged earlier is no longer in the file.
+        case lostTurn(Int, String)
+        /// YAML anchors and aliases (which can expand without bound) in the frontmatter.
+        case yamlAliases
 
         public var message: String {
             switch self {
@@ -69,6 +75,9 @@ public struct Conversation: Sendable, Equatable {
             case .badFrontmatter(let m): return "frontmatter: \(m)"
             case .tornTurn(let n): return "turn \(n) has no trailer (the file is cut or torn)"
             case .badTrailer(let n): return "turn \(n) has a malformed trailer"
+            case .missingTurns(let counted, let held): return "the header counts \(counted) turns but the file holds \(held)"
+            case .lostTurn(let n, let nonce): return "acknowledged turn \(n) (nonce \(nonce)) is no longer in the file; a stale copy was saved over it?"
+            case .yamlAliases: return "frontmatter: YAML anchors and aliases are not accepted"
             }
         }
     }
@@ -104,9 +113,20 @@ public struct Conversation: Sendable, Equatable {
     }
 
     static func renderTurn(_ t: Turn) -> String {
-        let body = t.content.split(separator: "\n", omittingEmptySubsequences: false).map { escape(String($0)) }.joined(separator: "\n")
-        return "\n## Turn \(t.number) — \(t.speaker)\n\n\(body)\n\n"
-            + "<!-- turn number=\(t.number) speaker=\(t.speaker) nonce=\(t.nonce) at=\(t.at) sha256=\(t.checksum) -->\n"
+        String(decoding: renderTurnBytes(t), as: UTF8.self)
+    }
+
+    /// A turn block: header line, content (escaped so that it reads back byte for byte), trailer. Content with a
+    /// carriage return is written with `\\` and `\r` escapes and marked `escapes=cr` in the trailer.
+    static func renderTurnBytes(_ t: Turn) -> [UInt8] {
+        let content = Array(t.content.utf8)
+        let escaped = content.contains(13)
+        var out = Array("\n## Turn \(t.number) — \(t.speaker)\n\n".utf8)
+        out += TalkFile.renderContent(content, escaped: escaped)
+        out += Array("\n\n<!-- turn number=\(t.number) speaker=\(t.speaker) nonce=\(t.nonce) at=\(t.at) sha256=\(t.checksum)".utf8)
+        if escaped { out += Array(" \(TalkFile.escapesField)=\(TalkFile.escapesCR)".utf8) }
+        out += Array(" -->\n".utf8)
+        return out
     }
 
     /// A double-quoted scalar: JSON string syntax, which YAML reads the same way.
@@ -131,18 +151,6 @@ public struct Conversation: Sendable, Equatable {
         return out + "\""
     }
 
-    // MARK: Content escaping
-
-    /// A content line that looks like a turn header or a comment (after any leading backslashes) gets one more
-    /// leading backslash, so content can never be taken for structure. Reading drops exactly that one.
-    static func escape(_ line: String) -> String {
-        let b = Array(line.utf8)
-        var t = 0
-        while t < b.count && b[t] == 92 { t += 1 }
-        let reserved = TalkFile.turnHeader(b, t..<b.count) != nil || TalkFile.startsComment(b, t, b.count)
-        return reserved ? "\\" + line : line
-    }
-
     // MARK: Parsing
 
     /// Parses a talk file. Lenient about formatting (CRLF, `--` for `—`, spacing, YAML style, stray lines);
@@ -153,17 +161,8 @@ public struct Conversation: Sendable, Equatable {
 
     public static func parse(bytes raw: [UInt8], notes wantNotes: Bool) throws(ParseError) -> (Conversation, ParseNotes) {
         var notes = ParseNotes()
-        var b = raw
-        if b.contains(13) {
-            var out: [UInt8] = []
-            out.reserveCapacity(b.count)
-            var i = 0
-            while i < b.count {
-                if b[i] == 13 { out.append(10); i += (i + 1 < b.count && b[i + 1] == 10) ? 2 : 1 } else { out.append(b[i]); i += 1 }
-            }
-            b = out
-            notes.nonCanonical = true
-        }
+        let b = TalkFile.withoutCRLF(raw)
+        if b.count != raw.count { notes.nonCanonical = true }
         let (yaml, bodyStart) = try TalkFile.frontmatter(b)
         let (header, canonicalHeader) = try TalkFile.header(yaml)
         let body = try TalkFile.body(b, from: bodyStart)
@@ -183,10 +182,11 @@ public struct Conversation: Sendable, Equatable {
 
     /// Reads only the frontmatter (for listing many talks fast).
     public static func parseHeaderOnly(_ bytes: [UInt8]) throws(ParseError) -> TalkHeader {
-        try TalkFile.header(TalkFile.frontmatter(bytes).yaml).0
+        try TalkFile.header(TalkFile.frontmatter(TalkFile.withoutCRLF(bytes)).yaml).0
     }
 
     static func parseHeader(_ yaml: String) throws(ParseError) -> TalkHeader {
+        if hasAnchorsOrAliases(yaml) { throw .yamlAliases }
         let loaded: Any?
         do { loaded = try Yams.load(yaml: yaml) } catch { throw .badFrontmatter("not valid YAML (\(String(describing: error).split(separator: "\n").first ?? ""))") }
         guard let map = loaded as? [String: Any] else { throw .badFrontmatter("not a mapping") }
@@ -194,7 +194,12 @@ public struct Conversation: Sendable, Equatable {
             guard let v = map[key] else { throw .badFrontmatter("missing \(key)") }
             if let s = v as? String { return s }
             if let i = v as? Int { return String(i) }
-            if let d = v as? Date { return Clock.iso8601(nanoseconds: Int64(d.timeIntervalSince1970 * 1e9)) }
+            if let d = v as? Date {
+                // A date outside what nanoseconds since the epoch can hold is refused, never converted with a trap.
+                let ns = d.timeIntervalSince1970 * 1e9
+                guard ns.isFinite, abs(ns) < 9.2e18 else { throw .badFrontmatter("\(key) is not a date this program can read") }
+                return Clock.iso8601(nanoseconds: Int64(ns))
+            }
             throw .badFrontmatter("\(key) is not a string")
         }
         func optional(_ key: String) throws(ParseError) -> String? {
@@ -217,6 +222,36 @@ public struct Conversation: Sendable, Equatable {
             participants: participants, status: status, turnCount: try int("turnCount"), maxTurns: try int("maxTurns"),
             nextSpeaker: try string("nextSpeaker"), createdAt: try string("createdAt"), updatedAt: try string("updatedAt"),
             resolution: try optional("resolution"), blockedReason: try optional("blockedReason"))
+    }
+}
+
+extension Conversation {
+    /// Whether YAML text holds an anchor (`&name`) or an alias (`*name`) outside quoted scalars and comments: a
+    /// header never needs one, and a few nested aliases expand to gigabytes.
+    static func hasAnchorsOrAliases(_ yaml: String) -> Bool {
+        let b = Array(yaml.utf8)
+        var quote: UInt8 = 0
+        var previous: UInt8 = 10
+        var i = 0
+        while i < b.count {
+            let c = b[i]
+            if quote != 0 {
+                if c == 92 && quote == 34 { i += 2; previous = 0; continue }   // \" inside a double-quoted scalar
+                if c == quote { quote = 0 }
+                if c == 10 { previous = 10 }
+            } else if c == 35 && (previous == 32 || previous == 9 || previous == 10) {   // a comment, to the end of the line
+                while i < b.count && b[i] != 10 { i += 1 }
+                continue
+            } else if (c == 34 || c == 39) && [10, 32, 9, 91, 123, 44, 58, 45].contains(previous) {
+                quote = c
+            } else if (c == 38 || c == 42) && [10, 32, 9, 91, 123, 44, 45, 63, 58].contains(previous) && i + 1 < b.count
+                        && ![32, 9, 10, 13].contains(b[i + 1]) {
+                return true
+            }
+            previous = c
+            i += 1
+        }
+        return false
     }
 }
 

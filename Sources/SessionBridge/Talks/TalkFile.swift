@@ -246,23 +246,184 @@ enum TalkFile {
         return Body(lines: lines, blocks: blocks, strayLines: stray)
     }
 
+    // MARK: Content
+
+    /// The trailer field that marks a turn whose lines carry backslash escapes (`\\` and `\r`): written only for
+    /// content with a carriage return, which could not survive a CRLF-to-LF conversion of the file otherwise.
+    static let escapesField = "escapes"
+    static let escapesCR = "cr"
+
+    /// A line (from `from`, after its leading backslashes) that the parser would take for structure: a turn header
+    /// or the start of an HTML comment (a trailer).
+    @inline(__always) static func isReserved(_ b: [UInt8], _ from: Int, _ end: Int) -> Bool {
+        turnHeader(b, from..<end) != nil || startsComment(b, from, end)
+    }
+
+    /// Renders content as the lines of a turn's body. A line gets one extra leading backslash when, after its
+    /// leading backslashes, it would read as structure (a turn header, a comment), or it is blank and either starts
+    /// with a backslash or is the first or last line (blank edge lines would otherwise be taken for the spacing
+    /// around the content). Reading drops exactly that one backslash, so every content reads back byte for byte.
+    static func renderContent(_ content: [UInt8], escaped: Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(content.count + 16)
+        var start = 0
+        var line: [UInt8] = []
+        while start <= content.count {
+            let end = content[start...].firstIndex(of: 10) ?? content.count
+            line.removeAll(keepingCapacity: true)
+            if escaped {
+                for c in content[start..<end] {
+                    switch c {
+                    case 92: line += [92, 92]
+                    case 13: line += [92, 114]
+                    default: line.append(c)
+                    }
+                }
+            } else {
+                line.append(contentsOf: content[start..<end])
+            }
+            var t = 0
+            while t < line.count && line[t] == 92 { t += 1 }
+            let edge = start == 0 || end == content.count
+            let blank = isBlank(line, t..<line.count)
+            if isReserved(line, t, line.count) || (blank && (t > 0 || edge)) { out.append(92) }
+            out.append(contentsOf: line)
+            if end == content.count { break }
+            out.append(10)
+            start = end + 1
+        }
+        return out
+    }
+
     /// A turn's content: surrounding blank lines dropped, each line unescaped.
     static func content(_ b: [UInt8], _ body: Body, _ block: Block) -> String {
+        String(decoding: contentBytes(b, body.lines, block), as: UTF8.self)
+    }
+
+    /// A turn's content as bytes (the inverse of `renderContent`).
+    static func contentBytes(_ b: [UInt8], _ lines: [Line], _ block: Block) -> [UInt8] {
+        let escaped = block.trailer[escapesField] == escapesCR
         var first = block.content.lowerBound, last = block.content.upperBound
-        while first < last && isBlank(b, body.lines[first]) { first += 1 }
-        while last > first && isBlank(b, body.lines[last - 1]) { last -= 1 }
+        while first < last && isBlank(b, lines[first]) { first += 1 }
+        while last > first && isBlank(b, lines[last - 1]) { last -= 1 }
         var out: [UInt8] = []
         for k in first..<last {
-            let l = body.lines[k]
+            let l = lines[k]
             if k > first { out.append(10) }
             var s = l.lowerBound
-            if s < l.upperBound && b[s] == 92 {   // a leading backslash: drop one if what follows is reserved
+            if s < l.upperBound && b[s] == 92 {   // a leading backslash: drop one if what follows is reserved or blank
                 var t = s
                 while t < l.upperBound && b[t] == 92 { t += 1 }
-                if turnHeader(b, t..<l.upperBound) != nil || startsComment(b, t, l.upperBound) { s += 1 }
+                if isReserved(b, t, l.upperBound) || isBlank(b, t..<l.upperBound) { s += 1 }
             }
-            out.append(contentsOf: b[s..<l.upperBound])
+            if escaped {
+                var i = s
+                while i < l.upperBound {
+                    if b[i] == 92 && i + 1 < l.upperBound && (b[i + 1] == 92 || b[i + 1] == 114) {
+                        out.append(b[i + 1] == 92 ? 92 : 13)
+                        i += 2
+                    } else {
+                        out.append(b[i])
+                        i += 1
+                    }
+                }
+            } else {
+                out.append(contentsOf: b[s..<l.upperBound])
+            }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
+    }
+
+    // MARK: Line endings
+
+    /// Whether the file uses CRLF line endings (as its first line does).
+    static func usesCRLF(_ b: [UInt8]) -> Bool {
+        b.count >= 5 && b[0] == 45 && b[1] == 45 && b[2] == 45 && b[3] == 13 && b[4] == 10
+    }
+
+    /// CRLF pairs become LF; a lone CR is left alone (it is content: rendered turns never hold one raw).
+    static func withoutCRLF(_ b: [UInt8]) -> [UInt8] {
+        guard b.contains(13) else { return b }
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
+        var i = 0
+        while i < b.count {
+            if b[i] == 13 && i + 1 < b.count && b[i + 1] == 10 { out.append(10); i += 2 } else { out.append(b[i]); i += 1 }
+        }
+        return out
+    }
+
+    /// Every LF becomes CRLF (for writing to a file kept in CRLF style).
+    static func withCRLF(_ b: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count + b.count / 16)
+        for c in b {
+            if c == 10 { out.append(13) }
+            out.append(c)
+        }
+        return out
+    }
+}
+
+extension TalkFile {
+    /// What `salvage` finds in a file that does not parse.
+    struct Salvage {
+        var header: TalkHeader?
+        /// Turns in file order, numbered and named by their trailers; content as found (check `isIntact`).
+        var turns: [Turn]
+        /// Turn headers left without a trailer (cut or torn turns).
+        var tornHeaders: Int
+    }
+
+    /// Reads whatever turns a damaged file still holds, led by the trailers: each trailer closes the turn whose
+    /// header came after the previous trailer. When several header-looking lines stand there, the one whose
+    /// content matches the trailer's checksum wins, else the one with the trailer's number. Never throws.
+    static func salvage(_ raw: [UInt8]) -> Salvage {
+        let b = withoutCRLF(raw)
+        var start = 0
+        var header: TalkHeader?
+        if let (yaml, bodyStart) = try? frontmatter(b) {
+            start = bodyStart
+            header = try? TalkFile.header(yaml).0
+        }
+        var lines: [Line] = []
+        var i = start
+        while i < b.count {
+            let end = b[i...].firstIndex(of: 10) ?? b.count
+            lines.append(i..<end)
+            i = end + 1
+        }
+        var turns: [Turn] = []
+        var torn = 0
+        var previous = -1
+        for (index, line) in lines.enumerated() {
+            guard startsComment(b, line.lowerBound, line.upperBound), let fields = trailer(b, line),
+                  let nonce = fields["nonce"], let sum = fields["sha256"], let at = fields["at"] else { continue }
+            let span = (previous + 1)..<index
+            previous = index
+            let headers = span.filter { turnHeader(b, lines[$0]) != nil }
+            let wantedNumber = fields["number"].flatMap { Int($0) }
+            var chosen: (header: Int, content: [UInt8])?
+            for h in headers {
+                let bytes = contentBytes(b, lines, Block(number: 0, speaker: "", content: (h + 1)..<index, trailer: fields))
+                if SHA256.hex(bytes) == sum { chosen = (h, bytes); break }
+            }
+            if chosen == nil {
+                let h = headers.last { turnHeader(b, lines[$0])?.0 == wantedNumber } ?? headers.last
+                let from = h.map { $0 + 1 } ?? span.lowerBound
+                chosen = (h ?? -1, contentBytes(b, lines, Block(number: 0, speaker: "", content: from..<index, trailer: fields)))
+            }
+            guard let chosen else { continue }
+            torn += headers.filter { $0 < chosen.header }.count
+            let found = chosen.header >= 0 ? turnHeader(b, lines[chosen.header]) : nil
+            let number = wantedNumber ?? found?.0 ?? 0
+            let speaker = fields["speaker"] ?? found.map { String(decoding: b[$0.1], as: UTF8.self) } ?? ""
+            turns.append(Turn(number: number, speaker: speaker, content: String(decoding: chosen.content, as: UTF8.self),
+                              nonce: nonce, checksum: sum, at: at))
+        }
+        if previous + 1 < lines.count {
+            torn += ((previous + 1)..<lines.count).filter { turnHeader(b, lines[$0]) != nil }.count
+        }
+        return Salvage(header: header, turns: turns, tornHeaders: torn)
     }
 }

@@ -27,7 +27,7 @@ public struct TalkLocation: Sendable, Equatable {
     /// Keeps the current version of a talk as `<id>.md.bak`: a hard link to its inode, which the atomic rename
     /// of the next version leaves intact. Best effort: a failure here never blocks a write.
     public func keepBackup(_ id: String) {
-        let temp = backup(id) + ".new"
+        let temp = conversations + "/" + TalkStorage.tempPrefix + id + ".md.bak"
         FileSystem.remove(temp)
         if link(file(id), temp) == 0 { _ = try? FileSystem.move(temp, backup(id)) }
     }
@@ -90,7 +90,14 @@ public struct TalkLocation: Sendable, Equatable {
         }
         if FileSystem.lastComponent(of: root) == ".talks" {
             let gitignore = FileSystem.parentDirectory(of: root) + "/.gitignore"
-            let existing = (try? FileSystem.readString(gitignore)) ?? ""
+            // A .gitignore that exists but cannot be read as a file (a symlink, a FIFO) is left alone.
+            let existing: String
+            if FileSystem.exists(gitignore) {
+                guard let text = try? FileSystem.readString(gitignore, limit: 1 << 20) else { return done }
+                existing = text
+            } else {
+                existing = ""
+            }
             let lines = existing.split(separator: "\n").map { $0.trimmingSpaces() }
             if !lines.contains(".talks/") && !lines.contains(".talks") && !lines.contains("/.talks/") {
                 let text = existing + (existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n") + ".talks/\n"

@@ -4,11 +4,12 @@ import Glibc
 
 /// The lock around one talk's read-modify-write.
 public final class TalkLock {
-    private var flockHandle: FileLock?
+    /// The open lock file of the flock strategy (-1 otherwise).
+    private var fd: Int32
     private var lockFilePath: String?
 
-    private init(flock: FileLock?, lockFile: String?) {
-        self.flockHandle = flock
+    private init(fd: Int32, lockFile: String?) {
+        self.fd = fd
         self.lockFilePath = lockFile
     }
 
@@ -27,7 +28,15 @@ public final class TalkLock {
                                timeoutSeconds: Double = 30) throws(BridgeError) -> TalkLock {
         switch strategy {
         case .flock:
-            return TalkLock(flock: try FileLock.exclusive(path), lockFile: nil)
+            let fd = try FileSystem.openRegular(path, flags: O_RDWR | O_CREAT)
+            while flock(fd, LOCK_EX) != 0 {
+                if errno != EINTR {
+                    let e = errno
+                    close(fd)
+                    throw FileSystem.failure("cannot lock", path, e)
+                }
+            }
+            return TalkLock(fd: fd, lockFile: nil)
         case .lockfile:
             let deadline = Clock.monotonicNanoseconds() + Int64(timeoutSeconds * 1e9)
             let record = Array(JSONCoding.string(Owner(owner: owner, pid: getpid(), host: Processes.hostName(), at: Clock.nowISO8601())).utf8)
@@ -38,7 +47,7 @@ public final class TalkLock {
                     defer { close(fd) }
                     try FileSystem.writeAll(fd, record, path: path)
                     _ = fsync(fd)
-                    return TalkLock(flock: nil, lockFile: path)
+                    return TalkLock(fd: -1, lockFile: path)
                 }
                 guard errno == EEXIST else { throw FileSystem.failure("cannot create lock file", path) }
                 if isStale(path, staleSeconds: staleSeconds) {
@@ -58,6 +67,8 @@ public final class TalkLock {
 
     /// A lock file whose process is gone (same host) or that is older than `staleSeconds`.
     public static func isStale(_ path: String, staleSeconds: Int) -> Bool {
+        // Anything but a regular file (a planted symlink or FIFO) is no lock this program made.
+        if let kind = TalkStorage.kind(path), kind != "file" { return kind != "folder" }
         guard let bytes = try? FileSystem.read(path, limit: 4096) else { return false }
         if let owner = JSONCoding.decode(Owner.self, from: bytes) {
             if owner.host == Processes.hostName() && !Processes.isAlive(owner.pid) { return true }
@@ -68,9 +79,52 @@ public final class TalkLock {
         return Clock.nowNanoseconds() - mtime > Int64(staleSeconds) * 1_000_000_000
     }
 
+    /// A regular file that holds a lock record of this program (or the start of one, cut by a crash).
+    public static func isOwnRecord(_ path: String) -> Bool {
+        guard let bytes = try? FileSystem.read(path, limit: 4096) else { return false }
+        let start = Array(#"{"owner":"#.utf8)
+        return JSONCoding.decode(Owner.self, from: bytes) != nil || bytes.starts(with: start) || start.starts(with: bytes)
+    }
+
+    /// The last turn acknowledged under this lock (flock strategy: the lock file, which stays, records it), so a
+    /// `say` notices a talk file that lost it (a stale copy saved over the talk) instead of building on it.
+    public var acknowledged: (number: Int, nonce: String)? {
+        guard fd >= 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 128)
+        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, 0) }
+        guard n > 0 else { return nil }
+        return TalkLock.parseAcknowledged(Array(buffer[0..<n]))
+    }
+
+    /// The record of the last acknowledged turn in a lock file's bytes (`acknowledged <number> <nonce>`), or nil.
+    static func parseAcknowledged(_ bytes: [UInt8]) -> (number: Int, nonce: String)? {
+        let fields = String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard fields.count == 3, fields[0] == "acknowledged", let number = Int(fields[1]), Identifiers.isValidID(String(fields[2])) else {
+            return nil
+        }
+        return (number, String(fields[2]))
+    }
+
+    /// Records the turn just acknowledged (best effort: the talk file and audit.log hold the turn itself).
+    public func recordAcknowledged(number: Int, nonce: String) {
+        guard fd >= 0 else { return }
+        let line = Array("acknowledged \(number) \(nonce)\n".utf8)
+        let n = line.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, 0) }
+        if n == line.count { _ = ftruncate(fd, off_t(line.count)) }
+    }
+
+    /// Forgets the record (doctor, after it reported a turn it could not bring back).
+    public func clearAcknowledged() {
+        guard fd >= 0 else { return }
+        _ = ftruncate(fd, 0)
+    }
+
     public func release() {
-        flockHandle?.release()
-        flockHandle = nil
+        if fd >= 0 {
+            flock(fd, LOCK_UN)
+            close(fd)
+            fd = -1
+        }
         if let p = lockFilePath { FileSystem.remove(p) }
         lockFilePath = nil
     }

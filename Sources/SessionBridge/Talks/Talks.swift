@@ -61,7 +61,7 @@ public struct Talks: Sendable {
     }
 
     public func read(_ id: String) throws(BridgeError) -> Conversation {
-        let bytes = try FileSystem.read(location.file(id))
+        let bytes = try FileSystem.read(location.file(id), limit: readLimit)
         do {
             return try Conversation.parse(bytes: bytes, notes: false).0
         } catch {
@@ -100,7 +100,7 @@ public struct Talks: Sendable {
         let header = TalkHeader(id: id, topic: topicText, initiator: me, participants: participants, status: .active, turnCount: 0,
                                 maxTurns: limit, nextSpeaker: firstSpeaker, createdAt: now, updatedAt: now, resolution: nil, blockedReason: nil)
         let talk = Conversation(header: header)
-        guard try AtomicFile.write(Array(talk.render().utf8), to: location.file(id), noClobber: true) else {
+        guard try TalkStorage.publish(Array(talk.render().utf8), to: location.file(id), noClobber: true) else {
             throw .conflict("talk \(id) already exists")
         }
         audit(AuditEntry(who: me, op: "new", talk: id, result: "ok", detail: "with \(participants.dropFirst().joined(separator: ","))"))
@@ -131,8 +131,11 @@ public struct Talks: Sendable {
     public func sayReturningHeader(_ idText: String, content raw: String, as explicit: String?, next: String?) throws(BridgeError) -> (turn: Turn, header: TalkHeader) {
         let id = try resolveID(idText)
         let me = try speaker(explicit)
-        let content = Talks.normalizeContent(raw)
-        if content.isEmpty { throw .emptyMessage }
+        // Content is kept byte for byte (CR, CRLF, tabs, surrounding blank lines, a final newline); NUL bytes and
+        // text that is only whitespace are refused, as for messages.
+        let content = raw
+        if content.allSatisfy({ $0.isWhitespace }) { throw .emptyMessage }
+        if content.utf8.contains(0) { throw .binaryContent("it contains NUL bytes") }
         let nonce = Identifiers.randomBytes(6).map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined()
         var made: (turn: Turn, header: TalkHeader)?
         try mutate(id, who: me, op: "say", nonce: nonce) { (talk: Talks.Parts) throws(BridgeError) -> ([UInt8], Int) in
@@ -158,10 +161,16 @@ public struct Talks: Sendable {
                 header.blockedReason = "max turns reached"
             }
             made = (turn, header)
+            let headerBytes = Array(Conversation.renderHeader(header).utf8)
+            let block = Conversation.renderTurnBytes(turn)
+            try Talks.verifyRoundTrip(header: header, headerBytes: headerBytes, turn: turn, block: block)
             // Append-only: the old turns are copied byte for byte; only the header and the new block are written.
-            return (Array(Conversation.renderHeader(header).utf8) + talk.body + Array(Conversation.renderTurn(turn).utf8), turn.number)
+            return (headerBytes + talk.body + block, turn.number)
         } alreadyApplied: { bytes in
             Talks.contains(bytes, "nonce=\(nonce) ")
+        } acknowledged: { found in
+            guard let turn = made?.turn ?? found.flatMap({ Talks.turn(withNonce: nonce, in: $0) }) else { return nil }
+            return AuditEntry(acknowledged: turn, talk: id, next: made?.header.nextSpeaker ?? "", detail: made == nil ? "found on retry" : nil)
         }
         guard let made else {
             // Found on a retry: the turn landed in an attempt whose verification failed.
@@ -177,7 +186,28 @@ public struct Talks: Sendable {
         return participants[(i + 1) % participants.count]
     }
 
-    /// Content as stored: line endings normalized, surrounding blank lines and trailing whitespace removed.
+    /// Checks, before anything is written, that the new header and turn read back exactly: the same header, one
+    /// turn with the same number, speaker, nonce and content byte for byte. A turn that would make the file
+    /// unparsable, or read back different, is refused.
+    static func verifyRoundTrip(header: TalkHeader, headerBytes: [UInt8], turn: Turn, block: [UInt8]) throws(BridgeError) {
+        let headerOK = (try? TalkFile.header(TalkFile.frontmatter(headerBytes).yaml).0) == header
+        var turnOK = false
+        if let body = try? TalkFile.body(block, from: 0), body.blocks.count == 1, body.strayLines == 0 {
+            let b = body.blocks[0]
+            turnOK = b.number == turn.number && b.speaker == turn.speaker && b.trailer["nonce"] == turn.nonce
+                && b.trailer["sha256"] == turn.checksum && TalkFile.contentBytes(block, body.lines, b) == Array(turn.content.utf8)
+        }
+        guard headerOK && turnOK else {
+            throw .invalidInput("this turn cannot be stored so that it reads back unchanged (\(headerOK ? "content" : "header")); nothing was written")
+        }
+    }
+
+    /// The turn with this nonce in a talk file's bytes, if it parses.
+    static func turn(withNonce nonce: String, in bytes: [UInt8]) -> Turn? {
+        (try? Conversation.parse(bytes: bytes, notes: false))?.0.turns.last { $0.nonce == nonce }
+    }
+
+    /// Summary and reason text: line endings normalized, surrounding blank lines and trailing whitespace removed.
     static func normalizeContent(_ s: String) -> String {
         var lines = s.replacing("\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
             var l = line
@@ -203,7 +233,7 @@ public struct Talks: Sendable {
             h.updatedAt = Clock.nowISO8601()
             result = h
             return (Array(Conversation.renderHeader(h).utf8) + talk.body, h.turnCount)
-        } alreadyApplied: { _ in false }
+        } alreadyApplied: { _ in false } acknowledged: { _ in nil }
         guard let result else { throw .io("resolution was not recorded") }
         return result
     }
@@ -224,7 +254,7 @@ public struct Talks: Sendable {
             h.updatedAt = Clock.nowISO8601()
             result = h
             return (Array(Conversation.renderHeader(h).utf8) + talk.body, h.turnCount)
-        } alreadyApplied: { _ in false }
+        } alreadyApplied: { _ in false } acknowledged: { _ in nil }
         guard let result else { throw .io("block was not recorded") }
         return result
     }
@@ -264,11 +294,16 @@ public struct Talks: Sendable {
     /// Lock, read, change, keep `.bak`, write atomically, read back and verify, audit. Retries up to 5 times with
     /// exponential backoff and jitter when verification fails (e.g. a network file system served a stale read or
     /// another writer slipped past a lock that does not hold there). A retry first checks whether the change it
-    /// is retrying already landed (`alreadyApplied`), so a turn is never written twice.
+    /// is retrying already landed (`alreadyApplied`), so a turn is never written twice. A file kept with CRLF line
+    /// endings is changed in LF form and written back with CRLF. A change that would take a `say` past
+    /// `maxTalkBytes` is refused before anything is written. `acknowledged` makes the audit entry of a success
+    /// (given the file's bytes when the change was found on a retry).
     func mutate(_ id: String, who: String, op: String, nonce: String?,
                 _ change: (Parts) throws(BridgeError) -> ([UInt8], Int),
-                alreadyApplied: ([UInt8]) -> Bool) throws(BridgeError) {
+                alreadyApplied: ([UInt8]) -> Bool,
+                acknowledged: ([UInt8]?) -> AuditEntry?) throws(BridgeError) {
         let path = location.file(id)
+        let sizeLimit = op == "say" ? maxTalkBytes : readLimit
         try FileSystem.makeDirectories(location.locks)
         var lastProblem = ""
         for attempt in 0..<5 {
@@ -279,37 +314,51 @@ public struct Talks: Sendable {
             let lock = try TalkLock.acquire(location.lock(id), strategy: location.config.lockStrategy, owner: who,
                                             staleSeconds: location.config.staleLockSeconds)
             defer { lock.release() }
-            let before = try FileSystem.read(path)
+            let before = try FileSystem.read(path, limit: readLimit)
             if attempt > 0 && alreadyApplied(before) {
-                audit(AuditEntry(who: who, op: op, talk: id, nonce: nonce, result: "ok", detail: "found on retry"))
+                audit(acknowledged(before) ?? AuditEntry(who: who, op: op, talk: id, nonce: nonce, result: "ok", detail: "found on retry"))
                 return
             }
+            let crlf = TalkFile.usesCRLF(before)
+            let source = crlf ? TalkFile.withoutCRLF(before) : before
             let parts: Parts
-            do {
-                parts = try Talks.split(before)
+            do throws(Conversation.ParseError) {
+                parts = try Talks.split(source)
+                // Fewer turns than the header counts, or than were acknowledged: turns were lost (a cut file, a stale
+                // copy saved over it).
+                if parts.turnCount < parts.header.turnCount { throw Conversation.ParseError.missingTurns(parts.header.turnCount, parts.turnCount) }
+                if let last = lock.acknowledged, !Talks.contains(source, "nonce=\(last.nonce) ") {
+                    throw Conversation.ParseError.lostTurn(last.number, last.nonce)
+                }
             } catch {
                 audit(AuditEntry(who: who, op: op, talk: id, nonce: nonce, result: "refused", detail: "damaged: \(error.message)"))
                 throw .conflict("talk \(id) is damaged (\(error.message)): run `session-bridge doctor --fix`")
             }
-            let written: [UInt8]
+            var written: [UInt8]
             let turnNumber: Int
             do throws(BridgeError) {
                 (written, turnNumber) = try change(parts)
+                if crlf { written = TalkFile.withCRLF(written) }
+                if written.count > sizeLimit {
+                    throw .invalidInput("talk \(id) would be \(written.count) bytes with this change, over the \(sizeLimit)-byte limit "
+                        + "(SESSION_BRIDGE_MAX_TALK_BYTES); nothing was written: resolve it and continue in a new talk")
+                }
             } catch {
                 audit(AuditEntry(who: who, op: op, talk: id, nonce: nonce, result: "refused", detail: error.message))
                 throw error
             }
             location.keepBackup(id)
             do throws(BridgeError) {
-                try AtomicFile.write(written, to: path)
+                try TalkStorage.publish(written, to: path)
             } catch {
                 audit(AuditEntry(who: who, op: op, talk: id, nonce: nonce, result: "failed", detail: error.message))
                 throw error
             }
-            let readBack = (try? FileSystem.read(path)) ?? []
+            let readBack = (try? FileSystem.read(path, limit: readLimit)) ?? []
             let nonceOK = nonce.map { Talks.contains(readBack, "nonce=\($0) ") } ?? true
             if readBack == written && (nonceOK || !location.config.requireNonceVerification) {
-                audit(AuditEntry(who: who, op: op, talk: id, turn: turnNumber, nonce: nonce, result: "ok"))
+                if let nonce { lock.recordAcknowledged(number: turnNumber, nonce: nonce) }
+                audit(acknowledged(nil) ?? AuditEntry(who: who, op: op, talk: id, turn: turnNumber, nonce: nonce, result: "ok"))
                 return
             }
             lastProblem = readBack == written ? "nonce missing after write" : "read-back differs from what was written"
@@ -331,7 +380,7 @@ public struct Talks: Sendable {
         var damaged: [String] = []
         for id in ids() {
             let path = location.file(id)
-            guard let bytes = try? FileSystem.readPrefix(path, limit: 16384), let header = try? Conversation.parseHeaderOnly(bytes) else {
+            guard let header = try? readHeader(id) else {
                 damaged.append(id)
                 continue
             }
@@ -339,6 +388,24 @@ public struct Talks: Sendable {
             talks.append(Summary(header: header, path: path))
         }
         return (talks.sorted { $0.header.updatedAt > $1.header.updatedAt }, damaged)
+    }
+
+    /// Only the frontmatter of a talk: the file's first 16 KiB, or all of it when the frontmatter is longer.
+    public func readHeader(_ id: String) throws(BridgeError) -> TalkHeader {
+        let path = location.file(id)
+        let limit = 16384
+        let head = try TalkStorage.readHead(path, limit: limit)
+        do {
+            return try Conversation.parseHeaderOnly(head)
+        } catch {
+            guard head.count == limit, error == .noFrontmatter else { throw .conflict("talk \(id) is damaged (\(error.message))") }
+        }
+        let whole = try FileSystem.read(path, limit: readLimit)
+        do {
+            return try Conversation.parseHeaderOnly(whole)
+        } catch {
+            throw .conflict("talk \(id) is damaged (\(error.message))")
+        }
     }
 
     public enum WaitOutcome: Sendable {
@@ -354,7 +421,7 @@ public struct Talks: Sendable {
         let watcher = DirectoryWatcher(paths: [location.conversations], forcePolling: polling)
         let deadline = Clock.monotonicNanoseconds() + Int64(max(0, timeoutSeconds) * 1e9)
         while true {
-            if let bytes = try? FileSystem.readPrefix(location.file(id), limit: 16384), let h = try? Conversation.parseHeaderOnly(bytes) {
+            if let h = try? readHeader(id) {
                 guard h.participants.contains(me) else { throw .conflict("\(me) is not a participant of talk \(id)") }
                 if h.status != .active { return .closed(h) }
                 if h.nextSpeaker == me { return .yourTurn(h) }
@@ -383,7 +450,7 @@ public struct Talks: Sendable {
         let lock = try TalkLock.acquire(location.lock(id), strategy: location.config.lockStrategy, owner: who,
                                         staleSeconds: location.config.staleLockSeconds)
         defer { lock.release() }
-        let text = try FileSystem.readString(location.file(id))
+        let text = try FileSystem.readString(location.file(id), limit: readLimit)
         let parsed: (Conversation, Conversation.ParseNotes)
         do { parsed = try Conversation.parse(text) } catch {
             throw .conflict("talk \(id) cannot be parsed (\(error.message)): run `session-bridge doctor --fix`")
@@ -399,7 +466,7 @@ public struct Talks: Sendable {
             throw .io("normalize of talk \(id) would change its content; nothing written")
         }
         location.keepBackup(id)
-        try AtomicFile.write(Array(canonical.utf8), to: location.file(id))
+        try TalkStorage.publish(Array(canonical.utf8), to: location.file(id))
         audit(AuditEntry(who: who, op: "normalize", talk: id, result: "ok", detail: notes.strayLines > 0 ? "\(notes.strayLines) stray line(s) removed" : nil))
         return NormalizeReport(id: id, changed: true, strayLinesRemoved: notes.strayLines)
     }
