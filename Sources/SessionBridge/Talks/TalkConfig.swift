@@ -99,7 +99,7 @@ public struct TalkConfig: Codable, Sendable, Equatable {
                 }
                 c.lockStrategy = l
             case "stale_lock_seconds": c.staleLockSeconds = try number(v, key, 1...86_400)
-            case "max_turns": c.maxTurns = try number(v, key, 1...100_000)
+            case "max_turns": c.maxTurns = try number(v, key, 1...1_000_000)
             case "watcher":
                 for w in try mapping(v, key) {
                     let k = "watcher." + w.key
