@@ -36,7 +36,10 @@ let package = Package(
         // A safe wrapper over libjq: compile once, run on many inputs.
         .target(name: "JQ", dependencies: ["CJQ"]),
         // The jq helper: one compiled program, one JSON document per line in, one verdict per line out.
-        .executableTarget(name: "session-bridge-jq", dependencies: ["JQ"]),
+        .executableTarget(name: "session-bridge-jq", dependencies: ["JQ", "CProcessLimits"]),
+        // The helper's own bounds: memory caps and dying with its parent (a module of its own, so the helper and the
+        // static main binary still share none and neither build invalidates the other).
+        .target(name: "CProcessLimits", path: "Sources/CProcessLimits"),
         // Depends on the executables so multi-process tests can run the real binaries.
         .testTarget(name: "SessionBridgeTests", dependencies: ["SessionBridge", "JQ", "session-bridge", "session-bridge-jq"],
                     exclude: ["Fixtures"]),

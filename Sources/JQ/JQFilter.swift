@@ -17,13 +17,15 @@ public final class JQFilter {
 
     final class ErrorSink { var messages: [String] = [] }
 
-    /// Compiles `program`; a syntax error throws `.badFilter` with jq's own message.
-    public init(_ program: String) throws(JQError) {
+    /// Compiles `program`; a syntax error throws `.badFilter` with jq's own message. `onOutOfMemory` runs when an
+    /// allocation inside libjq fails (libjq aborts the process if it returns).
+    public init(_ program: String, onOutOfMemory: (@convention(c) (UnsafeMutableRawPointer?) -> Void)? = nil) throws(JQError) {
         self.program = program
         self.errors = ErrorSink()
         guard let jq = jq_init() else { throw JQError("cannot initialise jq") }
         state = jq
         jq_set_error_cb(jq, jqErrorCallback, Unmanaged.passUnretained(errors).toOpaque())
+        if let onOutOfMemory { jq_set_nomem_handler(jq, onOutOfMemory, nil) }
         if program.utf8.contains(0) {
             jq_teardown(&state)
             throw JQError("the program contains a NUL byte")
@@ -42,23 +44,52 @@ public final class JQFilter {
 
     /// Runs the program on one JSON text and returns every output, each as compact JSON.
     public func run(json: String) throws(JQError) -> [String] {
-        guard let jq = state else { return [] }
+        try run(json: json, limit: Int.max)
+    }
+
+    /// Runs the program on one JSON text and returns its outputs up to `limit`: the program is not asked for more,
+    /// so one that would go on forever (`repeat(.)`) still gives its first outputs.
+    public func run(json: String, limit: Int) throws(JQError) -> [String] {
+        var outputs: [String] = []
+        try evaluate(json: json) { value in
+            let dumped = jv_dump_string(value, 0)
+            outputs.append(String(cString: jv_string_value(dumped)))
+            jv_free(dumped)
+            return outputs.count < limit
+        }
+        return outputs
+    }
+
+    /// Select semantics: keeps an input when the program's first output is neither `false` nor `null`
+    /// (so both `.type == "query"` and `select(.type == "query")` work). Only the first output is computed, and it
+    /// is judged by its kind, never printed.
+    public func matches(json: String) throws(JQError) -> Bool {
+        var verdict = false
+        try evaluate(json: json) { value in
+            let kind = jv_get_kind(value)
+            verdict = kind != JV_KIND_FALSE && kind != JV_KIND_NULL
+            jv_free(value)
+            return false
+        }
+        return verdict
+    }
+
+    /// Feeds one JSON text to the program and hands each output (owned) to `body` while it returns true.
+    private func evaluate(json: String, _ body: (jv) -> Bool) throws(JQError) {
+        guard let jq = state else { return }
         let input = json.withCString { jv_parse($0) }
         if jv_is_valid(input) == 0 {
             let m = jv_invalid_get_msg(input)
             defer { jv_free(m) }
             let text = jv_get_kind(m) == JV_KIND_STRING ? String(cString: jv_string_value(m)) : "invalid JSON"
-            throw JQError("input is not JSON: \(text)")
+            throw JQError("input is not JSON: \(printable(text))")
         }
         jq_start(jq, input, 0)
-        var outputs: [String] = []
         while true {
             let result = jq_next(jq)
             if jv_is_valid(result) != 0 {
-                let dumped = jv_dump_string(result, 0)
-                outputs.append(String(cString: jv_string_value(dumped)))
-                jv_free(dumped)
-                continue
+                if body(result) { continue }
+                return
             }
             if jv_invalid_has_msg(jv_copy(result)) != 0 {
                 let m = jv_invalid_get_msg(result)
@@ -71,19 +102,11 @@ public final class JQFilter {
                     text = String(cString: jv_string_value(dumped))
                     jv_free(dumped)
                 }
-                throw JQError("\(text) (in '\(printable(program))')")
+                throw JQError("\(printable(text)) (in '\(printable(program))')")
             }
             jv_free(result)
-            break
+            return
         }
-        return outputs
-    }
-
-    /// Select semantics: keeps an input when the program's first output is neither `false` nor `null`
-    /// (so both `.type == "query"` and `select(.type == "query")` work).
-    public func matches(json: String) throws(JQError) -> Bool {
-        guard let first = try run(json: json).first else { return false }
-        return first != "false" && first != "null"
     }
 }
 

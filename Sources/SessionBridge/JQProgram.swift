@@ -9,16 +9,63 @@ import CSys
 /// libjq runs in the `session-bridge-jq` helper, started once per program and fed one value per line: the main
 /// binary is fully static for fast start-up, and Debian ships libjq only as a shared library. The program is
 /// compiled once (jq 1.6 spends ~20 ms doing it), and only when a user asked for a filter; hooks never build one.
+///
+/// The work is bounded: every answer must come before the program's deadline (or the helper is killed and the
+/// command fails with `.badFilter`), the helper caps its own memory, and it dies with this process.
 public final class JQProgram {
+    /// How long a program may work.
+    public struct Limits: Sendable, Equatable {
+        /// Monotonic time (`Clock.monotonicNanoseconds`) by which every answer must have come.
+        public var deadline: Int64
+        /// Says which limit it is, for the error ("5 s, the limit for listings").
+        public var label: String
+
+        public init(deadline: Int64, label: String) {
+            self.deadline = deadline
+            self.label = label
+        }
+
+        /// One-shot listings (`inbox`, `peers`, `talk list`): a few seconds in all, compilation included.
+        public static func listing(seconds: Double = JQProgram.listingSeconds) -> Limits {
+            Limits(deadline: Clock.monotonicNanoseconds() + Int64(seconds * 1e9), label: "\(format(seconds)) s, the limit for listings")
+        }
+
+        /// A command with its own timeout (`listen --timeout`): the program shares it, with at least
+        /// `JQProgram.minimumSeconds` so a zero timeout still evaluates what is already there.
+        public static func timeout(_ seconds: Double, command: String) -> Limits {
+            let s = max(seconds.isNaN ? JQProgram.minimumSeconds : seconds, JQProgram.minimumSeconds)
+            let given = seconds.isNaN ? 0 : max(seconds, 0)
+            return Limits(deadline: Clock.monotonicNanoseconds() + Int64(min(s, 1e9) * 1e9),
+                          label: given < JQProgram.minimumSeconds
+                              ? "\(format(s)) s, the least a program gets (\(command) \(format(given)))"
+                              : "\(format(s)) s (\(command) \(format(given)))")
+        }
+
+        static func format(_ s: Double) -> String {
+            s == s.rounded() && s < 1e15 ? String(Int(s)) : String(s)
+        }
+    }
+
+    /// The time a one-shot listing's program may take in all.
+    public static let listingSeconds: Double = 5
+    /// The least time a program gets, however short the command's own timeout.
+    public static let minimumSeconds: Double = 1
+
     public let program: String
-    private let pid: pid_t
+    public let limits: Limits
+    /// The helper's process id (tests watch it die).
+    let pid: pid_t
     private let input: Int32
     private let output: Int32
     private var pending: [UInt8] = []
+    /// Set once the helper is gone (killed at the deadline, out of memory, crashed): every later call fails the same.
+    private var failure: BridgeError?
+    private var reaped = false
 
     /// Starts the helper and compiles `program`; a syntax error throws `.badFilter` with jq's own message.
-    public init(_ program: String, helper: String? = nil) throws(BridgeError) {
+    public init(_ program: String, limits: Limits = .listing(), helper: String? = nil) throws(BridgeError) {
         self.program = program
+        self.limits = limits
         if program.utf8.contains(0) { throw .badFilter("the program contains a NUL byte") }
         let path = helper ?? JQProgram.defaultHelperPath()
         guard access(path, X_OK) == 0 else {
@@ -26,18 +73,35 @@ public final class JQProgram {
         }
         signal(SIGPIPE, SIG_IGN)
         var toChild: [Int32] = [0, 0], fromChild: [Int32] = [0, 0]
-        guard csys_pipe_cloexec(&toChild) == 0, csys_pipe_cloexec(&fromChild) == 0 else {
+        guard csys_pipe_cloexec(&toChild) == 0 else {
             throw .io("cannot create pipes for the jq helper: \(FileSystem.errorText(errno))")
+        }
+        guard csys_pipe_cloexec(&fromChild) == 0 else {
+            let code = errno
+            close(toChild[0]); close(toChild[1])
+            throw .io("cannot create pipes for the jq helper: \(FileSystem.errorText(code))")
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
         posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), strdup(program), nil]
+        // Everything the helper has to say comes over its protocol; libjq's own stderr chatter would garble ours.
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), defaults = sigset_t()
+        sigemptyset(&none)
+        sigemptyset(&defaults)
+        for s in [SIGPIPE, SIGTERM, SIGINT, SIGHUP] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), strdup("--parent"), strdup(String(getpid())), strdup(program), nil]
         defer { for p in argv { free(p) } }
         var child: pid_t = 0
-        let rc = posix_spawn(&child, path, &actions, nil, argv, environ)
+        let rc = posix_spawn(&child, path, &actions, &attributes, argv, environ)
         close(toChild[0])
         close(fromChild[1])
         guard rc == 0 else {
@@ -46,35 +110,63 @@ public final class JQProgram {
         }
         pid = child
         input = toChild[1]
+        // Writes never block: a helper stuck in a program stops reading, and the deadline must still hold.
+        _ = fcntl(input, F_SETFL, fcntl(input, F_GETFL) | O_NONBLOCK)
         output = fromChild[0]
-        let first = readLine()
-        if first != "ready" {
-            let reason = first.map { $0.hasPrefix("E ") ? String($0.dropFirst(2)) : $0 } ?? "the jq helper exited"
-            throw .badFilter(reason)
+        switch answer() {
+        case .line("ready"):
+            break
+        case .line(let line):
+            throw .badFilter(line.hasPrefix("E ") || line.hasPrefix("X ") ? String(line.dropFirst(2)) : line)
+        case .failed(let error):
+            throw error
         }
     }
 
     deinit {
         close(input)
         close(output)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        // The helper exits on its own once its input closes; one that is still computing is not waited for.
+        if !reaped {
+            if failure == nil && !pendingAnswer { reap() } else { kill(pid, SIGKILL); reap() }
+        }
     }
 
-    /// Whether `json` (one compact JSON document) matches. Runtime errors throw `.badFilter`.
+    /// True between sending an input and reading its answer.
+    private var pendingAnswer = false
+
+    /// Whether `json` (one compact JSON document) matches. Runtime errors, the deadline and the helper's memory cap
+    /// throw `.badFilter`.
     public func matches(json: String) throws(BridgeError) -> Bool {
+        if let failure { throw failure }
         let bytes = Array((json + "\n").utf8)
         var offset = 0
+        pendingAnswer = true
         while offset < bytes.count {
+            // The helper reads one line at a time; a program that never finishes stops reading, and a large input
+            // could then fill the pipe: wait for room only until the deadline.
+            guard wait(for: input, events: Int16(POLLOUT)) else { throw stop(timedOut: true) }
             let n = bytes.withUnsafeBytes { write(input, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 { if errno == EINTR { continue }; throw .badFilter("the jq helper stopped: \(FileSystem.errorText(errno))") }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw stop(timedOut: false)
+            }
             offset += n
         }
-        switch readLine() {
-        case "1"?: return true
-        case "0"?: return false
-        case let line? where line.hasPrefix("E "): throw .badFilter(String(line.dropFirst(2)))
-        default: throw .badFilter("the jq helper stopped unexpectedly")
+        let reply = answer()
+        pendingAnswer = false
+        switch reply {
+        case .line("1"): return true
+        case .line("0"): return false
+        case .line(let line) where line.hasPrefix("E "): throw .badFilter(String(line.dropFirst(2)))
+        case .line(let line) where line.hasPrefix("X "):
+            let error = BridgeError.badFilter(String(line.dropFirst(2)))
+            kill(pid, SIGKILL)
+            reap()
+            failure = error
+            throw error
+        case .line: throw stop(timedOut: false)
+        case .failed(let error): throw error
         }
     }
 
@@ -83,19 +175,70 @@ public final class JQProgram {
         try matches(json: JSONCoding.string(value))
     }
 
-    private func readLine() -> String? {
+    private enum Answer { case line(String), failed(BridgeError) }
+
+    /// The helper's next line, or the failure that prevented it (deadline passed, helper gone).
+    private func answer() -> Answer {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             if let nl = pending.firstIndex(of: 10) {
                 let line = String(decoding: pending[..<nl], as: UTF8.self)
                 pending.removeSubrange(...nl)
-                return line
+                return .line(line)
             }
+            guard wait(for: output, events: Int16(POLLIN)) else { return .failed(stop(timedOut: true)) }
             let n = chunk.withUnsafeMutableBytes { read(output, $0.baseAddress!, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return nil }
+            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+            if n <= 0 { return .failed(stop(timedOut: false)) }
             pending.append(contentsOf: chunk[0..<n])
         }
+    }
+
+    /// Waits until `fd` is ready or the deadline passes (false).
+    private func wait(for fd: Int32, events: Int16) -> Bool {
+        while true {
+            let remaining = limits.deadline - Clock.monotonicNanoseconds()
+            if remaining <= 0 { return false }
+            var p = pollfd(fd: fd, events: events, revents: 0)
+            let ms = Int32(min((remaining + 999_999) / 1_000_000, Int64(Int32.max)))
+            let n = poll(&p, 1, ms)
+            if n < 0 && errno == EINTR { continue }
+            // Ready, or hung up / failed: the read or write that follows says which.
+            if n != 0 { return true }
+        }
+    }
+
+    /// Ends the helper after a failure and records why: past the deadline (killed here), or gone on its own.
+    private func stop(timedOut: Bool) -> BridgeError {
+        if let failure { return failure }
+        let error: BridgeError
+        if timedOut {
+            kill(pid, SIGKILL)
+            reap()
+            error = .badFilter("the program did not finish within \(limits.label): does it loop forever, "
+                               + "e.g. repeat, range or recurse? (in '\(Identifiers.printable(program))')")
+        } else {
+            let status = reap()
+            if let status, (status & 0x7f) != 0 {
+                error = .badFilter("the jq helper was killed by signal \(status & 0x7f) (out of memory?) (in '\(Identifiers.printable(program))')")
+            } else {
+                error = .badFilter("the jq helper stopped unexpectedly (in '\(Identifiers.printable(program))')")
+            }
+        }
+        failure = error
+        return error
+    }
+
+    /// Waits for the helper once; its wait status, or nil when it was already reaped.
+    @discardableResult
+    private func reap() -> Int32? {
+        if reaped { return nil }
+        reaped = true
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return nil }
+        }
+        return status
     }
 
     /// `session-bridge-jq` beside the running executable, or `$SESSION_BRIDGE_JQ`.

@@ -40,16 +40,11 @@ public struct Guard {
         self.home = environment["HOME"] ?? "/root"
         self.environment = environment
         var roots = [Protected(path: GuardPaths.resolve(StoreLocation.rootPath(environment: environment)), area: .store)]
-        var guardTalks = true
-        if let location = try? TalkLocation.find(dir: nil, environment: environment, cwd: cwd) {
-            guardTalks = location.config.blockDirectEdits
-            roots.append(Protected(path: GuardPaths.resolve(location.root), area: .talks))
-            let conversations = GuardPaths.resolve(location.conversations)
-            // A conversation_dir of `/`, the home folder or one of its ancestors guards nothing beyond the talks folder.
-            if conversations != "/" && !GuardPaths.isInside(GuardPaths.resolve(self.home), conversations) {
-                roots.append(Protected(path: conversations, area: .talks))
-            }
-        }
+        // Whatever state config.yaml is in: an invalid one keeps the default folders guarded, an unsafe
+        // conversation_dir (`/`, the home folder…) is not claimed.
+        let talks = TalkLocation.guarded(environment: environment, cwd: cwd)
+        let guardTalks = talks.blockDirectEdits
+        for folder in talks.folders { roots.append(Protected(path: GuardPaths.resolve(folder), area: .talks)) }
         if let extra = environment["SESSION_BRIDGE_TALKS"] {
             roots.append(Protected(path: GuardPaths.resolve(FileSystem.absolute(extra)), area: .talks))
         }

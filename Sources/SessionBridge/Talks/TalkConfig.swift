@@ -1,10 +1,6 @@
-#if canImport(Foundation)
-import Foundation
-#endif
-import Yams
-
-/// `.talks/config.yaml`, parsed with a real YAML library and validated: unknown keys and wrong types are errors
-/// that name the key.
+/// `.talks/config.yaml`, parsed with a strict YAML-subset parser and validated: unknown keys, wrong types and values
+/// out of range are errors that name the key and the line. The file arrives with a repository, so it is hostile
+/// input: size-capped, no anchors or aliases, bounded nesting, and `conversation_dir` checked (TalkLocation).
 public struct TalkConfig: Codable, Sendable, Equatable {
     public enum LockStrategy: String, Codable, Sendable, CaseIterable {
         /// flock(2): the default; released by the kernel when the holder dies.
@@ -49,70 +45,224 @@ public struct TalkConfig: Codable, Sendable, Equatable {
 
     """
 
+    /// config.yaml over this size is refused unread: settings fit in a few hundred bytes.
+    public static let maxBytes = 64 << 10
+    /// watcher.prompt is typed into a terminal: one line of printable text, at most this long.
+    public static let maxPromptBytes = 1024
+
+    /// Parses config.yaml's text, or throws `.invalidInput` naming the file, the line and the problem.
     public static func parse(_ text: String, path: String) throws(BridgeError) -> TalkConfig {
-        func fail(_ m: String) -> BridgeError { .invalidInput("\(path): \(m)") }
-        let loaded: Any?
-        do { loaded = try Yams.load(yaml: text) } catch {
-            throw fail("not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
+        switch parse(bytes: Array(text.utf8)) {
+        case .success(let c): return c
+        case .failure(let e): throw .invalidInput("\(path): \(e.message)")
         }
+    }
+
+    /// Parses and validates config.yaml's bytes: a strict YAML subset (StrictYAML), then the settings. Never traps,
+    /// whatever the input; work is linear in its size, which is capped at `maxBytes`.
+    public static func parse(bytes: [UInt8]) -> Result<TalkConfig, ConfigError> {
+        if bytes.count > maxBytes { return .failure(ConfigError(line: nil, problem: .tooLarge(size: bytes.count))) }
+        let root: StrictYAML.Node?
+        switch StrictYAML.parse(bytes) {
+        case .success(let n): root = n
+        case .failure(let f): return .failure(ConfigError(line: f.line, problem: .syntax(f.reason)))
+        }
+        do {
+            return .success(try settings(root))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    static func settings(_ root: StrictYAML.Node?) throws(ConfigError) -> TalkConfig {
         var c = TalkConfig()
-        if loaded == nil { return c }
-        guard let map = loaded as? [String: Any] else { throw fail("must be a mapping of settings") }
-        func int(_ v: Any, _ key: String, min: Int) throws(BridgeError) -> Int {
-            guard let i = v as? Int, !(v is Bool), i >= min else { throw fail("\(key) must be a whole number >= \(min)") }
-            return i
-        }
-        func bool(_ v: Any, _ key: String) throws(BridgeError) -> Bool {
-            guard let b = v as? Bool else { throw fail("\(key) must be true or false") }
-            return b
-        }
-        func string(_ v: Any, _ key: String) throws(BridgeError) -> String {
-            guard let s = v as? String, !s.isEmpty else { throw fail("\(key) must be a non-empty string") }
-            return s
-        }
-        for (key, value) in map {
+        guard let root, !root.isNull else { return c }
+        guard case .mapping(let entries, _) = root else { throw ConfigError(line: root.line, problem: .notAMapping) }
+        for e in entries {
+            let key = e.key
+            let v = e.value
             switch key {
             case "schema_version":
-                let v = (value as? Int) ?? (value as? String).flatMap { Int($0.split(separator: ".").first ?? "") }
-                guard v == 1 else { throw fail("schema_version must be 1 (got \(value))") }
-            case "conversation_dir": c.conversationDir = try string(value, key)
+                // 1, or "1" / 1.0 as other tools write it.
+                guard case .scalar(let s, _, _) = v, s.split(separator: ".", omittingEmptySubsequences: false).first == "1",
+                      s.split(separator: ".", omittingEmptySubsequences: false).count <= 2 else {
+                    throw ConfigError(line: v.line, problem: .invalid(key: key, expected: .schemaOne))
+                }
+            case "conversation_dir":
+                let dir = try text(v, key, expected: .folder)
+                guard !dir.hasPrefix("~") else { throw ConfigError(line: v.line, problem: .invalid(key: key, expected: .folder)) }
+                c.conversationDir = dir
             case "lock_strategy":
-                guard let s = value as? String, let l = LockStrategy(rawValue: s) else {
-                    throw fail("lock_strategy must be flock or lockfile (got '\(value)')")
+                let s = try text(v, key, expected: .oneOf(LockStrategy.allCases.map(\.rawValue)))
+                guard let l = LockStrategy(rawValue: s) else {
+                    throw ConfigError(line: v.line, problem: .invalid(key: key, expected: .oneOf(LockStrategy.allCases.map(\.rawValue))))
                 }
                 c.lockStrategy = l
-            case "stale_lock_seconds": c.staleLockSeconds = try int(value, key, min: 1)
-            case "max_turns": c.maxTurns = try int(value, key, min: 1)
+            case "stale_lock_seconds": c.staleLockSeconds = try number(v, key, 1...86_400)
+            case "max_turns": c.maxTurns = try number(v, key, 1...1_000_000)
             case "watcher":
-                guard let w = value as? [String: Any] else { throw fail("watcher must be a mapping") }
-                for (k, v) in w {
-                    switch k {
-                    case "debounce_ms": c.watcherDebounceMs = try int(v, "watcher.debounce_ms", min: 0)
-                    case "polling_fallback": c.watcherPollingFallback = try bool(v, "watcher.polling_fallback")
+                for w in try mapping(v, key) {
+                    let k = "watcher." + w.key
+                    switch w.key {
+                    case "debounce_ms": c.watcherDebounceMs = try number(w.value, k, 0...60_000)
+                    case "polling_fallback": c.watcherPollingFallback = try flag(w.value, k)
                     case "inject_method":
-                        let s = try string(v, "watcher.inject_method")
-                        guard ["auto", "tmux", "none"].contains(s) else { throw fail("watcher.inject_method must be auto, tmux or none (got '\(s)')") }
+                        let methods = ["auto", "tmux", "none"]
+                        let s = try text(w.value, k, expected: .oneOf(methods))
+                        guard methods.contains(s) else { throw ConfigError(line: w.value.line, problem: .invalid(key: k, expected: .oneOf(methods))) }
                         c.watcherInjectMethod = s
-                    case "prompt": c.watcherPrompt = try string(v, "watcher.prompt")
-                    default: throw fail("unknown setting watcher.\(k)")
+                    case "prompt":
+                        let s = try text(w.value, k, expected: .promptText)
+                        guard s.utf8.count <= maxPromptBytes else {
+                            throw ConfigError(line: w.value.line, problem: .invalid(key: k, expected: .promptText))
+                        }
+                        c.watcherPrompt = s
+                    default: throw ConfigError(line: w.line, problem: .unknownSetting(k))
                     }
                 }
             case "security":
-                guard let s = value as? [String: Any] else { throw fail("security must be a mapping") }
-                for (k, v) in s {
-                    switch k {
-                    case "block_direct_edits": c.blockDirectEdits = try bool(v, "security.block_direct_edits")
-                    case "require_nonce_verification": c.requireNonceVerification = try bool(v, "security.require_nonce_verification")
+                for s in try mapping(v, key) {
+                    let k = "security." + s.key
+                    switch s.key {
+                    case "block_direct_edits": c.blockDirectEdits = try flag(s.value, k)
+                    case "require_nonce_verification": c.requireNonceVerification = try flag(s.value, k)
                     case "audit_log":
                         // true/false, or a path (the historical form): a path means "on".
-                        if let b = v as? Bool { c.auditLog = b } else { _ = try string(v, "security.audit_log"); c.auditLog = true }
-                    default: throw fail("unknown setting security.\(k)")
+                        if case .scalar(let b, true, _) = s.value, let on = boolean(b) { c.auditLog = on } else {
+                            _ = try text(s.value, k, expected: .flagOrPath)
+                            c.auditLog = true
+                        }
+                    default: throw ConfigError(line: s.line, problem: .unknownSetting(k))
                     }
                 }
             default:
-                throw fail("unknown setting \(key)")
+                throw ConfigError(line: e.line, problem: .unknownSetting(key))
             }
         }
         return c
+    }
+
+    /// YAML 1.2 core-schema booleans.
+    static func boolean(_ s: String) -> Bool? {
+        switch s {
+        case "true", "True", "TRUE": return true
+        case "false", "False", "FALSE": return false
+        default: return nil
+        }
+    }
+
+    static func number(_ v: StrictYAML.Node, _ key: String, _ range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        guard case .scalar(let s, true, _) = v, let n = Int(s.hasPrefix("+") ? String(s.dropFirst()) : s), range.contains(n) else {
+            throw ConfigError(line: v.line, problem: .invalid(key: key, expected: .wholeNumber(range)))
+        }
+        return n
+    }
+
+    static func flag(_ v: StrictYAML.Node, _ key: String) throws(ConfigError) -> Bool {
+        guard case .scalar(let s, true, _) = v, let b = boolean(s) else {
+            throw ConfigError(line: v.line, problem: .invalid(key: key, expected: .boolean))
+        }
+        return b
+    }
+
+    /// Non-empty text without control characters (a NUL would cut a path short; a newline would be typed as Enter).
+    static func text(_ v: StrictYAML.Node, _ key: String, expected: ConfigError.Expected = .text) throws(ConfigError) -> String {
+        guard case .scalar(let s, let plain, _) = v, !s.isEmpty, !(plain && v.isNull),
+              !s.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) else {
+            throw ConfigError(line: v.line, problem: .invalid(key: key, expected: expected))
+        }
+        return s
+    }
+
+    static func mapping(_ v: StrictYAML.Node, _ key: String) throws(ConfigError) -> [StrictYAML.Entry] {
+        if v.isNull { return [] }
+        guard case .mapping(let entries, _) = v else { throw ConfigError(line: v.line, problem: .invalid(key: key, expected: .mapping)) }
+        return entries
+    }
+}
+
+/// Why config.yaml was refused: a structured problem and the 1-based line it is on (when it has one).
+public struct ConfigError: Error, Equatable, Sendable {
+    public enum Expected: Equatable, Sendable {
+        case schemaOne
+        case wholeNumber(ClosedRange<Int>)
+        case boolean
+        case text
+        case promptText
+        case flagOrPath
+        case folder
+        case oneOf([String])
+        case mapping
+    }
+
+    /// Why a conversation_dir is refused.
+    public enum UnsafeLocation: Equatable, Sendable {
+        case root
+        case topLevel
+        case homeOrAncestor
+        case projectOrAncestor
+        case store
+        case storeAncestor
+
+        public var reason: String {
+            switch self {
+            case .root: return "it is the root folder"
+            case .topLevel: return "it is a top-level system folder"
+            case .homeOrAncestor: return "it is the home folder or contains it"
+            case .projectOrAncestor: return "it is the project folder or contains it"
+            case .store: return "it is inside the session-bridge message store"
+            case .storeAncestor: return "it contains the session-bridge message store"
+            }
+        }
+    }
+
+    public enum Problem: Equatable, Sendable {
+        case tooLarge(size: Int)
+        case syntax(StrictYAML.Failure.Reason)
+        case notAMapping
+        case unknownSetting(String)
+        case invalid(key: String, expected: Expected)
+        /// conversation_dir resolves to a folder the guard must not claim: `resolved` is where it points.
+        case unsafeConversationDir(resolved: String, why: UnsafeLocation)
+    }
+
+    public var line: Int?
+    public var problem: Problem
+
+    public init(line: Int?, problem: Problem) {
+        self.line = line
+        self.problem = problem
+    }
+
+    /// One line for the user, without the file name.
+    public var message: String {
+        let at = line.map { "line \($0): " } ?? ""
+        switch problem {
+        case .tooLarge(let size):
+            return "\(size) bytes, over the \(TalkConfig.maxBytes)-byte limit for config.yaml"
+        case .syntax(let reason):
+            return StrictYAML.Failure(line: line ?? 0, reason: reason).message
+        case .notAMapping:
+            return at + "must be a mapping of settings (key: value lines)"
+        case .unknownSetting(let key):
+            return at + "unknown setting \(Identifiers.printable(key))"
+        case .invalid(let key, let expected):
+            let what: String
+            switch expected {
+            case .schemaOne: what = "must be 1"
+            case .wholeNumber(let r): what = "must be a whole number >= \(r.lowerBound) and <= \(r.upperBound)"
+            case .boolean: what = "must be true or false"
+            case .text: what = "must be a non-empty string without control characters"
+            case .promptText: what = "must be one line of text, at most \(TalkConfig.maxPromptBytes) bytes, without control characters"
+            case .flagOrPath: what = "must be true, false or a path"
+            case .folder: what = "must be an absolute path or one relative to the project (without ~ or control characters)"
+            case .oneOf(let options): what = "must be " + options.dropLast().joined(separator: ", ") + (options.count > 1 ? " or " : "") + (options.last ?? "")
+            case .mapping: what = "must be a mapping"
+            }
+            return at + "\(key) \(what)"
+        case .unsafeConversationDir(let resolved, let why):
+            return at + "conversation_dir resolves to \(Identifiers.printable(resolved)), which is refused: \(why.reason) "
+                + "(use a folder inside the project, such as .talks/conversations, or a dedicated shared folder)"
+        }
     }
 }

@@ -34,21 +34,29 @@ public struct TalkLocation: Sendable, Equatable {
 
     /// Finds (without creating) the talks folder for a command.
     public static func find(dir: String?, environment: Environment, cwd: String = FileSystem.currentDirectory()) throws(BridgeError) -> TalkLocation {
-        let root: String
-        if let dir = dir ?? environment["SESSION_BRIDGE_TALKS"] {
-            root = normalizedRoot(FileSystem.absolute(dir))
-        } else {
-            var probe = cwd
-            var found: String?
-            while true {
-                if FileSystem.isDirectory(probe + "/.talks") { found = probe + "/.talks"; break }
-                let parent = FileSystem.parentDirectory(of: probe)
-                if parent == probe || probe.isEmpty { break }
-                probe = parent
-            }
-            root = found ?? (cwd == "/" ? "/.talks" : cwd + "/.talks")
+        try open(root: rootPath(dir: dir, environment: environment, cwd: cwd), environment: environment)
+    }
+
+    /// The talks folder's path: `dir`, else `$SESSION_BRIDGE_TALKS`, else the nearest `.talks/` upwards from `cwd`,
+    /// else `cwd/.talks`.
+    static func rootPath(dir: String?, environment: Environment, cwd: String) -> String {
+        if let dir = dir ?? environment["SESSION_BRIDGE_TALKS"] { return normalizedRoot(FileSystem.absolute(dir)) }
+        var probe = cwd
+        while true {
+            if FileSystem.isDirectory(probe + "/.talks") { return probe + "/.talks" }
+            let parent = FileSystem.parentDirectory(of: probe)
+            if parent == probe || probe.isEmpty { break }
+            probe = parent
         }
-        return TalkLocation(root: root, config: try loadConfig(root))
+        return cwd == "/" ? "/.talks" : cwd + "/.talks"
+    }
+
+    /// The talks folder at `root` with its config, checked: config.yaml must parse, and neither the folder nor its
+    /// conversations may resolve to a place the guard must not claim (see `checkPlaces`).
+    static func open(root: String, environment: Environment) throws(BridgeError) -> TalkLocation {
+        let location = TalkLocation(root: root, config: try loadConfig(root))
+        try location.checkPlaces(environment: environment)
+        return location
     }
 
     static func normalizedRoot(_ p: String) -> String {
@@ -57,22 +65,150 @@ public struct TalkLocation: Sendable, Equatable {
         return p
     }
 
-    /// The parsed config, cached in registry/ and keyed by the SHA-256 of config.yaml's text: the YAML library (and
-    /// the regular expressions it resolves tags with) runs only when the file changed.
+    /// The parsed config.yaml, or the defaults when there is none. It is parsed on every use (a strict parser
+    /// takes microseconds on it), so nothing a repository ships can stand in for a parse: no cache is trusted.
     static func loadConfig(_ root: String) throws(BridgeError) -> TalkConfig {
         let path = root + "/config.yaml"
-        guard FileSystem.exists(path) else { return TalkConfig() }
-        let text = try FileSystem.readString(path, limit: 1 << 20)
-        let key = SHA256.hex(text)
-        let cachePath = root + "/registry/config.cache"
-        if let cached = (try? FileSystem.readString(cachePath, limit: 1 << 20)).flatMap({ TalkConfig(cacheText: $0, source: key) }) {
-            return cached
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return TalkConfig() }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw .invalidInput("\(path): not a regular file (a symlink, FIFO or folder is refused)")
         }
-        let config = try TalkConfig.parse(text, path: path)
-        if FileSystem.isDirectory(root + "/registry") {
-            _ = try? AtomicFile.write(Array(config.cacheText(source: key).utf8), to: cachePath, durable: false)
+        if Int(st.st_size) > TalkConfig.maxBytes {
+            throw .invalidInput("\(path): \(ConfigError(line: nil, problem: .tooLarge(size: Int(st.st_size))).message)")
         }
-        return config
+        let bytes: [UInt8]
+        do { bytes = try FileSystem.read(path, limit: TalkConfig.maxBytes) } catch {
+            throw .invalidInput("\(path): \(error.message)")
+        }
+        switch TalkConfig.parse(bytes: bytes) {
+        case .success(let c): return c
+        case .failure(let e): throw .invalidInput("\(path): \(e.message)")
+        }
+    }
+
+    /// Refuses a talks folder or conversations folder that resolves to `/`, a top-level folder, the home folder or
+    /// one of its ancestors, the project (the folder holding `.talks`) or one of its ancestors, the message store or
+    /// anything inside it or containing it: the guard denies every write in these folders, so a hostile
+    /// config.yaml or a planted symlink would otherwise make it deny writes everywhere.
+    func checkPlaces(environment: Environment) throws(BridgeError) {
+        let places = TalkLocation.Places(environment: environment, root: root)
+        let realRoot = TalkLocation.resolve(root)
+        var st = stat()
+        if lstat(root, &st) == 0, let why = places.unsafe(realRoot, configured: false) {
+            throw .invalidInput("the talks folder \(root) resolves to \(Identifiers.printable(realRoot)), which is refused: \(why.reason)")
+        }
+        let resolved = TalkLocation.resolve(conversations)
+        if let why = places.unsafe(resolved, configured: config.conversationDir != nil) {
+            if config.conversationDir != nil {
+                let problem = ConfigError.Problem.unsafeConversationDir(resolved: resolved, why: why)
+                throw .invalidInput("\(configFile): \(ConfigError(line: configLine(), problem: problem).message)")
+            }
+            throw .invalidInput("the conversations folder \(conversations) resolves to \(Identifiers.printable(resolved)), which is refused: \(why.reason)")
+        }
+    }
+
+    /// The line of conversation_dir in config.yaml, for the error.
+    func configLine() -> Int? {
+        guard let bytes = try? FileSystem.read(configFile, limit: TalkConfig.maxBytes),
+              case .success(let root?) = StrictYAML.parse(bytes), case .mapping(let entries, _) = root else { return nil }
+        return entries.first { $0.key == "conversation_dir" }?.value.line
+    }
+
+    /// The folders a guard must never claim, resolved once.
+    struct Places {
+        var home: [String]
+        var project: [String]
+        var store: [String]
+
+        init(environment: Environment, root: String) {
+            func both(_ p: String) -> [String] {
+                let lexical = TalkLocation.collapse(p)
+                let real = TalkLocation.resolve(p)
+                return lexical == real ? [real] : [lexical, real]
+            }
+            home = environment["HOME"].map { both(FileSystem.absolute($0)) } ?? []
+            project = both(FileSystem.parentDirectory(of: FileSystem.absolute(root)))
+            store = both(StoreLocation.rootPath(environment: environment))
+        }
+
+        /// Why `resolved` (an absolute, resolved path) may not hold talks; nil when it may. The store rules apply
+        /// to a `conversation_dir` (`configured`), the one place a repository's file chooses; a talks folder the
+        /// user names (`--dir`, `$SESSION_BRIDGE_TALKS`) may sit anywhere but the places that would make the
+        /// guard claim everything.
+        func unsafe(_ resolved: String, configured: Bool) -> ConfigError.UnsafeLocation? {
+            if resolved == "/" { return .root }
+            if resolved.split(separator: "/").count < 2 { return .topLevel }
+            if home.contains(where: { TalkLocation.isInside($0, resolved) }) { return .homeOrAncestor }
+            if project.contains(where: { TalkLocation.isInside($0, resolved) }) { return .projectOrAncestor }
+            guard configured else { return nil }
+            if store.contains(where: { TalkLocation.isInside(resolved, $0) }) { return .store }
+            if store.contains(where: { TalkLocation.isInside($0, resolved) }) { return .storeAncestor }
+            return nil
+        }
+    }
+
+    /// What the PreToolUse guard protects for talks, in every state config.yaml can be in. It never throws and never
+    /// takes long: an invalid config.yaml keeps the default folders guarded (and cannot turn the guard off), and a
+    /// folder that resolves to an unsafe place (see `checkPlaces`) is left to the guard's `.talks` name rule.
+    public struct Guarded: Sendable, Equatable {
+        /// Resolved folders to protect.
+        public var folders: [String]
+        /// `security.block_direct_edits` of a valid config; true otherwise.
+        public var blockDirectEdits: Bool
+    }
+
+    /// The talks folders the guard protects from `cwd` (the nearest `.talks/` upwards, or `$SESSION_BRIDGE_TALKS`).
+    public static func guarded(environment: Environment, cwd: String) -> Guarded {
+        let root = rootPath(dir: nil, environment: environment, cwd: cwd)
+        let places = Places(environment: environment, root: root)
+        var folders: [String] = []
+        func add(_ path: String, configured: Bool) {
+            let resolved = resolve(path)
+            if places.unsafe(resolved, configured: configured) == nil && !folders.contains(resolved) { folders.append(resolved) }
+        }
+        add(root, configured: false)
+        add(root + "/conversations", configured: false)
+        guard let config = try? loadConfig(root) else { return Guarded(folders: folders, blockDirectEdits: true) }
+        if config.conversationDir != nil {
+            let conversations = resolve(TalkLocation(root: root, config: config).conversations)
+            // A config the talk commands refuse is refused here too: it cannot turn the guard off.
+            guard places.unsafe(conversations, configured: true) == nil else { return Guarded(folders: folders, blockDirectEdits: true) }
+            add(conversations, configured: true)
+        }
+        return Guarded(folders: folders, blockDirectEdits: config.blockDirectEdits)
+    }
+
+    // MARK: Paths
+
+    /// `/a/./b/../c` → `/a/c` (lexically).
+    static func collapse(_ path: String) -> String {
+        var parts: [Substring] = []
+        for p in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if p == "." { continue }
+            if p == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+            parts.append(p)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// The real location of a path that may not exist yet: realpath of its longest existing prefix, plus the rest.
+    static func resolve(_ path: String) -> String {
+        let lexical = collapse(FileSystem.absolute(path))
+        var prefix = lexical
+        var rest: [String] = []
+        while true {
+            if let real = FileSystem.realPath(prefix) {
+                return collapse(([real] + rest.reversed()).joined(separator: "/"))
+            }
+            if prefix == "/" { return lexical }
+            rest.append(FileSystem.lastComponent(of: prefix))
+            prefix = FileSystem.parentDirectory(of: prefix)
+        }
+    }
+
+    static func isInside(_ path: String, _ root: String) -> Bool {
+        path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/")
     }
 
     /// Creates the folders and a default config.yaml, and adds `.talks/` to the project's .gitignore when the

@@ -54,7 +54,9 @@ struct ListenCommand: ParsableCommand {
                 }
                 return
             }
-            let compiled = try filter.map { (p: String) throws(BridgeError) -> JQProgram in try JQProgram(p) }
+            let compiled = try filter.map { (p: String) throws(BridgeError) -> JQProgram in
+                try JQProgram(p, limits: .timeout(timeout, command: "listen --timeout"))
+            }
             let delivery = try bridge.listen(timeoutSeconds: timeout, filter: compiled)
             for w in delivery.warnings { Output.warning(w) }
             if json { Output.json(delivery.message) } else { Output.line(Render.delivery(delivery.message, cli: bridge.config.cliPath)) }

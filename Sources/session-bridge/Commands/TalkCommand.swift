@@ -231,8 +231,11 @@ struct DoctorCommand: ParsableCommand {
         try reportingErrors { () throws(BridgeError) in
             let env = Environment.current()
             let store = try FileStore(root: StoreLocation.rootPath(environment: env))
-            let talks = try? options.talks()
-            let report = Doctor.run(store: store, talks: talks, fix: fix, config: BridgeConfig(environment: env))
+            var talks: Talks?
+            var unusable: BridgeError?
+            do throws(BridgeError) { talks = try options.talks() } catch { unusable = error }
+            var report = Doctor.run(store: store, talks: talks, fix: fix, config: BridgeConfig(environment: env))
+            if let unusable { report.findings.append(Doctor.unusableTalks(unusable)) }
             if json {
                 Output.json(report.findings)
             } else if report.findings.isEmpty {
