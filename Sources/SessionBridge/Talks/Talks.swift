@@ -316,7 +316,9 @@ public struct Talks: Sendable {
             defer { lock.release() }
             let before = try FileSystem.read(path, limit: readLimit)
             if attempt > 0 && alreadyApplied(before) {
-                audit(acknowledged(before) ?? AuditEntry(who: who, op: op, talk: id, nonce: nonce, result: "ok", detail: "found on retry"))
+                let entry = acknowledged(before)
+                if let nonce, let number = entry?.turn { lock.recordAcknowledged(number: number, nonce: nonce) }
+                audit(entry ?? AuditEntry(who: who, op: op, talk: id, nonce: nonce, result: "ok", detail: "found on retry"))
                 return
             }
             let crlf = TalkFile.usesCRLF(before)
