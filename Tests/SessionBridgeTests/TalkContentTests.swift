@@ -233,7 +233,7 @@ func randomContent(_ rng: inout SplitMix) -> String {
         }
         let base = Array(talk.render().utf8)
         let alphabet = Array("-\n\r#<!>\\ Turn—:=\"".utf8) + [0, 0xff, 0xe2]
-        for _ in 0..<3000 {
+        for _ in 0..<1200 {
             var b = base
             for _ in 0..<Int.random(in: 1...6, using: &rng) {
                 switch Int.random(in: 0..<4, using: &rng) {
@@ -246,6 +246,20 @@ func randomContent(_ rng: inout SplitMix) -> String {
             _ = try? Conversation.parse(bytes: b, notes: true)
             _ = TalkFile.salvage(b)
             _ = try? Conversation.parseHeaderOnly(b)
+            // The append path's structure check agrees with the full parse: a say never builds on a file that
+            // does not parse.
+            if let (_, start) = try? TalkFile.frontmatter(b) {
+                let counted = try? TalkFile.countTurns(b, from: start)
+                let parsed = try? TalkFile.body(b, from: start)
+                #expect(counted == parsed?.blocks.count, "\(String(decoding: b, as: UTF8.self).debugDescription)")
+            }
+        }
+        for _ in 0..<2000 {
+            let pieces = ["<!--", "-->", " ", "turn", "turnx", "nonce=", "sha256=", "at=", "x", "=", "\t", "nonce", "<!-- turn "]
+            let line = Array((0..<Int.random(in: 1...8, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined().utf8)
+            let fields = TalkFile.trailer(line, 0..<line.count)
+            let strict = fields != nil && fields?["nonce"] != nil && fields?["sha256"] != nil && fields?["at"] != nil
+            #expect(TalkFile.hasTrailerFields(line, 0..<line.count) == strict, "\(String(decoding: line, as: UTF8.self))")
         }
         for _ in 0..<500 {
             let b = (0..<Int.random(in: 0...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }

@@ -159,6 +159,8 @@ public struct Conversation: Sendable, Equatable {
         try parse(bytes: Array(text.utf8), notes: true)
     }
 
+    /// The parse entry point for raw file bytes (and for fuzzing): any input gives a talk or a `ParseError`,
+    /// never a trap. Invalid UTF-8 in content reads as U+FFFD, so the turn's checksum no longer matches.
     public static func parse(bytes raw: [UInt8], notes wantNotes: Bool) throws(ParseError) -> (Conversation, ParseNotes) {
         var notes = ParseNotes()
         let b = TalkFile.withoutCRLF(raw)

@@ -197,20 +197,36 @@ enum TalkFile {
         return count
     }
 
-    /// A trailer line ending in `-->` that carries nonce=, sha256= and at=.
+    /// Whether a line is a trailer exactly as `trailer` reads one (`<!-- turn … -->` with nonce=, sha256= and at=),
+    /// without building strings: an append checks the structure with the same rule as a full parse.
     static func hasTrailerFields(_ b: [UInt8], _ l: Line) -> Bool {
-        var e = l.upperBound
-        while e > l.lowerBound && (b[e - 1] == 32 || b[e - 1] == 9) { e -= 1 }
-        guard e - l.lowerBound >= 7, b[e - 3] == 45, b[e - 2] == 45, b[e - 1] == 62 else { return false }
-        func has(_ key: [UInt8]) -> Bool {
-            var i = l.lowerBound
-            while i + key.count <= e {
-                if b[i] == key[0] && b[i + 1] == key[1] && Array(b[i..<(i + key.count)]) == key { return true }
-                i += 1
+        var s = l.lowerBound, e = l.upperBound
+        while s < e && (b[s] == 32 || b[s] == 9) { s += 1 }
+        while e > s && (b[e - 1] == 32 || b[e - 1] == 9) { e -= 1 }
+        guard e - s >= 7, b[s] == 60, b[s + 1] == 33, b[s + 2] == 45, b[s + 3] == 45,
+              b[e - 3] == 45, b[e - 2] == 45, b[e - 1] == 62 else { return false }
+        var i = s + 4
+        let end = e - 3
+        var first = true
+        var nonce = false, sum = false, at = false
+        while i < end {
+            while i < end && b[i] == 32 { i += 1 }
+            guard i < end else { break }
+            let start = i
+            while i < end && b[i] != 32 { i += 1 }
+            let token = start..<i
+            if first {
+                guard token.count == 4, b[start] == 116, b[start + 1] == 117, b[start + 2] == 114, b[start + 3] == 110 else { return false }
+                first = false
+                continue
             }
-            return false
+            guard let eq = b[token].firstIndex(of: 61) else { continue }
+            let key = b[start..<eq]
+            if key.elementsEqual([110, 111, 110, 99, 101]) { nonce = true }             // nonce
+            else if key.elementsEqual([115, 104, 97, 50, 53, 54]) { sum = true }         // sha256
+            else if key.elementsEqual([97, 116]) { at = true }                           // at
         }
-        return has(Array(" nonce=".utf8)) && has(Array(" sha256=".utf8)) && has(Array(" at=".utf8)) && has(Array("<!-- turn ".utf8))
+        return !first && nonce && sum && at
     }
 
     /// Walks the body once. Throws on a torn structure (a header with no trailer, a malformed trailer).

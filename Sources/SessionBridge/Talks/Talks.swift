@@ -202,6 +202,15 @@ public struct Talks: Sendable {
         }
     }
 
+    /// A rendered header that reads back as the same header, or a refusal before anything is written.
+    static func verifiedHeader(_ header: TalkHeader) throws(BridgeError) -> [UInt8] {
+        let bytes = Array(Conversation.renderHeader(header).utf8)
+        guard (try? TalkFile.header(TalkFile.frontmatter(bytes).yaml).0) == header else {
+            throw .invalidInput("this change cannot be stored so that the talk's header reads back unchanged; nothing was written")
+        }
+        return bytes
+    }
+
     /// The turn with this nonce in a talk file's bytes, if it parses.
     static func turn(withNonce nonce: String, in bytes: [UInt8]) -> Turn? {
         (try? Conversation.parse(bytes: bytes, notes: false))?.0.turns.last { $0.nonce == nonce }
@@ -232,7 +241,7 @@ public struct Talks: Sendable {
             h.resolution = summary.map { Talks.normalizeContent($0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "resolved by \(me)"
             h.updatedAt = Clock.nowISO8601()
             result = h
-            return (Array(Conversation.renderHeader(h).utf8) + talk.body, h.turnCount)
+            return (try Talks.verifiedHeader(h) + talk.body, h.turnCount)
         } alreadyApplied: { _ in false } acknowledged: { _ in nil }
         guard let result else { throw .io("resolution was not recorded") }
         return result
@@ -253,7 +262,7 @@ public struct Talks: Sendable {
             h.blockedReason = why
             h.updatedAt = Clock.nowISO8601()
             result = h
-            return (Array(Conversation.renderHeader(h).utf8) + talk.body, h.turnCount)
+            return (try Talks.verifiedHeader(h) + talk.body, h.turnCount)
         } alreadyApplied: { _ in false } acknowledged: { _ in nil }
         guard let result else { throw .io("block was not recorded") }
         return result
@@ -316,7 +325,9 @@ public struct Talks: Sendable {
             defer { lock.release() }
             let before = try FileSystem.read(path, limit: readLimit)
             if attempt > 0 && alreadyApplied(before) {
-                audit(acknowledged(before) ?? AuditEntry(who: who, op: op, talk: id, nonce: nonce, result: "ok", detail: "found on retry"))
+                let entry = acknowledged(before)
+                if let nonce, let number = entry?.turn { lock.recordAcknowledged(number: number, nonce: nonce) }
+                audit(entry ?? AuditEntry(who: who, op: op, talk: id, nonce: nonce, result: "ok", detail: "found on retry"))
                 return
             }
             let crlf = TalkFile.usesCRLF(before)
