@@ -52,7 +52,8 @@ public final class JQProgram {
     public static let minimumSeconds: Double = 1
 
     public let program: String
-    public let limits: Limits
+    /// Settable inside the module (tests give compilation and evaluation different limits).
+    public internal(set) var limits: Limits
     /// The helper's process id (tests watch it die).
     let pid: pid_t
     private let input: Int32

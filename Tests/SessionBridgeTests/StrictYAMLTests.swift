@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Yams
 @testable import SessionBridge
 
 private typealias Node = StrictYAML.Node
@@ -194,6 +195,73 @@ private func render(_ node: Node?) -> String {
         let started = Date()
         #expect((try? parse(many).get()) != nil)
         #expect(Date().timeIntervalSince(started) < 0.5)
+    }
+}
+
+/// A Yams (libyaml) node in the same compact form as `render`, or nil for what `render` cannot show.
+private func render(yams node: Yams.Node) -> String? {
+    switch node {
+    case .scalar(let s): return s.style == .plain ? s.string : "'\(s.string)'"
+    case .sequence(let seq):
+        let items = seq.map { render(yams: $0) }
+        return items.contains(where: { $0 == nil }) ? nil : "[" + items.compactMap { $0 }.joined(separator: ",") + "]"
+    case .mapping(let map):
+        var parts: [String] = []
+        for (k, v) in map {
+            guard case .scalar(let key) = k, let value = render(yams: v) else { return nil }
+            parts.append("\(key.string):\(value)")
+        }
+        return "{" + parts.joined(separator: ",") + "}"
+    case .alias: return nil
+    }
+}
+
+/// Differential checks against a full YAML parser: whatever the strict parser accepts is YAML, and reads the same.
+@Suite struct StrictYAMLAgreesWithLibYAMLTests {
+    static let documents = [
+        TalkConfig.template,
+        "a: 1\nb: two words\n", "---\na: 1 # note\n# comment\n\n", "a:\n  b: 1\n  c:\n    d: x\n",
+        "a: {b: 1, c: [x, 'y z', \"q\"]}", "a: {b: 1,\n  c: 2}  # multi-line flow\n", "a:\n- x\n- y\nb: 1",
+        "a:\n  - x\n  - k: v\n    l: w\n", "- - a\n  - b\n- c", "\"quoted key\": 'it''s'\n",
+        "a: \"t\\tn\\n\\u00e9\\x41\\\\\\\"\"", "url: http://x.org/a#b\n", "a: 1\r\nb: 2\r\n", "a: -1\nb: x-y\nc: '-'\n",
+        "a: [ ]\nb: {}\n", "a: b:c\n", "key : value\n", "a: 'x' # c\n", "- a: 1\n  b: [2, 3]\n-   c: 4\n    d: 5\n",
+        "watcher: {debounce_ms: 500, polling_fallback: true, inject_method: auto}   # and prompt: \"… {talk}\"\n",
+        "a: {b: 1,\n  c: [x,\n    y]}\nd:\n  - e\n  - f: g\n    h: 'i'\n",
+        "- a\n-\n  - b\n  -   c: d\n- e: {f: g}\n",
+    ]
+
+    @Test(arguments: documents)
+    func acceptedDocumentsReadTheSameInLibYAML(_ text: String) throws {
+        let ours = try #require(try StrictYAML.parse(Array(text.utf8)).get())
+        let theirs = try #require(try Yams.compose(yaml: text))
+        #expect(render(ours) == render(yams: theirs), "\(text.debugDescription)")
+    }
+
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func mutatedDocumentsThatWeAcceptAreYAMLThatReadsTheSame(_ seed: UInt64) {
+        var random = StrictYAMLTests.Random(state: seed)
+        let alphabet = Array(" \n-:#'\"{}[],.ab1?!&*|>%@`\t\r~".utf8)
+        var accepted = 0
+        for round in 0..<4_000 {
+            var bytes = Array(Self.documents[round % Self.documents.count].utf8)
+            for _ in 0...random.below(6) {
+                let at = random.below(bytes.count + 1)
+                switch random.below(3) {
+                case 0: bytes.insert(alphabet[random.below(alphabet.count)], at: at)
+                case 1: if at < bytes.count { bytes.remove(at: at) }
+                default: if at < bytes.count { bytes[at] = alphabet[random.below(alphabet.count)] }
+                }
+            }
+            guard case .success(let ours?) = StrictYAML.parse(bytes) else { continue }
+            accepted += 1
+            let text = String(decoding: bytes, as: UTF8.self)
+            guard let theirs = try? Yams.compose(yaml: text) else {
+                Issue.record("accepted what libyaml refuses: \(text.debugDescription)")
+                continue
+            }
+            #expect(render(ours) == render(yams: theirs), "\(text.debugDescription)")
+        }
+        #expect(accepted > 100)
     }
 }
 

@@ -170,18 +170,17 @@ private struct Parser {
             let start = i
             var k = i
             while at(k) == 32 { k += 1 }
-            var j = k
-            while Parser.isBlank(at(j)) { j += 1 }
-            let c = at(j)
-            if j >= b.count { i = j; return nil }
+            // A tab where indentation goes, even on a blank or comment line (libyaml refuses those too).
+            if at(k) == 9 { throw fail(.tabIndentation) }
+            let c = at(k)
+            if k >= b.count { i = k; return nil }
             if c == 35 || Parser.isBreak(c) {
                 // Blank or comment line: skip to the next line.
-                i = j
+                i = k
                 skipToLineEnd()
                 try consumeBreak()
                 continue
             }
-            if j != k { throw fail(.tabIndentation) }
             i = k
             return k - start
         }
@@ -296,7 +295,10 @@ private struct Parser {
                 if key.isEmpty { throw fail(.unexpected(":")) }
             }
             while Parser.isBlank(current) { i += 1 }
-            guard current == 58 else { throw fail(.unexpected(snippet())) }
+            // In a block mapping the ':' is followed by a blank or the line end, even after a quoted key.
+            guard current == 58, Parser.isBlank(at(i + 1)) || Parser.isBreak(at(i + 1)) || i + 1 >= b.count else {
+                throw fail(.unexpected(snippet()))
+            }
             i += 1
             if !keys.insert(key).inserted { throw fail(.duplicateKey(key), line: keyLine) }
             while Parser.isBlank(current) { i += 1 }
@@ -444,7 +446,8 @@ private struct Parser {
                 key = try plain(flow: true, key: true)
                 if key.isEmpty { throw fail(.unexpected(":")) }
             }
-            try skipFlowSpace()
+            // An implicit key and its ':' share a line.
+            while Parser.isBlank(current) { i += 1 }
             guard current == 58 else { throw fail(atEnd ? .unexpected("end of file (an unclosed '{')") : .unexpected(snippet())) }
             i += 1
             if !keys.insert(key).inserted { throw fail(.duplicateKey(key), line: keyLine) }
@@ -478,10 +481,11 @@ private struct Parser {
         case 37: throw fail(.directive)
         case 64: throw fail(.reservedIndicator("@"))
         case 96: throw fail(.reservedIndicator("`"))
-        case 63 where Parser.isBlank(at(i + 1)) || Parser.isBreak(at(i + 1)): throw fail(.complexKey)
+        case 63 where flow || Parser.isBlank(at(i + 1)) || Parser.isBreak(at(i + 1)) || i + 1 >= b.count: throw fail(.complexKey)
         case 44, 93, 125: throw fail(.unexpected(String(UnicodeScalar(c))))
         case 91, 123: throw fail(.unexpected(String(UnicodeScalar(c))))
         case 35: throw fail(.unexpected("#"))
+        case 58 where flow: throw fail(.unexpected(":"))
         case 45 where Parser.isBlank(at(i + 1)) || Parser.isBreak(at(i + 1)) || i + 1 >= b.count:
             throw fail(.unexpected("-"))
         default: break
@@ -495,7 +499,8 @@ private struct Parser {
             if ch == 58 {
                 let n = at(i + 1)
                 if Parser.isBlank(n) || Parser.isBreak(n) || i + 1 >= b.count { break }
-                if flow && (n == 44 || n == 91 || n == 93 || n == 123 || n == 125) { break }
+                // In a flow collection `x:,` or `x:]` is neither a key nor text (libyaml refuses it too).
+                if flow && (n == 44 || n == 91 || n == 93 || n == 123 || n == 125) { throw fail(.unexpected(":")) }
             }
             if flow && (ch == 44 || ch == 91 || ch == 93 || ch == 123 || ch == 125) { break }
             i += 1
