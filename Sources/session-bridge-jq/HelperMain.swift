@@ -5,7 +5,6 @@ import JQ
 
 enum HelperMain {
     static func run() -> Never {
-        takeBackStandardError()
         let args = CommandLine.arguments
         guard args.count == 2 else {
             emit("E usage: session-bridge-jq PROGRAM")
@@ -27,16 +26,6 @@ enum HelperMain {
             }
         }
         exit(0)
-    }
-
-    /// The caller sends stderr to a pipe it reads only if this process fails to start (a missing shared library makes
-    /// the loader write there), and passes its own stderr as the descriptor in `SESSION_BRIDGE_JQ_STDERR_FD`: having
-    /// started, take that one back, which also closes the pipe.
-    static func takeBackStandardError() {
-        guard let value = getenv("SESSION_BRIDGE_JQ_STDERR_FD"), let fd = Int32(String(cString: value)), fd > 2,
-              fcntl(fd, F_GETFD) != -1 else { return }
-        dup2(fd, 2)
-        close(fd)
     }
 
     static func emit(_ s: String) {
