@@ -12,6 +12,8 @@ import CSys
 ///
 /// The work is bounded: every answer must come before the program's deadline (or the helper is killed and the
 /// command fails with `.badFilter`), the helper caps its own memory, and it dies with this process.
+/// jq support is optional: where the helper's shared libraries (libjq1) are missing, a filter fails with one line
+/// naming the package to install, and everything else works.
 public final class JQProgram {
     /// How long a program may work.
     public struct Limits: Sendable, Equatable {
@@ -222,6 +224,8 @@ public final class JQProgram {
             let status = reap()
             if let status, (status & 0x7f) != 0 {
                 error = .badFilter("the jq helper was killed by signal \(status & 0x7f) (out of memory?) (in '\(Identifiers.printable(program))')")
+            } else if let status, (status >> 8) & 0xff == JQProgram.loaderFailureStatus {
+                error = JQProgram.missingLibraries
             } else {
                 error = .badFilter("the jq helper stopped unexpectedly (in '\(Identifiers.printable(program))')")
             }
@@ -241,6 +245,13 @@ public final class JQProgram {
         }
         return status
     }
+
+    /// The dynamic loader's exit status when a shared library is missing.
+    static let loaderFailureStatus: Int32 = 127
+
+    /// jq support is optional: the one line a filter gets where libjq is not installed.
+    public static let missingLibraries = BridgeError.io(
+        "jq support (--filter) is unavailable: the jq helper cannot load libjq.so.1; install libjq1 (Debian, Ubuntu: sudo apt install libjq1)")
 
     /// `session-bridge-jq` beside the running executable, or `$SESSION_BRIDGE_JQ`.
     public static func defaultHelperPath() -> String {

@@ -69,4 +69,42 @@ import SessionBridge
     @Test func missingHelperIsAClearError() {
         #expect(throws: BridgeError.self) { try JQProgram(".", helper: "/nonexistent/session-bridge-jq") }
     }
+
+    /// jq support is optional: a helper whose libjq cannot be loaded gives one line naming the package to install
+    /// (the loader's own message is not passed through).
+    @Test func missingLibjqIsOneLineNamingThePackage() throws {
+        let dir = makeTempDir("jq-missing-lib")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: helper)))
+        let needle = Array("libjq.so.1\0".utf8)
+        let at = try #require((0...(bytes.count - needle.count)).first { bytes[$0..<($0 + needle.count)].elementsEqual(needle) })
+        bytes[at + needle.count - 2] = UInt8(ascii: "9")   // needs libjq.so.9, which no system has
+        let patched = dir + "/session-bridge-jq"
+        try Data(bytes).write(to: URL(fileURLWithPath: patched))
+        chmod(patched, 0o755)
+        do {
+            _ = try JQProgram(".", helper: patched)
+            Issue.record("expected the missing library to be reported")
+        } catch {
+            #expect(error == JQProgram.missingLibraries)
+            #expect(error.message.contains("sudo apt install libjq1"))
+            #expect(!error.message.contains("\n"))
+        }
+    }
+
+    /// A helper that dies at start for another reason is not taken for missing libraries.
+    @Test func aHelperThatDiesIsNotAMissingLibrary() throws {
+        let dir = makeTempDir("jq-dies")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = dir + "/session-bridge-jq"
+        try "#!/bin/sh\necho 'it broke' >&2\nexit 3\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        do {
+            _ = try JQProgram(".", helper: script)
+            Issue.record("expected a failure")
+        } catch {
+            #expect(error.exitCode == 7)
+            #expect(error.message == "bad jq filter: the jq helper exited")
+        }
+    }
 }
