@@ -186,6 +186,10 @@ import Testing
         let lock = NSLock()
         var acknowledged: [String] = []
         var deliveries: [String: Int] = [:]
+        /// Each delivery of a question: when its listen started and when it returned (seconds since the reference date).
+        var deliveryTimes: [String: [(start: Double, end: Double)]] = [:]
+        /// When a reply to the question was first acknowledged.
+        var answeredAt: [String: Double] = [:]
         var answered: Set<String> = []
         var kills = 0
         var sendersLeft = 0
@@ -244,16 +248,28 @@ import Testing
             group.enter()
             Thread {
                 while !finished() && Date() < deadline {
+                    let listenStart = Date().timeIntervalSinceReferenceDate
                     let heard = runMaybeKilled(["listen", "--timeout", "1", "--json"], root: root, key: "lib-key", extra: extra,
                                                killChance: 0.4, tally: tally)
                     guard heard.status == 0, let data = heard.stdout.data(using: .utf8),
                           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                           let id = object["id"] as? String else { continue }
-                    local.with { $0.deliveries[id, default: 0] += 1 }
+                    let listenEnd = Date().timeIntervalSinceReferenceDate
+                    local.with {
+                        $0.deliveries[id, default: 0] += 1
+                        $0.deliveryTimes[id, default: []].append((listenStart, listenEnd))
+                    }
                     while Date() < deadline {
                         let r = runMaybeKilled(["reply", id, "answer to \(id)"], root: root, key: "lib-key", extra: extra,
                                                killChance: 0.45, tally: tally)
-                        if r.status == 0 || r.status == 12 { local.with { _ = $0.answered.insert(id) }; break }
+                        if r.status == 0 || r.status == 12 {
+                            let at = Date().timeIntervalSinceReferenceDate
+                            local.with { t in
+                                _ = t.answered.insert(id)
+                                if r.status == 0, t.answeredAt[id].map({ at < $0 }) ?? true { t.answeredAt[id] = at }
+                            }
+                            break
+                        }
                         if !r.killed { local.with { $0.failures.append("reply \(id): exit \(r.status)") }; break }
                     }
                 }
@@ -269,7 +285,19 @@ import Testing
                 failures.append("answer to acknowledged question \(id) lost: exit \(r.status) \(r.stderr)")
             }
         }
-        for (id, n) in local.deliveries where n > 1 { failures.append("question \(id) delivered \(n) times") }
+        // A question may come back only as a redelivery: after its lease ran out (the lease starts no earlier than
+        // the listen that took it) and while it is still unanswered. Two deliveries inside one lease, or one after
+        // an acknowledged answer, are a question delivered twice.
+        let lease = Double(extra["SESSION_BRIDGE_LEASE_SECONDS"] ?? "") ?? 0
+        for (id, times) in local.deliveryTimes where times.count > 1 {
+            let ordered = times.sorted { $0.end < $1.end }
+            for (earlier, later) in zip(ordered, ordered.dropFirst()) where later.end < earlier.start + lease {
+                failures.append("question \(id) delivered twice within one lease (\(times.count) deliveries)")
+            }
+            if let answeredAt = local.answeredAt[id], ordered.contains(where: { $0.start > answeredAt }) {
+                failures.append("question \(id) delivered again after its answer was acknowledged")
+            }
+        }
         let fix = try CLI.run(["doctor", "--fix", "--json"], root: root, key: "app-key", extra: extra)
         let check = try CLI.run(["doctor", "--json"], root: root, key: "app-key", extra: extra)
         if fix.status != 0 || check.status != 0 { failures.append("doctor not clean after --fix: \(fix.stdout) / \(check.stdout)") }
