@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Tests only: libyaml is the reference the strict config parser is checked against.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
@@ -21,7 +22,7 @@ let package = Package(
         // GNU-only libc calls that Swift's Glibc module does not expose.
         .target(name: "CSys", path: "Sources/CSys"),
         // All the logic: store, identity, messages, delivery, hooks. No libjq here (see JQ).
-        .target(name: "SessionBridge", dependencies: ["CSys", .product(name: "Yams", package: "Yams")]),
+        .target(name: "SessionBridge", dependencies: ["CSys"]),
         // Thin command-line front end, also the hook entry point. The release build links it fully statically
         // (scripts/build): it then starts in about a millisecond, which every hook call needs. libjq exists only
         // as a shared library on Debian, so jq programs run in the session-bridge-jq helper below, started only
@@ -41,7 +42,8 @@ let package = Package(
         // static main binary still share none and neither build invalidates the other).
         .target(name: "CProcessLimits", path: "Sources/CProcessLimits"),
         // Depends on the executables so multi-process tests can run the real binaries.
-        .testTarget(name: "SessionBridgeTests", dependencies: ["SessionBridge", "JQ", "session-bridge", "session-bridge-jq"],
+        .testTarget(name: "SessionBridgeTests", dependencies: ["SessionBridge", "JQ", "session-bridge", "session-bridge-jq",
+                                                          .product(name: "Yams", package: "Yams")],
                     exclude: ["Fixtures"]),
     ]
 )

@@ -862,7 +862,7 @@ enum ProgramModels {
 
     /// sed's `e` command or `s///e` flag runs shell commands.
     static func sedExecutes(_ script: String) -> Bool {
-        script.range(of: "/e", options: []) != nil || script.split(whereSeparator: { $0 == ";" || $0 == "\n" }).contains { $0.trimmingCharacters(in: " \t").hasPrefix("e") }
+        script.contains("/e") || script.split(whereSeparator: { $0 == ";" || $0 == "\n" }).contains { $0.trimmingCharacters(in: " \t").hasPrefix("e") }
     }
 
     /// awk code that can write: output redirection, pipes to commands, system().

@@ -1,8 +1,3 @@
-#if canImport(Foundation)
-import Foundation
-#endif
-import Yams
-
 /// A talk's state, as its frontmatter says.
 public enum TalkStatus: String, Codable, Sendable, CaseIterable {
     case active = "ACTIVE"
@@ -187,37 +182,44 @@ public struct Conversation: Sendable, Equatable {
         try TalkFile.header(TalkFile.frontmatter(TalkFile.withoutCRLF(bytes)).yaml).0
     }
 
+    /// A header in any YAML form a person may have written (the canonical form takes `TalkFile`'s fast path), read
+    /// with the strict parser config.yaml uses: no anchors, aliases, tags or block scalars, so a hostile header
+    /// costs time linear in its size.
     static func parseHeader(_ yaml: String) throws(ParseError) -> TalkHeader {
         if hasAnchorsOrAliases(yaml) { throw .yamlAliases }
-        let loaded: Any?
-        do { loaded = try Yams.load(yaml: yaml) } catch { throw .badFrontmatter("not valid YAML (\(String(describing: error).split(separator: "\n").first ?? ""))") }
-        guard let map = loaded as? [String: Any] else { throw .badFrontmatter("not a mapping") }
+        let root: StrictYAML.Node?
+        switch StrictYAML.parse(Array(yaml.utf8)) {
+        case .success(let node): root = node
+        case .failure(let failure):
+            if failure.reason == .anchor || failure.reason == .alias { throw .yamlAliases }
+            throw .badFrontmatter("not valid YAML (\(failure.message))")
+        }
+        guard case .mapping(let entries, _)? = root else { throw .badFrontmatter("not a mapping") }
+        var map: [String: StrictYAML.Node] = [:]
+        for entry in entries { map[entry.key] = entry.value }
         func string(_ key: String) throws(ParseError) -> String {
             guard let v = map[key] else { throw .badFrontmatter("missing \(key)") }
-            if let s = v as? String { return s }
-            if let i = v as? Int { return String(i) }
-            if let d = v as? Date {
-                // A date outside what nanoseconds since the epoch can hold is refused, never converted with a trap.
-                let ns = d.timeIntervalSince1970 * 1e9
-                guard ns.isFinite, abs(ns) < 9.2e18 else { throw .badFrontmatter("\(key) is not a date this program can read") }
-                return Clock.iso8601(nanoseconds: Int64(ns))
-            }
-            throw .badFrontmatter("\(key) is not a string")
+            guard case .scalar(let text, _, _) = v, !v.isNull else { throw .badFrontmatter("\(key) is not a string") }
+            return text
         }
         func optional(_ key: String) throws(ParseError) -> String? {
-            guard let v = map[key], !(v is NSNull) else { return nil }
+            guard let v = map[key], !v.isNull else { return nil }
             return try string(key)
         }
         func int(_ key: String) throws(ParseError) -> Int {
-            if let i = map[key] as? Int { return i }
-            if let s = map[key] as? String, let i = Int(s) { return i }
+            if case .scalar(let text, _, _)? = map[key], let i = Int(text) { return i }
             throw .badFrontmatter("\(key) is missing or not a number")
         }
+        var participants: [String] = []
+        if case .sequence(let items, _)? = map["participants"] {
+            for item in items {
+                guard case .scalar(let name, _, _) = item, !item.isNull else { throw .badFrontmatter("participants must be names") }
+                participants.append(name)
+            }
+        }
+        guard !participants.isEmpty else { throw .badFrontmatter("participants must be a non-empty list") }
         guard let status = TalkStatus(rawValue: try string("status").uppercased()) else {
             throw .badFrontmatter("status must be ACTIVE, RESOLVED or BLOCKED")
-        }
-        guard let participants = (map["participants"] as? [Any])?.map({ "\($0)" }), !participants.isEmpty else {
-            throw .badFrontmatter("participants must be a non-empty list")
         }
         return TalkHeader(
             schema: (try? int("schema")) ?? 1, id: try string("id"), topic: try string("topic"), initiator: try string("initiator"),
