@@ -1,0 +1,15 @@
+@testable import SessionBridge
+
+/// The talks folder's config.yaml parsing as the fuzzers see it. Re-point here when its API changes.
+enum ConfigAdapter {
+    /// The validated config, or the error that refused the text.
+    static func parse(_ text: String) -> Result<TalkConfig, BridgeError> {
+        do { return .success(try TalkConfig.parse(text, path: "/fuzz/.talks/config.yaml")) } catch { return .failure(error) }
+    }
+
+    /// The config as every later command reads it: through the cache written after the first parse.
+    static func throughCache(_ config: TalkConfig) -> TalkConfig? {
+        let key = SHA256.hex("fuzz")
+        return TalkConfig(cacheText: config.cacheText(source: key), source: key)
+    }
+}
