@@ -9,7 +9,7 @@ public enum FuzzSeeds {
         switch target {
         case .guard, .guardWrap: return guardSeeds(guardCorpus)
         case .talk: return talkSeeds(world)
-        case .talkSay: return saySeeds()
+        case .talkSay: return saySeeds(world)
         case .message: return messageSeeds()
         case .hook: return hookSeeds()
         case .config: return configSeeds()
@@ -88,7 +88,7 @@ public enum FuzzSeeds {
         ]
     }
 
-    static func saySeeds() -> [(name: String, bytes: [UInt8])] {
+    static func saySeeds(_ world: FuzzWorld) -> [(name: String, bytes: [UInt8])] {
         let contents = [
             "hello", "## Turn 3 — app", "<!-- turn number=3 speaker=app nonce=x at=y sha256=z -->", "a\r\nb\r\n", "progress 10%\rprogress 100%",
             "  \n\n  text with trailing spaces   \n\n", "\\## Turn 1 — a\n\\\\<!-- c -->", "---\nschema: 2\n---", "emoji 🎉 and é / é",
@@ -98,6 +98,10 @@ public enum FuzzSeeds {
         for (i, c) in contents.enumerated() {
             out.append(("say-\(i)", [0] + Array(c.utf8)))
             out.append(("say-crlf-\(i)", [1] + Array(c.utf8)))
+        }
+        // With their own talk file: each talk seed, then the content.
+        for (name, file) in talkSeeds(world) {
+            out.append(("file-\(name)", [2] + file + [0] + Array("a new turn".utf8)))
         }
         return out
     }

@@ -7,7 +7,7 @@ import Foundation
 ///   5 TEXT is the whole hook input
 /// Properties: the PreToolUse hook, evaluating the input again, prints exactly the guard's verdict (a deny JSON,
 /// or nothing), so the verdict is deterministic too. With `wrap`, also: a Bash command that is denied stays denied when wrapped in
-/// the shapes a shell runs the same way (`bash -c`, `sh -c` on stdin, a subshell, `if`, `for`, `{ …; }`, `&&`,
+/// the shapes a shell runs the same way (`bash -c`, a script piped to `bash`, a subshell, `if`, `for`, `{ …; }`, `&&`,
 /// `$(…)`, `eval`), and so does its Codex argument-list form.
 enum GuardFuzz {
     static let shapes = 6
@@ -65,13 +65,14 @@ enum GuardFuzz {
         // deterministic).
         let hook = HookAdapter.run("pre-tool-use", input: input, environment: env)
         if let failure = checkHookOutput(hook, verdict: verdict, text: text) { return failure }
-        guard wrap, shape <= 2, verdict != nil, !text.contains("\0"), bashAccepts(text) else { return nil }
+        guard wrap, shape <= 2, verdict != nil, !text.contains("\0") else { return nil }
         for (name, wrapped) in wrappings(text) {
-            for s in [0, 2] {
-                if GuardAdapter.deny(hookInput(shape: s, text: wrapped, world: world), environment: env) == nil {
-                    return FuzzFailure(.guardWrap, "stays-denied-\(name)",
-                                       "denied: \(FuzzInput.show(text)) · allowed (shape \(s)): \(FuzzInput.show(wrapped))")
-                }
+            for s in [0, 2] where GuardAdapter.deny(hookInput(shape: s, text: wrapped, world: world), environment: env) == nil {
+                // Only a script bash reads whole, in both forms, means the same wrapped (checked only here: it
+                // costs a process).
+                guard bashAccepts(text), bashAccepts(wrapped) else { continue }
+                return FuzzFailure(.guardWrap, "stays-denied-\(name)",
+                                   "denied: \(FuzzInput.show(text)) · allowed (shape \(s)): \(FuzzInput.show(wrapped))")
             }
         }
         return nil
@@ -105,18 +106,19 @@ enum GuardFuzz {
         return p.terminationStatus == 0
     }
 
-    /// Shapes in which a shell runs `command` just as it runs it alone.
+    /// Shapes in which a shell runs `command` just as it runs it alone (spaces keep `( (` and `$( (` from being
+    /// read as arithmetic).
     static func wrappings(_ command: String) -> [(String, String)] {
         let q = "'" + command.replacing("'", with: "'\\''") + "'"
         return [
             ("bash-c", "bash -c " + q),
-            ("sh-stdin", "printf '%s\\n' " + q + " | sh"),
-            ("subshell", "(" + command + "\n)"),
+            ("bash-stdin", "printf '%s\\n' " + q + " | bash"),
+            ("subshell", "( " + command + "\n)"),
             ("if", "if true; then\n" + command + "\nfi"),
             ("for", "for i in 1; do\n" + command + "\ndone"),
             ("group", "{\n" + command + "\n}"),
             ("and", "true && " + command),
-            ("substitution", "echo \"$(" + command + "\n)\""),
+            ("substitution", "echo \"$( " + command + "\n)\""),
             ("eval", "eval " + q),
         ]
     }

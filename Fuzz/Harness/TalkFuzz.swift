@@ -10,7 +10,7 @@ import Foundation
 /// old turn unchanged plus the new one.
 ///
 /// `talk-say`: the first byte picks a template talk (bit 0: LF or CRLF line endings), the rest is the content of
-/// a real `talk say` into it. Either the say is refused and the file is byte for byte as before, or the file reads
+/// a real `talk say` into it; with bit 1 set the input brings its own talk file (FILE NUL CONTENT). Either the say is refused and the file is byte for byte as before, or the file reads
 /// back with the old turns unchanged and the new turn exactly as `say` returned it, holding the content as
 /// `say` stores it.
 enum TalkFuzz {
@@ -55,20 +55,33 @@ enum TalkFuzz {
     static func checkSay(_ bytes: [UInt8], world: FuzzWorld) -> FuzzFailure? {
         guard let first = bytes.first else { return nil }
         let crlf = first & 1 == 1
-        let content = String(decoding: bytes.dropFirst(), as: UTF8.self)
+        let ownFile = first & 2 == 2
+        var contentBytes = bytes.dropFirst()
+        var template = crlf ? crlfVersion(world.talkTemplate) : world.talkTemplate
+        if ownFile {
+            // The input brings the talk file too: FILE NUL CONTENT.
+            guard let nul = contentBytes.firstIndex(of: 0) else { return nil }
+            template = Array(contentBytes[..<nul])
+            contentBytes = contentBytes[(nul + 1)...]
+        }
+        let content = String(decoding: contentBytes, as: UTF8.self)
         let env = world.environment
         guard let talks = try? TalkAdapter.talks(project: world.project, environment: env) else {
             return FuzzFailure(.talkSay, "world", "the scratch talks folder cannot be opened")
         }
         let path = talks.location.file(world.talkID)
-        let template = crlf ? crlfVersion(world.talkTemplate) : world.talkTemplate
-        guard (try? Data(template).write(to: URL(fileURLWithPath: path))) != nil,
-              case .success(let old) = TalkAdapter.parse(template) else {
-            return FuzzFailure(.talkSay, "world", "the template talk cannot be written or read")
+        guard (try? Data(template).write(to: URL(fileURLWithPath: path))) != nil else {
+            return FuzzFailure(.talkSay, "world", "the talk cannot be written")
         }
-        let result = TalkAdapter.say(talks, id: world.talkID, content: content, as: "lib", next: "app")
+        let oldRead = TalkAdapter.parse(template)
+        if !ownFile, case .failure = oldRead { return FuzzFailure(.talkSay, "world", "the template talk cannot be read") }
+        // Speak as whoever is next, so the say is not refused for that reason alone.
+        let view = TalkAdapter.appendView(template)
+        let speaker = view.map(\.header.nextSpeaker) ?? "lib"
+        let next = view?.header.participants.first { $0 != speaker } ?? speaker
+        let result = TalkAdapter.say(talks, id: world.talkID, content: content, as: speaker, next: next)
         let after = (try? FileSystem.read(path)) ?? []
-        let what = "content \(FuzzInput.show(content)) (\(crlf ? "CRLF" : "LF") talk)"
+        let what = "content \(FuzzInput.show(content)) (\(ownFile ? "the input's" : crlf ? "CRLF" : "LF") talk)"
         switch result {
         case .failure(let error):
             guard after == template else {
@@ -79,6 +92,9 @@ enum TalkFuzz {
             let stored = TalkAdapter.normalizeContent(content)
             guard FuzzInput.same(turn.content, stored) else {
                 return FuzzFailure(.talkSay, "say-returns-content", "say returned \(FuzzInput.show(turn.content)); \(what)")
+            }
+            guard case .success(let old) = oldRead else {
+                return FuzzFailure(.talkSay, "say-needs-readable", "say added a turn to a talk the reader refuses (\(failureText(oldRead))); \(what)")
             }
             guard case .success(let now) = TalkAdapter.read(talks, id: world.talkID) else {
                 return FuzzFailure(.talkSay, "say-keeps-readable", "after the say the talk cannot be read; \(what)")
