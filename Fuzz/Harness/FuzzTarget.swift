@@ -36,6 +36,22 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     }
 }
 
+extension FuzzTarget {
+    /// What one input does, for a report: the property that fails (or "ok"), and for the guard targets the
+    /// hook input and the verdict with its reason.
+    public func explain(_ bytes: [UInt8], in world: FuzzWorld) -> String {
+        var lines: [String] = []
+        if self == .guard || self == .guardWrap, let first = bytes.first {
+            let text = FuzzInput.text(bytes.dropFirst(), world: world)
+            let input = GuardFuzz.hookInput(shape: Int(first) % GuardFuzz.shapes, text: text, world: world)
+            lines.append("hook input: " + String(decoding: input, as: UTF8.self))
+            lines.append("verdict: " + (GuardAdapter.deny(input, environment: world.environment).map { "deny: " + $0 } ?? "allow"))
+        }
+        lines.append(run(bytes, in: world).map { "property failed: \($0)" } ?? "ok: every property held")
+        return lines.joined(separator: "\n")
+    }
+}
+
 /// A property that did not hold on an input.
 public struct FuzzFailure: Error, CustomStringConvertible, Sendable {
     public var target: FuzzTarget

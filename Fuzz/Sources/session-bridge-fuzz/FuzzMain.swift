@@ -36,6 +36,7 @@ func removeWorld() {
 
 /// `session-bridge-fuzz TARGET [libFuzzer options and corpus folders or files]` fuzzes (or replays files);
 /// `session-bridge-fuzz seed TARGET DIR [GUARD_CORPUS]` writes the target's seed inputs into DIR;
+/// `session-bridge-fuzz explain TARGET FILE…` says what each input does (verdicts, the failing property);
 /// `session-bridge-fuzz list` prints the targets.
 @main
 struct FuzzMain {
@@ -65,6 +66,20 @@ struct FuzzMain {
             }
             return
         }
+        if command == "explain" {
+            guard args.count >= 4, let target = FuzzTarget(rawValue: args[2]) else { usage() }
+            do {
+                let world = try FuzzWorld(parent: parent)
+                defer { world.remove() }
+                for path in args[3...] {
+                    guard let data = FileManager.default.contents(atPath: path) else { fail("cannot read \(path)") }
+                    print("== \(path)\n" + target.explain(Array(data), in: world))
+                }
+            } catch {
+                fail("cannot build the scratch world: \(error)")
+            }
+            return
+        }
         guard let target = FuzzTarget(rawValue: command) else { usage() }
         FuzzState.target = target
         FuzzState.strict = ProcessInfo.processInfo.environment["SESSION_BRIDGE_FUZZ_STRICT"] == "1"
@@ -83,7 +98,7 @@ struct FuzzMain {
     }
 
     static func usage() -> Never {
-        fail("usage: session-bridge-fuzz TARGET [libFuzzer options] [CORPUS…] | seed TARGET DIR [GUARD_CORPUS] | list")
+        fail("usage: session-bridge-fuzz TARGET [libFuzzer options] [CORPUS…] | seed TARGET DIR [GUARD_CORPUS] | explain TARGET FILE… | list")
     }
 
     static func fail(_ message: String) -> Never {
