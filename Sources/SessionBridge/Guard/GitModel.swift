@@ -180,8 +180,13 @@ enum GitModel {
         let needle = Array((String(path.dropFirst(root == "/" ? 1 : root.count + 1)) + "/").utf8)
         guard let first = needle.first, bytes.count >= needle.count else { return false }
         var i = 0
-        while i + needle.count <= bytes.count {
-            if bytes[i] == first && (i == 0 || bytes[i - 1] == 0 || bytes[i - 1] < 0x20 || true) && Array(bytes[i..<(i + needle.count)]) == needle { return true }
+        let last = bytes.count - needle.count
+        while i <= last {
+            if bytes[i] == first {
+                var k = 1
+                while k < needle.count && bytes[i + k] == needle[k] { k += 1 }
+                if k == needle.count { return true }
+            }
             i += 1
         }
         return false

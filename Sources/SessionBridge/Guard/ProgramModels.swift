@@ -558,7 +558,7 @@ enum ProgramModels {
                 operands += args[k...]
                 break
             }
-            if w.hasPrefix("-") && !w.hasPrefix("--") && w.count > 2, let f = flags.first(where: { $0.count == 2 && w.hasSuffix(String($0.last!)) }) {
+            if w.hasPrefix("-") && !w.hasPrefix("--") && w.count > 2, let f = flags.first(where: { $0.count == 2 && w.last == $0.last }) {
                 // Bundled short flags ending with the code flag: perl -pie CODE, python -Bc CODE.
                 _ = f
                 if k < args.count { code.append(args[k]); k += 1 }
@@ -701,8 +701,8 @@ enum ProgramModels {
 
     static func isRemote(_ w: String) -> Bool {
         guard let colon = w.firstIndex(of: ":") else { return false }
-        let slash = w.firstIndex(of: "/")
-        return slash == nil || colon < slash!
+        guard let slash = w.firstIndex(of: "/") else { return true }
+        return colon < slash
     }
 
     // MARK: find
