@@ -63,7 +63,7 @@ enum GitModel {
             let place = a.place(p, inner, follow: false)
             a.record(.write(place, .node, by: "git \(sub)"))
             guard case .exact(let e) = place, let guarded = a.guardedRoots?() else { return }
-            for g in guarded where g != e && GuardPaths.isInside(g, e) && (!isIgnored(g, root: root ?? e) || indexMentions(g, root: root ?? e)) {
+            for g in guarded where g != e && GuardPaths.isInside(g, e) && indexMentions(g, root: root ?? e) {
                 a.record(.write(.exact(g), .tree, by: "git \(sub)"))
             }
         }
@@ -148,10 +148,10 @@ enum GitModel {
         }
     }
 
-    /// Tracked files of the work tree may be replaced: a guarded folder there counts unless git ignores it.
+    /// Tracked files of the work tree may be replaced: a guarded folder counts when git's index tracks a file in it.
     static func tracked(_ root: String, _ a: ShellAnalyzer, _ state: State, _ sub: String) {
         guard let guarded = a.guardedRoots?(), Marker.isPlain(root) else { return }
-        for g in guarded where GuardPaths.isInside(g, root) && (!isIgnored(g, root: root) || indexMentions(g, root: root)) {
+        for g in guarded where GuardPaths.isInside(g, root) && indexMentions(g, root: root) {
             a.record(.write(.exact(g), .tree, by: "git \(sub)"))
         }
     }

@@ -482,17 +482,39 @@ enum ProgramModels {
                 return
             }
             if text.hasPrefix("\u{7F}ELF") || text.contains("\u{0}") { return }
-            if language == "sh" || text.hasPrefix("#!/bin/sh") || text.hasPrefix("#!/bin/bash") || text.hasPrefix("#!/usr/bin/env bash") || text.hasPrefix("#!/usr/bin/env sh") || !text.hasPrefix("#!") {
-                a.runScript(text, &state, positional: positional, stdin: .none)
-            } else {
-                a.record(.script(language: language, text: text, network: false, cwd: a.place(".", state, follow: true)))
-            }
+            runScriptText(text, path: path, language: language, a, &state, positional: positional)
             return
         }
         abs = GuardPaths.resolve(abs, links: a.links)
         guard let bytes = try? FileSystem.readPrefix(abs, limit: 256 << 10), !bytes.isEmpty else { return }
         if bytes.count >= 4 && bytes[0] == 0x7F && bytes[1] == 0x45 && bytes[2] == 0x4C && bytes[3] == 0x46 { return }   // ELF
-        a.record(.script(language: language, text: String(decoding: bytes, as: UTF8.self), network: false, cwd: a.place(".", state, follow: true)))
+        runScriptText(String(decoding: bytes, as: UTF8.self), path: path, language: language, a, &state, positional: positional)
+    }
+
+    /// A script's text: shell scripts (by interpreter, `source`, or a `sh`/`bash` first line) are analysed like the
+    /// command itself, in a separate budget (a long script that exhausts it is scanned instead); others are scanned.
+    static func runScriptText(_ text: String, path: String, language: String, _ a: ShellAnalyzer, _ state: inout State, positional: [String]) {
+        let firstLine = text.prefix { $0 != "\n" }
+        let shellLine = firstLine.hasPrefix("#!") && shells.contains { firstLine.hasSuffix("/" + $0) || firstLine.hasSuffix(" " + $0) || firstLine.contains("/" + $0 + " ") }
+        let isShell = language == "sh" || (language == "file" && (shellLine || !firstLine.hasPrefix("#!")))
+        let cwd = a.place(".", state, follow: true)
+        guard isShell else {
+            a.record(.script(language: language == "file" ? "script" : language, text: text, network: false, cwd: cwd))
+            return
+        }
+        let sub = ShellAnalyzer(environment: a.environment, home: a.home, isTrustedHelper: a.isTrustedHelper)
+        sub.guardedRoots = a.guardedRoots
+        sub.links = a.links
+        sub.writtenFiles = a.writtenFiles
+        var inner = state
+        inner.variables["0"] = [path]
+        sub.runScript(text, &inner, positional: positional, stdin: .none)
+        if sub.exhausted {
+            a.record(.script(language: "sh", text: text, network: false, cwd: cwd))
+        } else {
+            for e in sub.effects { a.record(e) }
+            if language == "sh" && path.isEmpty { state = inner }
+        }
     }
 
     static func runShell(_ name: String, _ args: [String], _ a: ShellAnalyzer, _ state: inout State, _ stdin: Stream) {

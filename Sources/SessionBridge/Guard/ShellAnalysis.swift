@@ -147,6 +147,8 @@ final class ShellAnalyzer {
 
     func fileStream(_ path: String, _ state: State) -> Stream {
         guard Marker.isPlain(path) else { return .unknown }
+        if path == "/dev/null" { return .text("") }
+        if path.hasPrefix("/dev/") || path.hasPrefix("/proc/") { return .unknown }
         let abs = GuardPaths.collapse(absolute(path, state))
         if let written = writtenFiles[abs] { return written.map { .text($0) } ?? .unknown }
         let real = GuardPaths.resolve(abs, links: links)
@@ -169,7 +171,8 @@ final class ShellAnalyzer {
             inner.variables[a.name] = expandFields(a.value, state, split: false)
         }
         let input = applyRedirects(command.redirects, state: inner, stdin: stdin)
-        guard !command.words.isEmpty else { return .none }
+        // `$(< file)` prints the file.
+        guard !command.words.isEmpty else { return wantOutput && command.redirects.contains(where: { $0.op == .input }) ? input : .none }
         let variants = expandCommand(command.words, inner)
         // A file written by `printf … > f` or `cat > f <<EOF` keeps its text, for a script run from it later.
         for r in command.redirects where r.writes && (r.fd == nil || r.fd == 1) && r.op != .duplicateOutput {

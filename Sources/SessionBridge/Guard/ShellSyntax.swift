@@ -110,7 +110,7 @@ struct ShellParser {
     /// Set when the text nests deeper than the parser reads.
     private(set) var tooDeep = false
 
-    init(_ text: String, depth: Int = 0, budget: Int = 200_000) {
+    init(_ text: String, depth: Int = 0, budget: Int = 20_000) {
         c = Array(text.utf8)
         self.depth = depth
         self.budget = budget
