@@ -176,7 +176,7 @@ enum GitModel {
     /// Whether git's index lists a file inside the folder (a forced `git add` tracks files of an ignored folder).
     static func indexMentions(_ path: String, root: String) -> Bool {
         guard GuardPaths.isInside(path, root), path != root,
-              let bytes = try? FileSystem.readPrefix(root + "/.git/index", limit: 64 << 20) else { return false }
+              let bytes = try? FileSystem.read(root + "/.git/index", limit: 64 << 20) else { return false }
         let needle = Array((String(path.dropFirst(root == "/" ? 1 : root.count + 1)) + "/").utf8)
         guard let first = needle.first, bytes.count >= needle.count else { return false }
         var i = 0

@@ -32,8 +32,8 @@ public struct Guard {
     let protected: [Protected]
     /// Talks folders are guarded unless their config.yaml says `security.block_direct_edits: false`.
     let guardTalks: Bool
-    /// Real paths of the session-bridge helper of this installation.
-    let trustedHelpers: Set<String>
+    /// Real paths of the session-bridge helper of this installation (nil: found when first needed).
+    let givenHelpers: Set<String>?
 
     init(cwd: String, environment: Environment, trustedHelpers: Set<String>? = nil) {
         self.cwd = cwd
@@ -55,7 +55,7 @@ public struct Guard {
         }
         self.protected = roots
         self.guardTalks = guardTalks
-        self.trustedHelpers = trustedHelpers ?? Guard.installationHelpers(environment: environment)
+        self.givenHelpers = trustedHelpers
     }
 
     /// The helper binary that runs this code, its jq helper and the plugin's launcher, by real path.
@@ -154,8 +154,9 @@ public struct Guard {
     }
 
     func analyzer() -> ShellAnalyzer {
-        let trusted = trustedHelpers
-        let a = ShellAnalyzer(environment: environment, home: home, isTrustedHelper: { trusted.contains($0) })
+        let given = givenHelpers
+        let env = environment
+        let a = ShellAnalyzer(environment: environment, home: home, isTrustedHelper: { (given ?? Guard.installationHelpers(environment: env)).contains($0) })
         let roots = protected.filter { $0.area == .store || guardTalks }.map(\.path)
         a.guardedRoots = { roots }
         return a

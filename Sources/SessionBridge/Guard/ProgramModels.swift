@@ -486,7 +486,7 @@ enum ProgramModels {
             return
         }
         abs = GuardPaths.resolve(abs, links: a.links)
-        guard let bytes = try? FileSystem.readPrefix(abs, limit: 256 << 10), !bytes.isEmpty else { return }
+        guard let bytes = GuardPaths.readPrefix(abs, limit: 256 << 10), !bytes.isEmpty else { return }
         if bytes.count >= 4 && bytes[0] == 0x7F && bytes[1] == 0x45 && bytes[2] == 0x4C && bytes[3] == 0x46 { return }   // ELF
         runScriptText(String(decoding: bytes, as: UTF8.self), path: path, language: language, a, &state, positional: positional)
     }
