@@ -569,6 +569,7 @@ enum ProgramModels {
         var operands: [String] = []
         var k = 0
         var moduleMode = false
+        var stdinArguments = false
         let valued: Set<String> = ["-W", "-X", "-m", "-I", "-M", "-r", "--require", "--import", "-x", "--loader", "--experimental-loader", "-0", "-l", "-C"]
         while k < args.count {
             let w = args[k]
@@ -580,7 +581,8 @@ enum ProgramModels {
                 operands += args[k...]
                 break
             }
-            if w.hasPrefix("-") && !w.hasPrefix("--") && w.count > 2, let f = flags.first(where: { $0.count == 2 && w.last == $0.last }) {
+            if w.hasPrefix("-") && !w.hasPrefix("--") && w.count > 2, w.dropFirst().allSatisfy({ $0.isLetter }),
+               let f = flags.first(where: { $0.count == 2 && w.last == $0.last }) {
                 // Bundled short flags ending with the code flag: perl -pie CODE, python -Bc CODE.
                 _ = f
                 if k < args.count { code.append(args[k]); k += 1 }
@@ -594,7 +596,7 @@ enum ProgramModels {
             }
             if w == "-m" { moduleMode = true; operands += args[k...]; break }
             if valued.contains(w) { k += 1; continue }
-            if w == "-" { break }
+            if w == "-" { operands += args[k...]; stdinArguments = true; break }
             if w.hasPrefix("-") { continue }
             operands.append(w)
             operands += args[k...]
@@ -603,6 +605,13 @@ enum ProgramModels {
         if inPlace { for f in operands { a.record(.write(a.place(f, state, follow: true), .node, by: name)) } }
         if !code.isEmpty {
             for c in code { a.record(.script(language: name, text: c, network: false, cwd: cwd)) }
+            // The code's own arguments: code that can write may write what they name.
+            if code.contains(where: { ScriptScan.mayWrite($0) }) && !inPlace { opaque(name, operands, a, state) }
+            return
+        }
+        if stdinArguments, case .text(let t) = stdin {
+            a.record(.script(language: name, text: t, network: false, cwd: cwd))
+            if ScriptScan.mayWrite(t) { opaque(name, operands, a, state) }
             return
         }
         if moduleMode {
