@@ -63,7 +63,7 @@ enum GitModel {
             let place = a.place(p, inner, follow: false)
             a.record(.write(place, .node, by: "git \(sub)"))
             guard case .exact(let e) = place, let guarded = a.guardedRoots?() else { return }
-            for g in guarded where g != e && GuardPaths.isInside(g, e) && (!isIgnored(g, root: root ?? e) || indexMentions(g, root: root ?? e)) {
+            for g in guarded where g != e && GuardPaths.isInside(g, e) && indexMentions(g, root: root ?? e) {
                 a.record(.write(.exact(g), .tree, by: "git \(sub)"))
             }
         }
@@ -148,10 +148,10 @@ enum GitModel {
         }
     }
 
-    /// Tracked files of the work tree may be replaced: a guarded folder there counts unless git ignores it.
+    /// Tracked files of the work tree may be replaced: a guarded folder counts when git's index tracks a file in it.
     static func tracked(_ root: String, _ a: ShellAnalyzer, _ state: State, _ sub: String) {
         guard let guarded = a.guardedRoots?(), Marker.isPlain(root) else { return }
-        for g in guarded where GuardPaths.isInside(g, root) && (!isIgnored(g, root: root) || indexMentions(g, root: root)) {
+        for g in guarded where GuardPaths.isInside(g, root) && indexMentions(g, root: root) {
             a.record(.write(.exact(g), .tree, by: "git \(sub)"))
         }
     }
@@ -176,12 +176,17 @@ enum GitModel {
     /// Whether git's index lists a file inside the folder (a forced `git add` tracks files of an ignored folder).
     static func indexMentions(_ path: String, root: String) -> Bool {
         guard GuardPaths.isInside(path, root), path != root,
-              let bytes = try? FileSystem.readPrefix(root + "/.git/index", limit: 64 << 20) else { return false }
+              let bytes = try? FileSystem.read(root + "/.git/index", limit: 64 << 20) else { return false }
         let needle = Array((String(path.dropFirst(root == "/" ? 1 : root.count + 1)) + "/").utf8)
         guard let first = needle.first, bytes.count >= needle.count else { return false }
         var i = 0
-        while i + needle.count <= bytes.count {
-            if bytes[i] == first && (i == 0 || bytes[i - 1] == 0 || bytes[i - 1] < 0x20 || true) && Array(bytes[i..<(i + needle.count)]) == needle { return true }
+        let last = bytes.count - needle.count
+        while i <= last {
+            if bytes[i] == first {
+                var k = 1
+                while k < needle.count && bytes[i + k] == needle[k] { k += 1 }
+                if k == needle.count { return true }
+            }
             i += 1
         }
         return false

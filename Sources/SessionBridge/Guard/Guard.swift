@@ -32,8 +32,8 @@ public struct Guard {
     let protected: [Protected]
     /// Talks folders are guarded unless their config.yaml says `security.block_direct_edits: false`.
     let guardTalks: Bool
-    /// Real paths of the session-bridge helper of this installation.
-    let trustedHelpers: Set<String>
+    /// Real paths of the session-bridge helper of this installation (nil: found when first needed).
+    let givenHelpers: Set<String>?
 
     init(cwd: String, environment: Environment, trustedHelpers: Set<String>? = nil) {
         self.cwd = cwd
@@ -50,7 +50,7 @@ public struct Guard {
         }
         self.protected = roots
         self.guardTalks = guardTalks
-        self.trustedHelpers = trustedHelpers ?? Guard.installationHelpers(environment: environment)
+        self.givenHelpers = trustedHelpers
     }
 
     /// The helper binary that runs this code, its jq helper and the plugin's launcher, by real path.
@@ -149,8 +149,9 @@ public struct Guard {
     }
 
     func analyzer() -> ShellAnalyzer {
-        let trusted = trustedHelpers
-        let a = ShellAnalyzer(environment: environment, home: home, isTrustedHelper: { trusted.contains($0) })
+        let given = givenHelpers
+        let env = environment
+        let a = ShellAnalyzer(environment: environment, home: home, isTrustedHelper: { (given ?? Guard.installationHelpers(environment: env)).contains($0) })
         let roots = protected.filter { $0.area == .store || guardTalks }.map(\.path)
         a.guardedRoots = { roots }
         return a
@@ -201,7 +202,7 @@ public struct Guard {
                         + "session-bridge store or a talks folder. Run it without constructing the script; to change bridge state use "
                         + "session-bridge ask | reply | talk say | doctor --fix.")
                 }
-                if ScriptScan.mayWrite(text) && (mentionsGuarded(text) || ScriptScan.mayConstructPath(text, language: language)) {
+                if ScriptScan.mayWrite(text, language: language) && (mentionsGuarded(text) || ScriptScan.mayConstructPath(text, language: language)) {
                     return .deny(reason(for: nil, area: text.contains(".talks") ? .talks : .store, tool: "the \(language) code in this call"))
                 }
             }
@@ -295,7 +296,8 @@ enum ScriptScan {
                            "scandir", "readdir", "opendir", "glob(", "\u{2}", "\u{3}"]
 
     /// Whether the code has any way to create, change or remove a file (or to run a command that could).
-    static func mayWrite(_ text: String) -> Bool {
+    static func mayWrite(_ text: String, language: String = "") -> Bool {
+        if language == "sh" { return true }
         let lower = text.lowercased()
         return writers.contains(where: { lower.contains($0) })
     }

@@ -81,7 +81,15 @@ enum GuardPaths {
 
     /// A small regular file's text (scripts run by name, `$(cat file)`, patch files), or nil.
     static func readSmallFile(_ path: String, limit: Int = 256 << 10) -> String? {
-        guard let bytes = try? FileSystem.readPrefix(path, limit: limit + 1), bytes.count <= limit else { return nil }
+        guard let bytes = try? FileSystem.read(path, limit: limit) else { return nil }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The first `limit` bytes of a regular file (a long script is scanned by its beginning).
+    static func readPrefix(_ path: String, limit: Int) -> [UInt8]? {
+        if let bytes = try? FileSystem.read(path, limit: limit) { return bytes }
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return try? FileSystem.readPrefix(path, limit: limit)
     }
 }

@@ -482,17 +482,39 @@ enum ProgramModels {
                 return
             }
             if text.hasPrefix("\u{7F}ELF") || text.contains("\u{0}") { return }
-            if language == "sh" || text.hasPrefix("#!/bin/sh") || text.hasPrefix("#!/bin/bash") || text.hasPrefix("#!/usr/bin/env bash") || text.hasPrefix("#!/usr/bin/env sh") || !text.hasPrefix("#!") {
-                a.runScript(text, &state, positional: positional, stdin: .none)
-            } else {
-                a.record(.script(language: language, text: text, network: false, cwd: a.place(".", state, follow: true)))
-            }
+            runScriptText(text, path: path, language: language, a, &state, positional: positional)
             return
         }
         abs = GuardPaths.resolve(abs, links: a.links)
-        guard let bytes = try? FileSystem.readPrefix(abs, limit: 256 << 10), !bytes.isEmpty else { return }
+        guard let bytes = GuardPaths.readPrefix(abs, limit: 256 << 10), !bytes.isEmpty else { return }
         if bytes.count >= 4 && bytes[0] == 0x7F && bytes[1] == 0x45 && bytes[2] == 0x4C && bytes[3] == 0x46 { return }   // ELF
-        a.record(.script(language: language, text: String(decoding: bytes, as: UTF8.self), network: false, cwd: a.place(".", state, follow: true)))
+        runScriptText(String(decoding: bytes, as: UTF8.self), path: path, language: language, a, &state, positional: positional)
+    }
+
+    /// A script's text: shell scripts (by interpreter, `source`, or a `sh`/`bash` first line) are analysed like the
+    /// command itself, in a separate budget (a long script that exhausts it is scanned instead); others are scanned.
+    static func runScriptText(_ text: String, path: String, language: String, _ a: ShellAnalyzer, _ state: inout State, positional: [String]) {
+        let firstLine = text.prefix { $0 != "\n" }
+        let shellLine = firstLine.hasPrefix("#!") && shells.contains { firstLine.hasSuffix("/" + $0) || firstLine.hasSuffix(" " + $0) || firstLine.contains("/" + $0 + " ") }
+        let isShell = language == "sh" || (language == "file" && (shellLine || !firstLine.hasPrefix("#!")))
+        let cwd = a.place(".", state, follow: true)
+        guard isShell else {
+            a.record(.script(language: language == "file" ? "script" : language, text: text, network: false, cwd: cwd))
+            return
+        }
+        let sub = ShellAnalyzer(environment: a.environment, home: a.home, isTrustedHelper: a.isTrustedHelper)
+        sub.guardedRoots = a.guardedRoots
+        sub.links = a.links
+        sub.writtenFiles = a.writtenFiles
+        var inner = state
+        inner.variables["0"] = [path]
+        sub.runScript(text, &inner, positional: positional, stdin: .none)
+        if sub.exhausted {
+            a.record(.script(language: "sh", text: text, network: false, cwd: cwd))
+        } else {
+            for e in sub.effects { a.record(e) }
+            if language == "sh" && path.isEmpty { state = inner }
+        }
     }
 
     static func runShell(_ name: String, _ args: [String], _ a: ShellAnalyzer, _ state: inout State, _ stdin: Stream) {
@@ -547,6 +569,7 @@ enum ProgramModels {
         var operands: [String] = []
         var k = 0
         var moduleMode = false
+        var stdinArguments = false
         let valued: Set<String> = ["-W", "-X", "-m", "-I", "-M", "-r", "--require", "--import", "-x", "--loader", "--experimental-loader", "-0", "-l", "-C"]
         while k < args.count {
             let w = args[k]
@@ -558,7 +581,8 @@ enum ProgramModels {
                 operands += args[k...]
                 break
             }
-            if w.hasPrefix("-") && !w.hasPrefix("--") && w.count > 2, let f = flags.first(where: { $0.count == 2 && w.hasSuffix(String($0.last!)) }) {
+            if w.hasPrefix("-") && !w.hasPrefix("--") && w.count > 2, w.dropFirst().allSatisfy({ $0.isLetter }),
+               let f = flags.first(where: { $0.count == 2 && w.last == $0.last }) {
                 // Bundled short flags ending with the code flag: perl -pie CODE, python -Bc CODE.
                 _ = f
                 if k < args.count { code.append(args[k]); k += 1 }
@@ -572,7 +596,7 @@ enum ProgramModels {
             }
             if w == "-m" { moduleMode = true; operands += args[k...]; break }
             if valued.contains(w) { k += 1; continue }
-            if w == "-" { break }
+            if w == "-" { operands += args[k...]; stdinArguments = true; break }
             if w.hasPrefix("-") { continue }
             operands.append(w)
             operands += args[k...]
@@ -581,6 +605,13 @@ enum ProgramModels {
         if inPlace { for f in operands { a.record(.write(a.place(f, state, follow: true), .node, by: name)) } }
         if !code.isEmpty {
             for c in code { a.record(.script(language: name, text: c, network: false, cwd: cwd)) }
+            // The code's own arguments: code that can write may write what they name.
+            if code.contains(where: { ScriptScan.mayWrite($0) }) && !inPlace { opaque(name, operands, a, state) }
+            return
+        }
+        if stdinArguments, case .text(let t) = stdin {
+            a.record(.script(language: name, text: t, network: false, cwd: cwd))
+            if ScriptScan.mayWrite(t) { opaque(name, operands, a, state) }
             return
         }
         if moduleMode {
@@ -701,8 +732,8 @@ enum ProgramModels {
 
     static func isRemote(_ w: String) -> Bool {
         guard let colon = w.firstIndex(of: ":") else { return false }
-        let slash = w.firstIndex(of: "/")
-        return slash == nil || colon < slash!
+        guard let slash = w.firstIndex(of: "/") else { return true }
+        return colon < slash
     }
 
     // MARK: find

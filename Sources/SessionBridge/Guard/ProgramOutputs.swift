@@ -171,9 +171,6 @@ enum ProgramOutputs {
             if args.contains(where: { $0.hasPrefix("-t") }) { return .text(Marker.opaqueString) }
             return .unknown
         default:
-            if Marker.isPlain(program), let body = state.functions[program] {
-                return a.output(of: body, state: state, stdin: stdin)
-            }
             return .unknown
         }
     }

@@ -39,7 +39,8 @@ final class ShellAnalyzer {
     var writtenFiles: [String: String?] = [:]
     /// Paths removed earlier in the same call (no longer there for later commands).
     var removed: Set<String> = []
-    var budget = 20_000
+    var budget = 5_000
+    private var globCount = 0
     var exhausted = false
     /// Decides whether a program path is the real session-bridge helper.
     let isTrustedHelper: (String) -> Bool
@@ -55,28 +56,45 @@ final class ShellAnalyzer {
 
     // MARK: Running nodes
 
-    func run(_ node: ShellNode, _ state: inout State, stdin: Stream = .none) {
+    /// Runs a node for its effects; with `wantOutput`, also returns what it prints (for pipes and substitutions).
+    @discardableResult
+    func run(_ node: ShellNode, _ state: inout State, stdin: Stream = .none, wantOutput: Bool = false) -> Stream {
         budget -= 1
-        guard budget > 0 else { exhausted = true; return }
+        guard budget > 0, !exhausted else { exhausted = true; return .unknown }
         switch node {
         case .simple(let command):
-            runSimple(command, &state, stdin: stdin)
+            return runSimple(command, &state, stdin: stdin, wantOutput: wantOutput)
         case .pipeline(let stages):
             var input = stdin
-            for stage in stages {
+            for (k, stage) in stages.enumerated() {
                 var inner = state   // each stage runs in a subshell
-                run(stage, &inner, stdin: input)
-                input = output(of: stage, state: inner, stdin: input)
+                input = run(stage, &inner, stdin: input, wantOutput: wantOutput || k < stages.count - 1)
             }
+            return input
         case .sequence(let items):
-            for item in items { run(item, &state, stdin: stdin) }
+            var texts: [String] = []
+            var known = true
+            for item in items {
+                let out = run(item, &state, stdin: stdin, wantOutput: wantOutput)
+                guard wantOutput else { continue }
+                switch out {
+                case .none: continue
+                case .text(let t): texts.append(t)
+                default: if items.count == 1 { return out }; known = false
+                }
+            }
+            guard wantOutput else { return .none }
+            return known ? (texts.isEmpty ? .none : .text(texts.joined())) : .unknown
         case .subshell(let body, let redirects):
             var inner = state
             let input = applyRedirects(redirects, state: inner, stdin: stdin)
-            run(body, &inner, stdin: input)
+            let out = run(body, &inner, stdin: input, wantOutput: wantOutput)
+            return redirects.contains(where: { $0.writes && ($0.fd == nil || $0.fd == 1) }) ? .none : out
         case .compound(let parts, let redirects):
             let input = applyRedirects(redirects, state: state, stdin: stdin)
-            for part in parts { run(part, &state, stdin: input) }
+            var out: Stream = .none
+            for part in parts { out = run(part, &state, stdin: input, wantOutput: wantOutput && parts.count == 1) }
+            return parts.count == 1 ? out : (wantOutput ? .unknown : .none)
         case .forLoop(let name, let words, let body, let redirects):
             let input = applyRedirects(redirects, state: state, stdin: stdin)
             var values: [String] = []
@@ -87,14 +105,17 @@ final class ShellAnalyzer {
             }
             state.variables[name] = values.isEmpty ? [""] : Array(values.prefix(64))
             run(body, &state, stdin: input)
+            return wantOutput ? .unknown : .none
         case .function(let name, let body):
             state.functions[name] = body
             // The body is analysed where it is defined too, so a function that is never called still counts.
             var inner = state
             inner.positional = nil
             run(body, &inner, stdin: .unknown)
+            return .none
         case .test(let words):
             for w in words { _ = expand(w, state) }
+            return .none
         }
     }
 
@@ -126,6 +147,8 @@ final class ShellAnalyzer {
 
     func fileStream(_ path: String, _ state: State) -> Stream {
         guard Marker.isPlain(path) else { return .unknown }
+        if path == "/dev/null" { return .text("") }
+        if path.hasPrefix("/dev/") || path.hasPrefix("/proc/") { return .unknown }
         let abs = GuardPaths.collapse(absolute(path, state))
         if let written = writtenFiles[abs] { return written.map { .text($0) } ?? .unknown }
         let real = GuardPaths.resolve(abs, links: links)
@@ -134,10 +157,10 @@ final class ShellAnalyzer {
     }
 
     func record(_ effect: ToolEffects.Effect) {
-        if effects.count < 4096 { effects.append(effect) } else { exhausted = true }
+        if effects.count < 2048 { effects.append(effect) } else { exhausted = true }
     }
 
-    private func runSimple(_ command: SimpleCommand, _ state: inout State, stdin: Stream) {
+    private func runSimple(_ command: SimpleCommand, _ state: inout State, stdin: Stream, wantOutput: Bool) -> Stream {
         // Assignments.
         for a in command.assignments {
             let values = expandFields(a.value, state, split: false)
@@ -148,7 +171,8 @@ final class ShellAnalyzer {
             inner.variables[a.name] = expandFields(a.value, state, split: false)
         }
         let input = applyRedirects(command.redirects, state: inner, stdin: stdin)
-        guard !command.words.isEmpty else { return }
+        // `$(< file)` prints the file.
+        guard !command.words.isEmpty else { return wantOutput && command.redirects.contains(where: { $0.op == .input }) ? input : .none }
         let variants = expandCommand(command.words, inner)
         // A file written by `printf … > f` or `cat > f <<EOF` keeps its text, for a script run from it later.
         for r in command.redirects where r.writes && (r.fd == nil || r.fd == 1) && r.op != .duplicateOutput {
@@ -156,15 +180,22 @@ final class ShellAnalyzer {
             let out = ProgramOutputs.output(argv: argv, stdin: input, analyzer: self, state: inner)
             if case .text(let t) = out, r.op != .append { writtenFiles[GuardPaths.collapse(absolute(target, inner))] = .some(t) }
         }
+        var output: Stream = .none
         for argv in variants where !argv.isEmpty {
-            runProgram(argv, &inner, stdin: input)
+            let functionOutput = runProgram(argv, &inner, stdin: input, wantOutput: wantOutput)
+            if wantOutput {
+                if let functionOutput { output = functionOutput }
+                else { output = variants.count == 1 ? ProgramOutputs.output(argv: argv, stdin: input, analyzer: self, state: inner) : .unknown }
+            }
         }
+        if command.redirects.contains(where: { $0.writes && ($0.fd == nil || $0.fd == 1) }) { output = .none }
         // `cd`, `export`, `set --`, functions and other built-ins change the shell they run in.
         if let first = variants.first?.first, ShellAnalyzer.stateBuiltins.contains(first) {
             var kept = inner
             for a in command.assignments { kept.variables[a.name] = state.variables[a.name] }
             state = kept
         }
+        return output
     }
 
     static let stateBuiltins: Set<String> = ["cd", "pushd", "popd", "export", "declare", "typeset", "local", "readonly", "set", "shift",
@@ -337,6 +368,11 @@ final class ShellAnalyzer {
     /// Pathname expansion against the real file system (dot files only by an explicit dot, as bash does).
     private func glob(_ pattern: String, _ literal: String, _ state: State) -> [String] {
         guard !state.cwd.contains(Marker.any), Marker.isPlain(state.cwd) else { return [literal] }
+        // A pattern that would walk much of the file system is not expanded: it may match anything.
+        let wild = pattern.split(separator: "/").filter { $0.contains(where: { "*?[".contains($0) }) }.count
+        if wild > 3 || pattern.utf8.count > 1024 { return [Marker.anyString] }
+        globCount += 1
+        if globCount > 64 { return [Marker.anyString] }
         let relative = !pattern.hasPrefix("/")
         var escapedCwd = ""
         for ch in state.cwd { if "*?[]\\".contains(ch) { escapedCwd.append("\\") }; escapedCwd.append(ch) }
@@ -383,7 +419,7 @@ final class ShellAnalyzer {
             var out: [String] = []
             for v in base {
                 for p in patterns {
-                    guard Marker.isPlain(v), Marker.isPlain(p) else { out.append(Marker.anyString); continue }
+                    guard Marker.isPlain(v), Marker.isPlain(p), v.utf8.count <= 4096 else { out.append(Marker.anyString); continue }
                     out.append(ShellExpansion.trim(v, pattern: p, fromStart: e.op.hasPrefix("#"), longest: e.op.count == 2))
                 }
             }
@@ -396,7 +432,7 @@ final class ShellAnalyzer {
             for v in base {
                 for p in patterns {
                     for r in replacements {
-                        guard Marker.isPlain(v), Marker.isPlain(p), Marker.isPlain(r) else { out.append(Marker.anyString); continue }
+                        guard Marker.isPlain(v), Marker.isPlain(p), Marker.isPlain(r), v.utf8.count <= 4096 else { out.append(Marker.anyString); continue }
                         out.append(ShellExpansion.replace(v, pattern: p, with: r, mode: e.op))
                     }
                 }
@@ -451,8 +487,7 @@ final class ShellAnalyzer {
     /// The output of `$(…)`, run for its effects too.
     private func substitute(_ node: ShellNode, _ state: State) -> String {
         var inner = state
-        run(node, &inner, stdin: .none)
-        switch output(of: node, state: inner, stdin: .none) {
+        switch run(node, &inner, stdin: .none, wantOutput: true) {
         case .text(let t):
             var s = Substring(t)
             while s.last == "\n" { s = s.dropLast() }
@@ -463,73 +498,25 @@ final class ShellAnalyzer {
         }
     }
 
-    // MARK: Outputs
-
-    /// What a command writes on standard output, as far as it is knowable.
-    func output(of node: ShellNode, state: State, stdin: Stream) -> Stream {
-        switch node {
-        case .simple(let command):
-            guard !command.words.isEmpty else { return .none }
-            if command.redirects.contains(where: { $0.writes && ($0.fd == nil || $0.fd == 1) }) { return .none }
-            let input = command.redirects.isEmpty ? stdin : peekInput(command.redirects, state: state, stdin: stdin)
-            let variants = expandCommand(command.words, state)
-            guard variants.count == 1, let argv = variants.first, !argv.isEmpty else { return .unknown }
-            return ProgramOutputs.output(argv: argv, stdin: input, analyzer: self, state: state)
-        case .pipeline(let stages):
-            var input = stdin
-            var s = state
-            for stage in stages { input = output(of: stage, state: s, stdin: input); s = state }
-            return input
-        case .sequence(let items):
-            var texts: [String] = []
-            var s = state
-            for item in items {
-                let o = output(of: item, state: s, stdin: stdin)
-                run(item, &s, stdin: stdin)
-                switch o {
-                case .none: continue
-                case .text(let t): texts.append(t)
-                default: return items.count == 1 ? o : .unknown
-                }
-            }
-            return texts.isEmpty ? .none : .text(texts.joined())
-        case .subshell(let body, _):
-            return output(of: body, state: state, stdin: stdin)
-        case .compound(let parts, _) where parts.count == 1:
-            return output(of: parts[0], state: state, stdin: stdin)
-        default:
-            return .unknown
-        }
-    }
-
-    private func peekInput(_ redirects: [ShellRedirect], state: State, stdin: Stream) -> Stream {
-        var input = stdin
-        for r in redirects {
-            switch r.op {
-            case .input: if let p = expandFields(r.target, state, split: false).first { input = fileStream(p, state) }
-            case .hereDocument: if let b = r.body { input = .text(expandFields(b.word, state, split: false).first ?? Marker.anyString) }
-            case .hereString: input = .text((expandFields(r.target, state, split: false).first ?? Marker.anyString) + "\n")
-            default: break
-            }
-        }
-        return input
-    }
-
     // MARK: Programs
 
-    func runProgram(_ argv: [String], _ state: inout State, stdin: Stream) {
+    /// Runs one program; returns the output of a shell function (other programs' output is ProgramOutputs').
+    @discardableResult
+    func runProgram(_ argv: [String], _ state: inout State, stdin: Stream, wantOutput: Bool = false) -> Stream? {
         budget -= 1
-        guard budget > 0 else { exhausted = true; return }
-        guard let first = argv.first else { return }
-        if let body = state.functions[first], callDepth < 6 {
+        guard budget > 0, !exhausted else { exhausted = true; return nil }
+        guard let first = argv.first else { return nil }
+        if let body = state.functions[first] {
+            guard callDepth < 6 else { return .unknown }
             callDepth += 1
             var inner = state
             inner.positional = Array(argv.dropFirst())
-            run(body, &inner, stdin: stdin)
+            let out = run(body, &inner, stdin: stdin, wantOutput: wantOutput)
             callDepth -= 1
-            return
+            return out
         }
         ProgramModels.run(argv, analyzer: self, state: &state, stdin: stdin)
+        return nil
     }
 
     /// Parses and runs a shell script given as text (sh -c, eval, here-documents to sh, trap, alias).

@@ -104,8 +104,13 @@ struct ShellParser {
     private var budget: Int
 
     static let maxDepth = 24
+    /// Compound commands nested deeper than this are not read (the rest of the text becomes "anything").
+    static let maxNesting = 64
+    private var nesting = 0
+    /// Set when the text nests deeper than the parser reads.
+    private(set) var tooDeep = false
 
-    init(_ text: String, depth: Int = 0, budget: Int = 200_000) {
+    init(_ text: String, depth: Int = 0, budget: Int = 20_000) {
         c = Array(text.utf8)
         self.depth = depth
         self.budget = budget
@@ -303,8 +308,14 @@ struct ShellParser {
 
     private mutating func parseCommand(until: Set<String>) -> ShellNode {
         budget -= 1
+        nesting += 1
+        defer { nesting -= 1 }
         skipBlanks()
-        guard depth < ShellParser.maxDepth, budget > 0 else { i = c.count; return .sequence([]) }
+        guard depth < ShellParser.maxDepth, nesting < ShellParser.maxNesting, budget > 0 else {
+            i = c.count
+            tooDeep = true
+            return .simple(SimpleCommand(words: [ShellWord(parts: [.literal("\u{2}")]), ShellWord(parts: [.literal("\u{2}")])]))
+        }
         if cur == 40 {
             if at(i + 1) == 40 { return parseArithmeticCommand() }
             i += 1
@@ -805,6 +816,13 @@ struct ShellParser {
     /// `${…}` forms: `${#v}`, `${!v}`, `${v:-w}`, `${v%p}`, `${v/p/r}`, `${v:o:l}`, `${v^^}` …
     private mutating func readBraced(quoted: Bool) -> ShellWordPart {
         i += 2
+        nesting += 1
+        defer { nesting -= 1 }
+        guard nesting < ShellParser.maxNesting else {
+            i = c.count
+            tooDeep = true
+            return .parameter(ParameterExpansion(name: "", op: "?unknown"), quoted: quoted)
+        }
         var e = ParameterExpansion(name: "")
         if cur == 35 && at(i + 1) != 125 { e.op = "#len"; i += 1 }
         else if cur == 33 { e.op = "!"; i += 1 }
@@ -902,10 +920,11 @@ struct ShellParser {
             // Too deep: skip to the matching parenthesis and stand for "anything".
             var level = 1
             while i < c.count && level > 0 { if cur == 40 { level += 1 } else if cur == 41 { level -= 1 }; i += 1 }
-            return .simple(SimpleCommand(words: [ShellWord(parts: [.literal("\u{1}too-deep")])]))
+            return .simple(SimpleCommand(words: [ShellWord(parts: [.literal("\u{2}")]), ShellWord(parts: [.literal("\u{2}")])]))
         }
         var sub = ShellParser(bytes: c, depth: depth + 1, budget: budget)
         sub.i = i
+        sub.nesting = nesting
         var items: [ShellNode] = []
         while sub.i < c.count && sub.budget > 0 {
             items.append(sub.parseList(until: []))
@@ -927,8 +946,9 @@ struct ShellParser {
             i += 1
         }
         i = min(c.count, i + 1)
-        guard depth + 1 < ShellParser.maxDepth else { return .simple(SimpleCommand(words: [ShellWord(parts: [.literal("\u{1}too-deep")])])) }
+        guard depth + 1 < ShellParser.maxDepth else { return .simple(SimpleCommand(words: [ShellWord(parts: [.literal("\u{2}")]), ShellWord(parts: [.literal("\u{2}")])])) }
         var sub = ShellParser(bytes: inner, depth: depth + 1, budget: budget)
+        sub.nesting = nesting
         let node = sub.parseAll()
         budget = sub.budget
         return node

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+@testable import SessionBridge
+
+/// The guard's parts one by one: hostile input, Codex's patch grammar, the trusted helper, tilde forms, and the
+/// effects API that edit reservations will use.
+@Suite struct GuardAnalysisTests {
+    @Test func hostileCommandsNeverTrapAndStayFast() throws {
+        let world = try GuardWorld()
+        var hostile = [
+            "", "$", "${", "$(", "`", "'", "\"", "\\", "$((", "<<", "<<EOF", "<<<", ">&", "&>", "(((((", ")))))", "{ { {", "}}}", ";;;", "|||", "&&&",
+            "$'\\x", "$'\\u", "$'\\c", "${x/", "${x:", "${!", "${#", "${x%%", "case", "case x in", "for", "for x in", "if then fi", "while do done",
+            "f() {", "function", "[[", "[[ x", "((", "a=(", "a=(b", "cat <<-'E'\n\tx", "echo \u{0}\u{1}\u{2}\u{3}\u{4}", "\u{FEFF}rm -rf .talks",
+            String(repeating: "(", count: 5000), String(repeating: "$(", count: 3000), String(repeating: "`", count: 3001),
+            String(repeating: "{a,b}", count: 40), "echo {1..1000000000}", "echo {a..z}{a..z}{a..z}{a..z}", String(repeating: "x;", count: 50_000),
+            "eval " + String(repeating: "eval ", count: 500) + "x", "f() { f; }; f", "a() { b; }; b() { a; }; a",
+            "x=$(x=$(x=$(x=$(x=$(echo .talks)))))); rm -rf $x", String(repeating: "${x:-", count: 2000) + "y" + String(repeating: "}", count: 2000),
+            "cat " + String(repeating: "/*", count: 40), "echo " + String(repeating: "a", count: 1 << 20),
+        ]
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ab .$(){}[]<>|&;'\"`\\\n\t*?~!#=%/-:,@^+0123456789talksx")
+        for _ in 0..<1500 {
+            let n = Int.random(in: 0..<80, using: &generator)
+            hostile.append(String((0..<n).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }))
+        }
+        for command in hostile {
+            let start = Date()
+            _ = Guard.evaluate(command: command, cwd: world.project, environment: world.environment)
+            #expect(Date().timeIntervalSince(start) < 5, "slow: \(command.prefix(80))")
+        }
+        // Hook input shapes: odd JSON types, argument lists with markers, huge inputs.
+        for input in ["{\"tool_name\":\"Bash\",\"tool_input\":{\"command\":[1,2]}}", "{\"tool_name\":\"Bash\",\"tool_input\":{\"command\":[\"\u{2}\",\"-rf\"]}}",
+                      "{\"tool_name\":\"apply_patch\",\"tool_input\":{\"command\":\"*** Add File:\"}}", "{\"tool_name\":7}", "[]", "null"] {
+            _ = Guard.evaluate(input: Array(input.utf8), environment: world.environment)
+        }
+    }
+
+    @Test func applyPatchReadsHeadersTheWayCodexDoes() {
+        let patch = "<<'EOF'\r\n*** Begin Patch\r\n   *** Add File: a.md  \r\n+x\r\n\t*** Update File: b.md\r\n*** Move to: c.md\r\n@@\r\n-a\r\n+b\r\n*** Delete File: d.md\r\n*** End Patch\r\nEOF"
+        let changes = ApplyPatch.paths(in: patch)
+        #expect(changes == [.init(path: "a.md", removes: false), .init(path: "b.md", removes: true), .init(path: "c.md", removes: false), .init(path: "d.md", removes: true)])
+    }
+
+    @Test func onlyTheRealHelperMayWriteTheStore() throws {
+        let world = try GuardWorld()
+        let fake = world.base + "/bin/session-bridge"
+        try FileManager.default.createDirectory(atPath: world.base + "/bin", withIntermediateDirectories: true)
+        try "#!/bin/sh\n".write(toFile: fake, atomically: false, encoding: .utf8)
+        let real = world.base + "/real/scripts/session-bridge"
+        try FileManager.default.createDirectory(atPath: world.base + "/real/scripts", withIntermediateDirectories: true)
+        try "#!/bin/sh\n".write(toFile: real, atomically: false, encoding: .utf8)
+        let g = Guard(cwd: world.project, environment: world.environment, trustedHelpers: [GuardPaths.resolve(real)])
+        let command = " talk normalize .talks/conversations/a.md"
+        #expect(g.verdict(g.effects(ofShell: "\"\(real)\"" + command, cwd: world.project), tool: "Bash") == .allow)
+        #expect(g.verdict(g.effects(ofShell: "\"\(fake)\"" + command, cwd: world.project), tool: "Bash") != .allow)
+        #expect(g.verdict(g.effects(ofShell: "./session-bridge" + command, cwd: world.project), tool: "Bash") != .allow)
+        // The trusted helper's own redirections are still the shell's writes.
+        #expect(g.verdict(g.effects(ofShell: "\"\(real)\" peers > .talks/x", cwd: world.project), tool: "Bash") != .allow)
+    }
+
+    @Test func tildeFormsExpandAsBashDoes() throws {
+        let world = try GuardWorld()
+        let g = Guard(cwd: world.project, environment: world.environment, trustedHelpers: [])
+        func places(_ command: String) -> [ToolEffects.Place] { g.effects(ofShell: command, cwd: world.project).writtenPlaces?.map(\.0) ?? [] }
+        let root = GuardPaths.resolve("/root")
+        #expect(places("touch ~root/x") == [.exact(root + "/x")])
+        #expect(places("touch ~+/x") == [.exact(GuardPaths.resolve(world.project) + "/x")])
+        #expect(places("cd /tmp; touch ~-/x") == [.exact(GuardPaths.resolve(world.project) + "/x")])
+        #expect(places("touch ~nosuchuser/x") == [.exact(GuardPaths.resolve(world.project) + "/~nosuchuser/x")])
+        #expect(places("touch '~'/x") == [.exact(GuardPaths.resolve(world.project) + "/~/x")])
+    }
+
+    @Test func effectsNameWhatACallMayWrite() throws {
+        let world = try GuardWorld()
+        let g = Guard(cwd: world.project, environment: world.environment, trustedHelpers: [])
+        let project = GuardPaths.resolve(world.project)
+        let known = g.effects(ofShell: "mkdir -p build && cp a.txt build/ && rm -rf dist", cwd: world.project)
+        let places = try #require(known.writtenPlaces)
+        #expect(places.map(\.0) == [.exact(project + "/build"), .exact(project + "/build/a.txt"), .exact(project + "/dist")])
+        #expect(places.last.map { $0.1 == .tree } == true)
+        // An unmodelled program, or a write whose target is only known at run time, makes the set unknowable.
+        #expect(g.effects(ofShell: "make install", cwd: world.project).writtenPlaces == nil)
+        #expect(g.effects(ofShell: "find src | xargs rm", cwd: world.project).writtenPlaces?.map(\.0) == [.under(project + "/src")])
+        #expect(g.effects(ofShell: "rm $(curl -s https://example.com/list)", cwd: world.project).writtenPlaces?.map(\.0) == [.anywhere])
+        #expect(g.effects(ofShell: "cat README.md | grep x", cwd: world.project).writtenPlaces?.isEmpty == true)
+    }
+
+    @Test func removingALinkIntoAGuardedFolderIsAllowedButWritingThroughItIsNot() throws {
+        let world = try GuardWorld()
+        for allowed in ["rm notes-link", "rm -rf notes-link", "unlink notes-link", "mv notes-link x", "ln -sfn /tmp notes-link"] {
+            #expect(Guard.evaluate(command: allowed, cwd: world.project, environment: world.environment) == .allow, "\(allowed)")
+        }
+        for denied in ["rm -rf notes-link/", "rm notes-link/x.md", "touch notes-link/x", "chmod 600 notes-link", "cp a notes-link"] {
+            #expect(Guard.evaluate(command: denied, cwd: world.project, environment: world.environment) != .allow, "\(denied)")
+        }
+    }
+}
