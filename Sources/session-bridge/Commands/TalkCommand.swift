@@ -56,7 +56,8 @@ struct TalkNew: ParsableCommand {
             let h = talk.header
             Output.line("talk '\(h.topic)' between \(h.participants.joined(separator: ", ")); \(h.nextSpeaker) speaks first; at most \(h.maxTurns) turns")
             Output.line("file: \(talks.location.file(h.id))")
-            Output.line("peers join with: session-bridge talk wait \(h.id) --dir \(talks.location.root)")
+            // Peers run it in their own sessions: the full launcher path works in any of them.
+            Output.line("peers join with: " + HelperName.forAgents.command("talk wait \(h.id) --dir \(HelperName.quoteIfNeeded(talks.location.root))"))
             Output.line(h.id)
         }
     }
@@ -140,7 +141,7 @@ struct TalkList: ParsableCommand {
                 for h in headers where try compiled.matches(h) { kept.append(h) }
                 headers = kept
             }
-            for id in damaged { Output.warning("talk \(id) is damaged: run `session-bridge doctor`") }
+            for id in damaged { Output.warning("talk \(id) is damaged: run `\(HelperName.current.command("doctor"))`") }
             if json { Output.json(headers); return }
             if headers.isEmpty { Output.line("no talks"); return }
             Output.line(headers.map { h in
