@@ -3,7 +3,7 @@ import SessionBridge
 
 struct TalkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "session-bridge talk",
+        commandName: "talk",
         abstract: "Multi-turn conversations: append-only markdown files with enforced turn-taking.",
         discussion: "Talks live in the nearest .talks/ folder (or --dir / $SESSION_BRIDGE_TALKS). The speaker is --as NAME or this session's bridge name.",
         subcommands: [TalkInit.self, TalkNew.self, TalkSay.self, TalkShow.self, TalkList.self, TalkWait.self, TalkResolve.self,
@@ -222,7 +222,7 @@ struct TalkNormalize: ParsableCommand {
 
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "session-bridge doctor",
+        commandName: "doctor",
         abstract: "Check the message store and the talks; --fix repairs what it can. Exit 0 only when nothing is (left) wrong.")
     @OptionGroup var options: TalkOptions
     @Flag(name: .long, help: "Repair what can be repaired, and report every change.") var fix = false
