@@ -46,11 +46,17 @@ class TerminalTest(E2ETestCase):
                 rc = open(out + ".rc").read()
                 if rc.endswith("\n"):
                     return int(rc[3:]), open(out).read()
-            stuck = self.stuck_models()
+            stuck = getattr(self, "stuck_models", lambda: [])()   # the harness may report a stuck model
             if stuck:
                 self.fail("a model's context showed no runnable command: " + "; ".join(stuck))
             time.sleep(0.1)
         self.fail(f"no result within {timeout} s for: {line}")
+
+    @staticmethod
+    def listening(model):
+        """The model has run a plain listen: its session now blocks for the next message."""
+        return any(" listen" in (r.get("action") or {}).get("command", "") and "--foreground" not in
+                   (r.get("action") or {}).get("command", "") for r in model.requests())
 
     def test_terminal_asks_and_talks_with_a_listening_claude_session(self):
         self.install_plugin()
@@ -69,6 +75,8 @@ class TerminalTest(E2ETestCase):
         listener_model = self.model("lib", "listener", answer="Port 8080, set in config/server.toml")
         listener = self.start_claude("lib", lib, listener_model, "/bridge listen --loop")
         self.wait_for(lambda: any(p["name"] == "lib" and p["state"] == "active" for p in self.peers()), 90, "lib to register")
+        # Asked while it listens (asked earlier, its PostToolUse hook would deliver the question, as designed).
+        self.wait_for(lambda: self.listening(listener_model), 90, "lib to listen")
         rc, out = self.type("session-bridge ask lib 'Which port does the server use?' --wait 100")
         self.assertEqual(rc, 0, out)
         self.assertIn("Port 8080", out)
@@ -79,6 +87,7 @@ class TerminalTest(E2ETestCase):
         joiner = self.start_claude("lib-talk", lib, joiner_model, "/bridge listen --loop")
         self.wait_for(lambda: any(p["name"] == "lib" and p["state"] == "active" and p["agent"] == "claude-code"
                                   for p in self.peers()), 90, "lib to listen again")
+        self.wait_for(lambda: self.listening(joiner_model), 90, "lib to listen for the invitation")
         rc, out = self.type(f"session-bridge talk new 'port plan' --with lib --dir {shlex.quote(talks)}")
         self.assertEqual(rc, 0, out)
         self.assertIn("me speaks first", out)
