@@ -48,7 +48,8 @@ import Testing
         mutating func type(_ line: String, in target: String = "t:0", seconds: Double = 30) -> (status: Int32, output: String) {
             typed += 1
             let out = dir + "/out\(typed)"
-            _ = tmux(["send-keys", "-t", target, "-l", "{ \(line) ; } > '\(out)' 2>&1; echo \"rc=$?\" > '\(out).rc'"])
+            // The group closes on a line of its own, so a typed here-document ends where its terminator line is.
+            _ = tmux(["send-keys", "-t", target, "-l", "{ \(line)\n} > '\(out)' 2>&1; echo \"rc=$?\" > '\(out).rc'"])
             _ = tmux(["send-keys", "-t", target, "Enter"])
             let deadline = Date().addingTimeInterval(seconds)
             while Date() < deadline {
@@ -116,6 +117,21 @@ import Testing
         var answer = ""
         while Date() < deadline, !answer.contains("rc=") { answer = (try? String(contentsOfFile: askOut, encoding: .utf8)) ?? ""; usleep(20_000) }
         #expect(answer.contains("8080") && answer.contains("rc=0"), "\(answer)")
+
+        // The peer asks the terminal; the terminal listens and answers with the reply command listen printed, as is.
+        let asked = try CLI.start(["ask", "me", "your editor?", "--wait", "30"], root: p.store, key: "peer-key", extra: ["HOME": p.home])
+        let delivered = p.type("session-bridge listen --timeout 20")
+        #expect(delivered.status == 0 && delivered.output.contains("your editor?"), "\(delivered)")
+        let lines = delivered.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if let start = lines.firstIndex(where: { $0.hasPrefix("session-bridge reply ") }), start + 2 < lines.count {
+            let printed = lines[start...(start + 2)].joined(separator: "\n").replacing("<your answer>", with: "vim, of course")
+            let answered = p.type(printed)
+            #expect(answered.status == 0, "\(printed): \(answered)")
+        } else {
+            Issue.record("no bare reply command in the terminal's listen output: \(delivered.output)")
+        }
+        let got = CLI.finish(asked)
+        #expect(got.status == 0 && got.stdout.contains("vim, of course"), "\(got)")
 
         // A talk from the terminal: no --as anywhere on its side, its name is the speaker.
         let opened = p.type("session-bridge talk new 'port plan' --with peer --dir '\(p.talks)'")
