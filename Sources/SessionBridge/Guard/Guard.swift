@@ -35,6 +35,12 @@ public struct Guard {
     /// Real paths of the session-bridge helper of this installation (nil: found when first needed).
     let givenHelpers: Set<String>?
 
+    /// How the reasons name the helper: as the hook's session runs it.
+    var helper: HelperName {
+        HelperName(environment: environment, argv0: CommandLine.arguments.first ?? HelperName.bareName,
+                   executable: FileSystem.realPath("/proc/self/exe"))
+    }
+
     init(cwd: String, environment: Environment, trustedHelpers: Set<String>? = nil) {
         self.cwd = cwd
         self.home = environment["HOME"] ?? "/root"
@@ -83,7 +89,7 @@ public struct Guard {
             let text = String(decoding: input.prefix(1 << 20), as: UTF8.self)
             let g = Guard(cwd: FileSystem.currentDirectory(), environment: environment)
             if text.contains(".talks") || g.protected.contains(where: { text.contains($0.path) }) || text.contains(".claude/session-bridge") {
-                return .deny("session-bridge guard: the hook input could not be read and mentions a session-bridge folder, so the call is denied to be safe. Use the session-bridge commands (session-bridge --help).")
+                return .deny("session-bridge guard: the hook input could not be read and mentions a session-bridge folder, so the call is denied to be safe. Use the session-bridge commands (\(g.helper.command("--help"))).")
             }
             return .allow
         }
@@ -178,7 +184,7 @@ public struct Guard {
     func verdict(_ effects: ToolEffects, tool: String) -> Verdict {
         if effects.exhausted {
             return .deny("session-bridge guard: this command is too large or too deeply nested to check, so it is denied to be safe. "
-                + "Split it into smaller commands; to change bridge state use session-bridge (session-bridge --help).")
+                + "Split it into smaller commands; to change bridge state use the helper (\(helper.command("--help"))).")
         }
         for e in effects.effects {
             switch e {
@@ -200,7 +206,7 @@ public struct Guard {
                     if network { continue }
                     return .deny("session-bridge guard: this command runs a \(language) script whose text is built at run time, so it may write the "
                         + "session-bridge store or a talks folder. Run it without constructing the script; to change bridge state use "
-                        + "session-bridge ask | reply | talk say | doctor --fix.")
+                        + "\(helper.command("ask | reply | talk say | doctor --fix")).")
                 }
                 if ScriptScan.mayWrite(text, language: language) && (mentionsGuarded(text) || ScriptScan.mayConstructPath(text, language: language)) {
                     return .deny(reason(for: nil, area: text.contains(".talks") ? .talks : .store, tool: "the \(language) code in this call"))
@@ -229,7 +235,7 @@ public struct Guard {
     private func unknowable(program: String) -> String {
         "session-bridge guard: `\(program)` gets an argument known only at run time (a command's output, an unset variable or a file list), "
             + "which may name the session-bridge store or a talks folder. Name the paths literally; to change bridge state use "
-            + "session-bridge ask | reply | talk say | doctor --fix."
+            + "\(helper.command("ask | reply | talk say | doctor --fix"))."
     }
 
     /// The guarded area a write lands in, if any.
@@ -263,10 +269,10 @@ public struct Guard {
         switch area {
         case .store:
             return "session-bridge guard: \(what) inside (or holds) the session-bridge message store; \(tool) may not change it by hand "
-                + "(it would bypass atomic delivery and receipts). Use the helper: session-bridge ask | reply | listen | stop | gc | doctor --fix."
+                + "(it would bypass atomic delivery and receipts). Use the helper: \(helper.command("ask | reply | listen | stop | gc | doctor --fix"))."
         case .talks:
             return "session-bridge guard: \(what) inside (or holds) a talks folder; \(tool) may not change talks by hand (it would bypass "
-                + "the lock, nonce and turn checks). Use: session-bridge talk say | resolve | block | normalize, or session-bridge doctor --fix."
+                + "the lock, nonce and turn checks). Use: \(helper.command("talk say | resolve | block | normalize")), or \(helper.command("doctor --fix"))."
         }
     }
 

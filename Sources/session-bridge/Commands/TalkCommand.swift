@@ -3,7 +3,7 @@ import SessionBridge
 
 struct TalkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "session-bridge talk",
+        commandName: "talk",
         abstract: "Multi-turn conversations: append-only markdown files with enforced turn-taking.",
         discussion: "Talks live in the nearest .talks/ folder (or --dir / $SESSION_BRIDGE_TALKS). The speaker is --as NAME or this session's bridge name.",
         subcommands: [TalkInit.self, TalkNew.self, TalkSay.self, TalkShow.self, TalkList.self, TalkWait.self, TalkResolve.self,
@@ -56,7 +56,8 @@ struct TalkNew: ParsableCommand {
             let h = talk.header
             Output.line("talk '\(h.topic)' between \(h.participants.joined(separator: ", ")); \(h.nextSpeaker) speaks first; at most \(h.maxTurns) turns")
             Output.line("file: \(talks.location.file(h.id))")
-            Output.line("peers join with: session-bridge talk wait \(h.id) --dir \(talks.location.root)")
+            // Peers run it in their own sessions: the full launcher path works in any of them.
+            Output.line("peers join with: " + HelperName.forAgents.command("talk wait \(h.id) --dir \(HelperName.quoteIfNeeded(talks.location.root))"))
             Output.line(h.id)
         }
     }
@@ -88,6 +89,9 @@ struct TalkSay: ParsableCommand {
             if json { Output.json(turn); return }
             let after = h.status == .active ? "next: \(h.nextSpeaker)" : "talk is now \(h.status.rawValue)\(h.blockedReason.map { " (\($0))" } ?? "")"
             Output.line("turn \(turn.number) recorded (nonce \(turn.nonce)); \(after)")
+            if h.status == .active {
+                Output.line("wait for your next turn with: " + TalkWait.command(h.id, talks: talks, asName: asName))
+            }
         }
     }
 }
@@ -140,7 +144,7 @@ struct TalkList: ParsableCommand {
                 for h in headers where try compiled.matches(h) { kept.append(h) }
                 headers = kept
             }
-            for id in damaged { Output.warning("talk \(id) is damaged: run `session-bridge doctor`") }
+            for id in damaged { Output.warning("talk \(id) is damaged: run `\(HelperName.current.command("doctor"))`") }
             if json { Output.json(headers); return }
             if headers.isEmpty { Output.line("no talks"); return }
             Output.line(headers.map { h in
@@ -158,6 +162,11 @@ struct TalkWait: ParsableCommand {
     @Option(name: .customLong("as"), help: ArgumentHelp("Wait as this name.", valueName: "NAME")) var asName: String?
     @Option(name: .long, help: ArgumentHelp("Seconds to wait.", valueName: "SECONDS")) var timeout: Double = 90
 
+    /// The command that waits for the next turn, as this process names the helper.
+    static func command(_ id: String, talks: Talks, asName: String?) -> String {
+        HelperName.current.command("talk wait \(id) --dir \(HelperName.quoteIfNeeded(talks.location.root))" + (asName.map { " --as \($0)" } ?? ""))
+    }
+
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
             let talks = try options.talks()
@@ -166,6 +175,9 @@ struct TalkWait: ParsableCommand {
                 let last = try talks.read(h.id).turns.last
                 Output.line("your turn in talk \(h.id) (turn \(h.turnCount + 1) of at most \(h.maxTurns))"
                     + (last.map { "; last turn \($0.number) by \($0.speaker):\n\n\($0.content)" } ?? ""))
+                let say = HelperName.current.command("talk say \(h.id) --dir \(HelperName.quoteIfNeeded(talks.location.root))"
+                                                     + (asName.map { " --as \($0)" } ?? ""))
+                Output.line("\n── take your turn with ──\n\(say) - <<'SESSION_BRIDGE_TURN'\n<your turn>\nSESSION_BRIDGE_TURN")
             case .closed(let h):
                 throw BridgeError.talkClosed("talk \(h.id) is \(h.status.rawValue): " + (h.resolution ?? h.blockedReason ?? ""))
             }
@@ -221,7 +233,7 @@ struct TalkNormalize: ParsableCommand {
 
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "session-bridge doctor",
+        commandName: "doctor",
         abstract: "Check the message store and the talks; --fix repairs what it can. Exit 0 only when nothing is (left) wrong.")
     @OptionGroup var options: TalkOptions
     @Flag(name: .long, help: "Repair what can be repaired, and report every change.") var fix = false
@@ -247,7 +259,7 @@ struct DoctorCommand: ParsableCommand {
             }
             if !report.healthy {
                 let left = report.findings.filter { !$0.repaired }.count
-                throw BridgeError.problemsFound("\(left) problem(s)" + (fix ? " could not be repaired" : " found; `doctor --fix` repairs what it can"))
+                throw BridgeError.problemsFound("\(left) problem(s)" + (fix ? " could not be repaired" : " found; `\(HelperName.current.command("doctor --fix"))` repairs what it can"))
             }
         }
     }
