@@ -329,11 +329,12 @@ class Policy:
 
     def learn(self, ctx, what, find):
         """find(), or, when the context shows no such command but lists a session-bridge skill file the model has
-        not read (Codex lists skills by path), read that file first: a real model opens the skill it needs."""
+        not read (Codex lists skills by path), read that file first: a real model opens the skill it needs.
+        `skills=0` plays a session that never opens a skill."""
         try:
             return find()
         except NoCommand:
-            unread = ctx.unread_skills()
+            unread = ctx.unread_skills() if self.args.get("skills", "1") == "1" else []
             if unread:
                 return shell("cat " + shlex.quote(unread[0]))
             raise

@@ -43,6 +43,14 @@ class ModelServer:
             self.port = int(f.read())
         self.url = f"http://127.0.0.1:{self.port}"
 
+    def errors(self):
+        """What the model could not do because its context showed no runnable command for it."""
+        path = self.log + ".errors"
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return [line.rstrip("\n") for line in f if line.strip()]
+
     def requests(self):
         if not os.path.exists(self.log):
             return []
@@ -87,6 +95,7 @@ class ModelServer:
 
     def describe(self):
         lines = [f"=== model {self.name}: {len(self.requests())} request(s) ==="]
+        lines += [f"!!! no runnable command: {e}" for e in self.errors()]
         for r in self.requests():
             body = r["body"]
             last = (body.get("messages") or body.get("input") or [{}])[-1]
@@ -168,12 +177,17 @@ class E2ETestCase(unittest.TestCase):
             if os.path.isdir(store):
                 print("=== store files ===\n" + "\n".join(
                     os.path.relpath(os.path.join(d, f), store) for d, _, fs in os.walk(store) for f in fs), file=sys.stderr)
+        stuck = [f"{s.name}: {e}" for s in self.servers for e in s.errors()]
         for s in self.servers:
             s.stop()
-        if not self.keep and not failed:
+        if not self.keep and not failed and not stuck:
             shutil.rmtree(self.work, ignore_errors=True)
         else:
             print(f"(workspace kept: {self.work})", file=sys.stderr)
+        if stuck and not failed:
+            # A scripted model met a context without the command it needed: a real model would be stuck too.
+            print("\n" + "\n".join(s.describe() for s in self.servers), file=sys.stderr)
+            self.fail("a model's context showed no runnable command: " + "; ".join(stuck))
 
     # -- helpers
 
@@ -187,9 +201,9 @@ class E2ETestCase(unittest.TestCase):
         self.servers.append(s)
         return s
 
-    def claude_env(self, server, home=None):
+    def claude_env(self, server, home=None, **extra):
         return base_env(IS_SANDBOX="1", HOME=home or self.home, ANTHROPIC_BASE_URL=server.url, ANTHROPIC_API_KEY="sk-test",
-                        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", DISABLE_AUTOUPDATER="1")
+                        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", DISABLE_AUTOUPDATER="1", **extra)
 
     def claude_plugin(self, *args, home=None):
         env = base_env(HOME=home or self.home, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", IS_SANDBOX="1")
@@ -201,9 +215,9 @@ class E2ETestCase(unittest.TestCase):
         r = self.claude_plugin("install", "session-bridge@session-bridge", home=home)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
-    def start_claude(self, name, cwd, server, prompt, home=None, extra_args=()):
+    def start_claude(self, name, cwd, server, prompt, home=None, extra_args=(), env_extra=None):
         cmd = [self.claude_bin, "-p", "--dangerously-skip-permissions", "--output-format", "json", *extra_args, prompt]
-        run = Run(name, cmd, cwd, self.claude_env(server, home))
+        run = Run(name, cmd, cwd, self.claude_env(server, home, **(env_extra or {})))
         self.runs.append(run)
         return run
 
@@ -220,12 +234,12 @@ class E2ETestCase(unittest.TestCase):
             r = subprocess.run([self.codex_bin, *args], env=env, capture_output=True, text=True, timeout=180)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
-    def start_codex(self, name, cwd, server, prompt):
+    def start_codex(self, name, cwd, server, prompt, env_extra=None):
         provider = (f'model_providers.fake={{name="fake",base_url="{server.url}/v1",wire_api="responses",'
                     f'request_max_retries=0,stream_max_retries=0}}')
         cmd = [self.codex_bin, "exec", "--skip-git-repo-check", "--json", "--dangerously-bypass-approvals-and-sandbox",
                "--dangerously-bypass-hook-trust", "-m", "gpt-5.5", "-c", "model_provider=fake", "-c", provider, prompt]
-        env = base_env(HOME=self.home, CODEX_HOME=self.codex_home())
+        env = base_env(HOME=self.home, CODEX_HOME=self.codex_home(), **(env_extra or {}))
         run = Run(name, cmd, cwd, env)
         self.runs.append(run)
         return run
@@ -235,6 +249,14 @@ class E2ETestCase(unittest.TestCase):
         env = base_env(HOME=home or self.home, **(env_extra or {}))
         return subprocess.run([os.path.join(REPO, "scripts", "session-bridge"), *args], env=env, capture_output=True,
                               text=True, timeout=60, input=stdin)
+
+    def set_listening(self, name, mode, home=None):
+        """Turns listening between turns on (foreground / background) or off for the live session `name`, from
+        outside, as a person does from a terminal: the session itself never ran /bridge nor a skill."""
+        sid = next(p["id"] for p in self.peers(home) if p["name"] == name and p["state"] in ("active", "idle"))
+        r = self.bridge("listen", f"--{mode}", "--session", sid, home=home)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return sid
 
     def peers(self, home=None):
         r = self.bridge("peers", "--json", "--all", home=home)

@@ -85,7 +85,7 @@ class ListenAskTest(E2ETestCase):
         r = self.bridge("start", "--name", "sleepy", env_extra={"SESSION_BRIDGE_SESSION": "sleepy-key"})
         self.assertEqual(r.returncode, 0, r.stderr)
         asker_model = self.model("asker", "asker", peer="sleepy", question="Are you there?", wait="2")
-        asker = self.start_claude("asker", self.project("app"), asker_model, "/bridge ask sleepy Are you there?")
+        asker = self.start_claude("asker", self.project("app"), asker_model, "/bridge ask sleepy Are you there? (wait at most 2 s)")
         self.assertEqual(asker.wait(120), 0)
         results = self.tool_results(asker_model)
         self.assertTrue(any("Exit code 10" in r and "has not been seen yet" in r for r in results), results[-1:])

@@ -71,6 +71,8 @@ class WatchWakesAnIdleSessionTest(E2ETestCase):
         prompts = [r for r in model.requests() if "A message from app is waiting" in json.dumps(r["body"])]
         self.assertTrue(prompts, "the typed prompt never reached the model")
         self.assertTrue(any("Which flag makes parse() strict?" in json.dumps(r["body"]) for r in prompts))
+        # The session never ran /bridge nor a skill: it answered with the command its hooks showed it.
+        self.assertNotIn("# /bridge: session bridge", model.all_text())
 
 
 if __name__ == "__main__":
