@@ -320,8 +320,16 @@ class Policy:
 
     def __init__(self, args):
         self.args = args
+        self.unrunnable = set()
 
     def next(self, view):
+        # A command the context showed that the shell cannot even start (exit 127: not found, 126: not executable)
+        # leaves a real model stuck as well: say so once.
+        for cmd, result in view.calls:
+            if cmd and "session-bridge" in cmd and re.match(r"Exit code 12[67]\b", result or "") and cmd not in self.unrunnable:
+                self.unrunnable.add(cmd)
+                raise NoCommand(f"{cmd.splitlines()[0]!r}, as my context shows it, does not run here: "
+                                + " ".join(result.split())[:200])
         return self.act(view, Context(view))
 
     def act(self, view, ctx):

@@ -144,6 +144,15 @@ class LiteralCommandsTest(unittest.TestCase):
                               "'/x/scripts/session-bridge' listen --timeout 5"))
         self.assertEqual([f.command for f in ctx.find_all(fm.LISTEN)], ["'/x/scripts/session-bridge' listen --timeout 5"])
 
+    def test_a_shown_command_the_shell_cannot_start_is_reported(self):
+        r = fm.Responder({})
+        cmd = r.next(view("work", hook_context("session-bridge")))["command"]
+        failed = view("work", hook_context("session-bridge"),
+                      calls=[(cmd, "Exit code 127\n/bin/bash: line 1: session-bridge: command not found")])
+        with self.assertRaisesRegex(fm.NoCommand, "does not run here"):
+            r.next(failed)
+        self.assertEqual(r.next(failed)["text"][:4], "idle")
+
     def test_commands_policy_runs_only_what_its_prompt_shows(self):
         self.assertEqual(act("commands", view("Run `/x/session-bridge status --json`"), cmd1="/x/session-bridge status --json")["command"],
                          "/x/session-bridge status --json")
