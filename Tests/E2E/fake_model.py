@@ -15,6 +15,7 @@ to `<log>.errors`, and the test fails.
 Usage: fake_model.py --port-file F --log L --policy NAME [--arg KEY=VALUE ...]
 """
 import argparse
+import html
 import http.server
 import json
 import os
@@ -96,12 +97,21 @@ def anthropic_view(body):
     return View(texts, calls, "anthropic")
 
 
+HOOK_PROMPT_RE = re.compile(r"(<hook_prompt\b[^>]*>)(.*?)(</hook_prompt>)", re.S)
+
+
+def hook_prompt_text(text):
+    """Codex hands Stop-hook text to the model as XML, `<hook_prompt …>escaped text</hook_prompt>`: read the element's
+    text as a reader of that XML does (&lt; is <)."""
+    return HOOK_PROMPT_RE.sub(lambda m: m.group(1) + html.unescape(m.group(2)) + m.group(3), text)
+
+
 def openai_view(body):
     texts, calls, commands = [body.get("instructions", "")], [], {}
     for item in body.get("input", []):
         t = item.get("type")
         if t == "message":
-            texts.append(text_of(item.get("content", [])))
+            texts.append(hook_prompt_text(text_of(item.get("content", []))))
         elif t == "function_call":
             try:
                 args = json.loads(item.get("arguments") or "{}")
@@ -481,9 +491,10 @@ class Responder(Policy):
     def act(self, view, ctx):
         for qid in dict.fromkeys(QUERY_RE.findall(view.all_text)):
             if qid not in self.replied:
+                answer = self.args.get("answer", "ANSWER") + f" (#{len(self.replied) + 1})"
+                cmd = self.reply_to(ctx, qid, answer)
                 self.replied.append(qid)
-                answer = self.args.get("answer", "ANSWER") + f" (#{len(self.replied)})"
-                return shell(self.reply_to(ctx, qid, answer))
+                return shell(cmd)
         mode = self.args.get("mode")
         if mode and not self.mode_set:
             self.mode_set = True
@@ -522,7 +533,8 @@ class TalkInitiator(Policy):
         if len(results) == 2:
             return self.take_turn(ctx, tid, "Turn 1 from the initiator: I propose parse() returns Result.")
         if (last.startswith("turn ") and " recorded" in last) or last.startswith("Exit code 10"):
-            f = ctx.find("waiting for my turn", TALK_WAIT, where=lambda f: f["id"] == "ID")
+            # The "each turn" form (`talk wait ID [--dir DIR]`), not the join line a joiner is told to run.
+            f = ctx.find("waiting for my turn", TALK_WAIT, where=lambda f: f["id"] == "ID" and not f["dirval"])
             return shell(f.render({"ID": tid, **self.dir_fills(f, None)}), 110000)
         m = LAST_TURN_RE.search(last)
         if last.startswith("your turn") and m:

@@ -153,6 +153,20 @@ class LiteralCommandsTest(unittest.TestCase):
             r.next(failed)
         self.assertEqual(r.next(failed)["text"][:4], "idle")
 
+    def test_codex_stop_hook_text_is_read_as_the_xml_it_comes_in(self):
+        escaped = delivery(HELPER).replace("<", "&lt;").replace(">", "&gt;")
+        body = {"input": [{"type": "message", "role": "user", "content": [
+            {"type": "input_text", "text": f'<hook_prompt hook_run_id="stop:5:/x/hooks.json">{escaped}</hook_prompt>'}]}]}
+        a = fm.Responder({}).next(fm.openai_view(body))
+        self.assertEqual(a["command"], f"{HELPER} reply {QID} - <<'SESSION_BRIDGE_REPLY'\nANSWER (#1)\nSESSION_BRIDGE_REPLY")
+
+    def test_talk_initiator_waits_with_the_each_turn_form_not_the_join_line(self):
+        md = BRIDGE_MD + "- Join (when a peer invites you): run the join line it gave (`BRIDGE talk wait ID --dir DIR`).\n"
+        created = f"peers join with: {HELPER} talk wait t-1 --dir /p/.talks\nt-1"
+        calls = [("new", created), ("ask", "01a1ff27-0000-7817-8522-818ffc0bdd7e"), ("say", "turn 1 recorded (nonce n); next: app")]
+        a = act("talk-initiator", view(md, calls=calls), peer="app")
+        self.assertEqual(a["command"], f"{HELPER} talk wait t-1")
+
     def test_commands_policy_runs_only_what_its_prompt_shows(self):
         self.assertEqual(act("commands", view("Run `/x/session-bridge status --json`"), cmd1="/x/session-bridge status --json")["command"],
                          "/x/session-bridge status --json")
