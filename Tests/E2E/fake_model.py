@@ -103,7 +103,7 @@ HOOK_PROMPT_RE = re.compile(r"(<hook_prompt\b[^>]*>)(.*?)(</hook_prompt>)", re.S
 def hook_prompt_text(text):
     """Codex hands Stop-hook text to the model as XML, `<hook_prompt …>escaped text</hook_prompt>`: read the element's
     text as a reader of that XML does (&lt; is <)."""
-    return HOOK_PROMPT_RE.sub(lambda m: m.group(1) + html.unescape(m.group(2)) + m.group(3), text)
+    return HOOK_PROMPT_RE.sub(lambda m: m.group(1) + "\n" + html.unescape(m.group(2)) + "\n" + m.group(3), text)
 
 
 def openai_view(body):
@@ -183,7 +183,7 @@ class Found:
             if not rx.search(args):
                 raise NoCommand(f"{cmd!r} names no placeholder {placeholder}")
             args = rx.sub(lambda _: value, args)
-        args = re.sub(r"  +", " ", args)
+        args = re.sub(r"  +", " ", args).rstrip(" ")
         head = self.exe + args
         leftover = [p for p in PLACEHOLDERS if placeholder_re(p).search(args)]
         if leftover:
