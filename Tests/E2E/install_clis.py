@@ -101,15 +101,17 @@ def newest(package):
 
 
 def runtime_version(binary):
+    """The version the CLI reports (`claude --version`: "2.1.330 (Claude Code)"; `codex --version`: "codex-cli 0.147.0")."""
     r = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=60)
-    return (r.stdout.strip() or r.stderr.strip()).splitlines()[0] if r.returncode == 0 else "unknown version"
+    m = re.search(r"\d+\.\d+\.\d+\S*", r.stdout + r.stderr) if r.returncode == 0 else None
+    return m.group(0) if m else "(unknown version)"
 
 
 def describe():
     c, x = claude(), codex()
     pinned = claude_sdk_version() == CLAUDE_SDK_VERSION and codex_version() == CODEX_VERSION
-    return (f"{runtime_version(c)} ({CLAUDE_PACKAGE} {claude_sdk_version()}), {runtime_version(x)} ({CODEX_PACKAGE} "
-            f"{codex_version()}){' [pinned]' if pinned else ''}")
+    return (f"Claude Code {runtime_version(c)} ({CLAUDE_PACKAGE} {claude_sdk_version()}) and Codex {runtime_version(x)} "
+            f"({CODEX_PACKAGE} {codex_version()}), {'the pinned versions' if pinned else os.environ.get('SESSION_BRIDGE_E2E_PASS', 'versions chosen by SESSION_BRIDGE_E2E_CLAUDE_SDK / SESSION_BRIDGE_E2E_CODEX')}")
 
 
 if __name__ == "__main__":
