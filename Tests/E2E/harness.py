@@ -244,11 +244,11 @@ class E2ETestCase(unittest.TestCase):
         self.runs.append(run)
         return run
 
-    def bridge(self, *args, home=None, env_extra=None, stdin=None):
+    def bridge(self, *args, home=None, env_extra=None, stdin=None, timeout=60):
         """Runs the helper as a user would (not as a session) against this test's store."""
         env = base_env(HOME=home or self.home, **(env_extra or {}))
         return subprocess.run([os.path.join(REPO, "scripts", "session-bridge"), *args], env=env, capture_output=True,
-                              text=True, timeout=60, input=stdin)
+                              text=True, timeout=timeout, input=stdin)
 
     def set_listening(self, name, mode, home=None):
         """Turns listening between turns on (foreground / background) or off for the live session `name`, from

@@ -6,6 +6,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import time
 import unittest
 
 from harness import REPO, E2ETestCase, base_env
@@ -63,7 +64,7 @@ class WatchWakesAnIdleSessionTest(E2ETestCase):
         asker = self.bridge("start", "--name", "app", env_extra={"SESSION_BRIDGE_SESSION": "app-key"})
         self.assertEqual(asker.returncode, 0, asker.stderr)
         answer = self.bridge("ask", "lib", "--wait", "90", "--json", env_extra={"SESSION_BRIDGE_SESSION": "app-key"},
-                             stdin="Which flag makes parse() strict?")
+                             stdin="Which flag makes parse() strict?", timeout=120)
         watch_log = open(os.path.join(self.work, "watch.out")).read()
         self.assertEqual(answer.returncode, 0, answer.stdout + answer.stderr + "\nwatcher:\n" + watch_log)
         self.assertIn("strict=true", json.loads(answer.stdout)["content"])
@@ -100,23 +101,40 @@ class WatchWakesAnIdleCodexSessionTest(WatchWakesAnIdleSessionTest):
                             "-y", "50", "-c", lib, f"{shlex.quote(helper)} launch --alias lib -- {codex}"],
                            env=env, capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
+        # Codex starts its thread, and so runs SessionStart, with the first prompt: the person types one, and the
+        # session then sits idle.
+        self.wait_for(lambda: "OpenAI Codex" in self.pane_text(), 60, "the Codex TUI to start")
+        self.type_into_pane("Look around this library.")
         self.wait_for(lambda: any(p["name"] == "lib" and p["state"] in ("active", "idle") for p in self.peers()), 60,
                       "the interactive Codex session to register as lib")
-        self.assertEqual(model.requests(), [], "the idle session should not have called the model yet")
+        self.wait_for(lambda: any(r["action"].get("text", "").startswith("idle") for r in model.requests()), 60,
+                      "the first turn to end")
+        before = len(model.requests())
         self.watcher = subprocess.Popen([helper, "watch", "--debounce-ms", "200"], env=base_env(HOME=self.home),
                                         stdout=open(os.path.join(self.work, "watch.out"), "w"), stderr=subprocess.STDOUT)
         asker = self.bridge("start", "--name", "app", env_extra={"SESSION_BRIDGE_SESSION": "app-key"})
         self.assertEqual(asker.returncode, 0, asker.stderr)
         answer = self.bridge("ask", "lib", "--wait", "90", "--json", env_extra={"SESSION_BRIDGE_SESSION": "app-key"},
-                             stdin="Which flag makes parse() strict?")
+                             stdin="Which flag makes parse() strict?", timeout=120)
         watch_log = open(os.path.join(self.work, "watch.out")).read()
         self.assertEqual(answer.returncode, 0, answer.stdout + answer.stderr + "\nwatcher:\n" + watch_log)
         self.assertIn("strict=true", json.loads(answer.stdout)["content"])
         self.assertEqual(watch_log.count("injected into lib"), 1, watch_log)
-        prompts = [r for r in model.requests() if "A message from app is waiting" in json.dumps(r["body"])]
+        prompts = [r for r in model.requests()[before:] if "A message from app is waiting" in json.dumps(r["body"])]
         self.assertTrue(prompts, "the typed prompt never reached the model")
         self.assertTrue(any("Which flag makes parse() strict?" in json.dumps(r["body"]) for r in prompts))
         self.assertNotIn("# Ask a peer session", model.all_text())
+
+    def pane_text(self):
+        return subprocess.run(["tmux", "-S", self.socket, "capture-pane", "-p", "-t", "lib"], capture_output=True, text=True).stdout
+
+    def type_into_pane(self, text):
+        """A person types a prompt: the text, a moment, then Enter (a TUI that is still starting drops an Enter
+        sent with the text)."""
+        time.sleep(1)
+        subprocess.run(["tmux", "-S", self.socket, "send-keys", "-t", "lib", "-l", text], check=True)
+        time.sleep(0.5)
+        subprocess.run(["tmux", "-S", self.socket, "send-keys", "-t", "lib", "Enter"], check=True)
 
 
 if __name__ == "__main__":
