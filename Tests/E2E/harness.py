@@ -116,14 +116,25 @@ class Run:
         self.err = open(self.err_path, "w")
         self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=self.out, stderr=self.err, stdin=stdin)
         self.returncode = None
+        self.stuck = lambda: []   # set by E2ETestCase: what the scripted models could not do
 
     def wait(self, timeout):
+        """Waits for the process; gives up early, failing, once a scripted model is stuck (it will not go on)."""
+        deadline = time.time() + timeout
         try:
-            self.returncode = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.returncode = self.proc.wait()
-            raise AssertionError(f"{self.name} did not finish within {timeout} s")
+            while True:
+                try:
+                    self.returncode = self.proc.wait(min(0.5, max(0.0, deadline - time.time())))
+                    break
+                except subprocess.TimeoutExpired:
+                    stuck = self.stuck()
+                    if stuck or time.time() >= deadline:
+                        self.proc.kill()
+                        self.returncode = self.proc.wait()
+                        if stuck:
+                            raise AssertionError(f"{self.name} stopped: a model's context showed no runnable command: "
+                                                 + "; ".join(stuck))
+                        raise AssertionError(f"{self.name} did not finish within {timeout} s")
         finally:
             self.out.close()
             self.err.close()
@@ -177,7 +188,7 @@ class E2ETestCase(unittest.TestCase):
             if os.path.isdir(store):
                 print("=== store files ===\n" + "\n".join(
                     os.path.relpath(os.path.join(d, f), store) for d, _, fs in os.walk(store) for f in fs), file=sys.stderr)
-        stuck = [f"{s.name}: {e}" for s in self.servers for e in s.errors()]
+        stuck = self.stuck_models()
         for s in self.servers:
             s.stop()
         if not self.keep and not failed and not stuck:
@@ -201,6 +212,14 @@ class E2ETestCase(unittest.TestCase):
         self.servers.append(s)
         return s
 
+    def stuck_models(self):
+        return [f"{s.name}: {e}" for s in self.servers for e in s.errors()]
+
+    def track(self, run):
+        run.stuck = self.stuck_models
+        self.runs.append(run)
+        return run
+
     def claude_env(self, server, home=None, **extra):
         return base_env(IS_SANDBOX="1", HOME=home or self.home, ANTHROPIC_BASE_URL=server.url, ANTHROPIC_API_KEY="sk-test",
                         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", DISABLE_AUTOUPDATER="1", **extra)
@@ -217,9 +236,7 @@ class E2ETestCase(unittest.TestCase):
 
     def start_claude(self, name, cwd, server, prompt, home=None, extra_args=(), env_extra=None):
         cmd = [self.claude_bin, "-p", "--dangerously-skip-permissions", "--output-format", "json", *extra_args, prompt]
-        run = Run(name, cmd, cwd, self.claude_env(server, home, **(env_extra or {})))
-        self.runs.append(run)
-        return run
+        return self.track(Run(name, cmd, cwd, self.claude_env(server, home, **(env_extra or {}))))
 
     # -- Codex
 
@@ -240,9 +257,7 @@ class E2ETestCase(unittest.TestCase):
         cmd = [self.codex_bin, "exec", "--skip-git-repo-check", "--json", "--dangerously-bypass-approvals-and-sandbox",
                "--dangerously-bypass-hook-trust", "-m", "gpt-5.5", "-c", "model_provider=fake", "-c", provider, prompt]
         env = base_env(HOME=self.home, CODEX_HOME=self.codex_home(), **(env_extra or {}))
-        run = Run(name, cmd, cwd, env)
-        self.runs.append(run)
-        return run
+        return self.track(Run(name, cmd, cwd, env))
 
     def bridge(self, *args, home=None, env_extra=None, stdin=None, timeout=60):
         """Runs the helper as a user would (not as a session) against this test's store."""
@@ -269,8 +284,8 @@ class E2ETestCase(unittest.TestCase):
             v = predicate()
             if v:
                 return v
-            for r in self.runs:
-                if r.proc.poll() is not None and r.returncode is None:
-                    pass
+            stuck = self.stuck_models()
+            if stuck:
+                self.fail(f"waiting for {what}: a model's context showed no runnable command: " + "; ".join(stuck))
             time.sleep(0.1)
         self.fail(f"timed out waiting for {what}")

@@ -23,7 +23,7 @@ class HookDeliveryTest(E2ETestCase):
         env = base_env(HOME=self.home, SESSION_BRIDGE_SESSION="asker-key")
         run = Run("peer-ask", [os.path.join(REPO, "scripts", "session-bridge"), "ask", peer, question, "--wait", str(wait), "--json"],
                   self.work, env)
-        self.runs.append(run)
+        self.track(run)
         return run
 
     def assert_each_message_once_per_request(self, model, message_id):
@@ -113,7 +113,7 @@ class HookDeliveryTest(E2ETestCase):
         cmd = [self.claude_bin, "-p", "--dangerously-skip-permissions", "--input-format", "stream-json",
                "--output-format", "stream-json", "--verbose"]
         run = Run(name, cmd, self.project(project), self.claude_env(model), stdin=subprocess.PIPE)
-        self.runs.append(run)
+        self.track(run)
         run.proc.stdin.write((json.dumps({"type": "user", "message": {"role": "user", "content": prompt}}) + "\n").encode())
         run.proc.stdin.flush()
         return run
