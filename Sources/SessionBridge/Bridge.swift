@@ -6,14 +6,16 @@ public struct BridgeConfig: Sendable {
     public var leaseSeconds: Int
     /// After this many claims without an answer a query is marked expired.
     public var maxDeliveries: Int
-    /// How the helper is invoked, for the commands it prints (`SESSION_BRIDGE_CLI`, set by the launcher).
-    public var cliPath: String
+    /// How the helper is named in the commands it prints (see `HelperName`).
+    public var helper: HelperName
+    /// The helper as shell text: the start of every printed command.
+    public var cliPath: String { helper.text }
 
-    public init(environment: Environment, argv0: String = "session-bridge") {
+    public init(environment: Environment, argv0: String = HelperName.bareName) {
         maxMessageBytes = environment.integer("SESSION_BRIDGE_MAX_MESSAGE_BYTES").map { max(1, $0) } ?? MessageContent.defaultLimit
         leaseSeconds = environment.integer("SESSION_BRIDGE_LEASE_SECONDS").map { max(1, $0) } ?? 600
         maxDeliveries = environment.integer("SESSION_BRIDGE_MAX_DELIVERIES").map { max(1, $0) } ?? 3
-        cliPath = environment["SESSION_BRIDGE_CLI"] ?? argv0
+        helper = HelperName(environment: environment, argv0: argv0, executable: FileSystem.realPath("/proc/self/exe"))
     }
 }
 
@@ -43,7 +45,7 @@ public final class Bridge {
     }
 
     /// Opens the store named by the environment (`SESSION_BRIDGE_HOME`).
-    public static func open(environment: Environment = .current(), sessionOverride: String? = nil, argv0: String = "session-bridge",
+    public static func open(environment: Environment = .current(), sessionOverride: String? = nil, argv0: String = HelperName.bareName,
                             identity: Identity? = nil) throws(BridgeError) -> Bridge {
         let root = StoreLocation.rootPath(environment: environment)
         let polling = environment["SESSION_BRIDGE_POLL"].map { $0 != "0" } ?? false
@@ -72,9 +74,10 @@ public final class Bridge {
         switch identity.source {
         case .claudeCode, .codex: followsProcess = true
         case .explicit: followsProcess = environment["SESSION_BRIDGE_PID"] != nil
+        case .terminal: followsProcess = false   // the key names the leader process: it never changes
         }
         if followsProcess && !Processes.isSameProcessAlive(pid: m.pid, startTime: m.pidStartTime) {
-            let pid = Identity.owningProcess(environment: environment)
+            let pid = identity.owningProcess(environment: environment)
             if pid != m.pid {
                 m.pid = pid
                 m.pidStartTime = Processes.startTime(pid)
@@ -88,7 +91,9 @@ public final class Bridge {
     /// The bound session; registers one when the runtime gives an identity and `register` is true.
     public func requireSession(register: Bool = true) throws(BridgeError) -> SessionManifest {
         if let m = currentSession() { return m }
-        guard register, identity != nil else { throw .noIdentity }
+        guard register, let identity else { throw .noIdentity }
+        // A terminal joins only through `start`: a stray command typed in some terminal does not register it.
+        if case .terminal = identity.source { throw .noIdentity }
         return try start(name: nil).manifest
     }
 
@@ -96,11 +101,22 @@ public final class Bridge {
         public var manifest: SessionManifest
         /// True when the session already existed and was re-used.
         public var reused: Bool
+        /// True when nothing identifies the caller (no agent session, terminal or key): later commands reach the
+        /// session only through its id (`SESSION_BRIDGE_SESSION` or `--session`).
+        public var needsKey: Bool = false
     }
 
     /// Registers this runtime session, or re-uses the one already bound (renaming it if a new name is given).
+    /// With no identity at all (a script without a terminal or key) it registers a session under a fresh id, which
+    /// the caller then passes on (`needsKey`).
     public func start(name requestedName: String?, projectPath: String = FileSystem.currentDirectory()) throws(BridgeError) -> StartResult {
-        guard let identity else { throw .noIdentity }
+        guard let identity else {
+            let keyed = Bridge(store: store, environment: environment, config: config,
+                               identity: Identity(source: .explicit(Identifiers.sessionID())))
+            var result = try keyed.start(name: requestedName, projectPath: projectPath)
+            result.needsKey = true
+            return result
+        }
         if let requestedName, !Identifiers.isValidName(requestedName) { throw .invalidName(Identifiers.printable(requestedName)) }
         return try store.withRegistryLock { () throws(BridgeError) -> StartResult in
             cachedSelf = nil
@@ -121,14 +137,14 @@ public final class Bridge {
                 id = v.lowercased()
             }
             while store.manifest(id) != nil { id = Identifiers.sessionID() }
-            let pid = Identity.owningProcess(environment: environment)
+            let pid = identity.owningProcess(environment: environment)
             let now = Clock.nowISO8601()
             var claudeID: String?
             var codexID: String?
             switch identity.source {
             case .claudeCode(let s): claudeID = s
             case .codex(let t): codexID = t
-            case .explicit: break
+            case .explicit, .terminal: break
             }
             let manifest = SessionManifest(
                 id: id, name: uniqueName(base, excluding: id), projectPath: projectPath, host: host, pid: pid,

@@ -49,19 +49,22 @@ public enum BridgeError: Error, Equatable, Sendable {
         }
     }
 
-    public var message: String {
+    /// The message, naming the helper as this process is run (`HelperName.current`).
+    public var message: String { message(helper: .current) }
+
+    /// The message with its commands spelled with `helper`, so that each runs where it is shown.
+    public func message(helper: HelperName) -> String {
         switch self {
         case .noIdentity:
-            return "no bridge session for this shell: run `session-bridge start` inside a Claude Code session "
-                + "(it binds to CLAUDE_CODE_SESSION_ID), or pass --session KEY / set SESSION_BRIDGE_SESSION=KEY"
+            return Identity.noSessionAdvice(Identity.situation(environment: .current()), helper: helper)
         case .unknownPeer(let p):
-            return "unknown peer '\(p)': run `session-bridge peers` to see the sessions you can reach"
+            return "unknown peer '\(p)': run `\(helper.command("peers"))` to see the sessions you can reach"
         case .ambiguousPeer(let p, let c):
             return "peer '\(p)' is ambiguous (\(c.joined(separator: ", "))): use the id"
         case .peerEnded(let p):
-            return "peer '\(p)' has ended its session: run `session-bridge peers` to see who is live"
+            return "peer '\(p)' has ended its session: run `\(helper.command("peers"))` to see who is live"
         case .unknownMessage(let m):
-            return "unknown message '\(m)': run `session-bridge inbox --all` to see message ids"
+            return "unknown message '\(m)': run `\(helper.command("inbox --all"))` to see message ids"
         case .invalidID(let s):
             return "invalid id '\(s)': ids contain only letters, digits and '-'"
         case .invalidName(let s):

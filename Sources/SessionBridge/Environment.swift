@@ -39,5 +39,8 @@ public struct Environment: Sendable {
         return v
     }
 
+    /// True for the process's own environment (facts of the process, like its terminal, belong to it).
+    public var isProcess: Bool { given == nil }
+
     public func integer(_ key: String) -> Int? { self[key].flatMap { Int($0) } }
 }

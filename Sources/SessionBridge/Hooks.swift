@@ -66,6 +66,7 @@ public enum Hooks {
     /// SessionStart: registers (or re-binds) the session, refreshes its heartbeat, and says in one line who this
     /// session is when that is useful: when other sessions are live or messages wait.
     public static func sessionStart(input: [UInt8], environment: Environment) -> Outcome {
+        exportHelperPath(environment)
         guard let identity = identity(input: input, environment: environment), let store = openStore(environment) else { return .silent }
         let bridge = bridge(store, identity, environment)
         let cwd = (try? HookInput(json: input))?.cwd ?? FileSystem.currentDirectory()
@@ -73,12 +74,25 @@ public enum Hooks {
         let others = bridge.peers(includeEnded: false).filter { !$0.you && ($0.state == .active || $0.state == .idle) }
         let pending = store.count(me.id, .new)
         guard !others.isEmpty || pending > 0 else { return .silent }
-        var line = "session-bridge: this session is '\(me.name)' (id \(me.id)); other agent sessions can ask it questions"
+        var line = "session-bridge: this session is '\(me.name)' (id \(me.id)); other agent sessions can ask it questions "
+            + "(the helper: \(bridge.config.cliPath))"
         if !others.isEmpty {
             line += "; live peers: " + others.prefix(8).map { "\($0.name) (\($0.projectPath))" }.joined(separator: ", ")
         }
         if pending > 0 { line += "; \(pending) peer message(s) are waiting and will be shown to you" }
         return context(event: "SessionStart", line + ".")
+    }
+
+    /// Claude Code's SessionStart gives `CLAUDE_ENV_FILE`, which later Bash tool calls source: put this plugin's `bin/`
+    /// first on their PATH, so a bare `session-bridge` typed there is this installation even when another one comes
+    /// earlier on PATH (Claude Code appends plugin folders at the end). Printed commands use the full launcher path
+    /// anyway; this is for the name people and instructions type. Written once per file.
+    static func exportHelperPath(_ environment: Environment) {
+        guard let file = environment["CLAUDE_ENV_FILE"], file.hasPrefix("/"), let root = environment["CLAUDE_PLUGIN_ROOT"],
+              root.hasPrefix("/"), HelperName.isExecutable(HelperName.trimmedSlashes(root) + "/bin/session-bridge") else { return }
+        let line = "export PATH=" + HelperName.singleQuoted(HelperName.trimmedSlashes(root) + "/bin") + ":\"$PATH\""
+        if let existing = try? FileSystem.readString(file, limit: 1 << 20), existing.split(separator: "\n").contains(Substring(line)) { return }
+        try? FileSystem.appendLine(line, to: file)
     }
 
     /// PostToolUse and UserPromptSubmit: injects pending peer messages (claimed exactly once) with their reply

@@ -29,8 +29,8 @@ public enum Render {
         return lines.joined(separator: "\n")
     }
 
-    public static func peers(_ rows: [Bridge.PeerInfo]) -> String {
-        if rows.isEmpty { return "no sessions yet: run `session-bridge start` in each agent session" }
+    public static func peers(_ rows: [Bridge.PeerInfo], helper: HelperName = .current) -> String {
+        if rows.isEmpty { return "no sessions yet: run `\(helper.command("start"))` in each agent session or terminal" }
         var table = [["", "NAME", "ID", "STATE", "LAST SEEN", "AGENT", "PROJECT"]]
         for r in rows {
             table.append([r.you ? "*" : "", r.name, r.id, r.state.rawValue + (r.listening ? " (listening)" : ""),
@@ -39,13 +39,13 @@ public enum Render {
         return columns(table) + "\n(* = you)"
     }
 
-    public static func status(_ s: Bridge.SessionStatus) -> String {
+    public static func status(_ s: Bridge.SessionStatus, helper: HelperName = .current) -> String {
         var lines: [String] = []
         if let me = s.session {
             lines.append("session: \(me.name) (\(me.id)), \(me.agent), project \(me.projectPath)")
             lines.append("inbox:   \(s.pending) pending, \(s.claimed) claimed awaiting your reply, \(s.answered) done")
         } else {
-            lines.append("session: none bound to this shell (run `session-bridge start`)")
+            lines.append("session: none bound here (run `\(helper.command("start"))`)")
         }
         lines.append("store:   \(s.storeRoot)")
         let live = s.peers.filter { $0.state != .ended }

@@ -9,7 +9,7 @@ public struct SessionManifest: Codable, Sendable, Equatable {
     /// The agent process (Claude Code's CLAUDE_PID, or the nearest agent ancestor), checked for liveness.
     public var pid: Int32
     public var pidStartTime: UInt64?
-    /// The runtime that hosts the session: "claude-code", "codex" or "cli".
+    /// The runtime that hosts the session: "claude-code", "codex", "terminal" (a person's terminal) or "cli" (a key).
     public var agent: String
     /// The Claude Code (or Codex) session id this bridge session is bound to, when there is one.
     public var claudeSessionId: String?
@@ -39,6 +39,10 @@ public enum PeerState: String, Codable, Sendable {
 
     public static func of(_ m: SessionManifest, lastSeenNanoseconds: Int64, now: Int64, localHost: String) -> PeerState {
         if m.isEnded { return .ended }
+        // A closed terminal is gone at once: its session leader was the terminal's life.
+        if m.agent == "terminal", m.host == localHost, !Processes.isSameProcessAlive(pid: m.pid, startTime: m.pidStartTime) {
+            return .stale
+        }
         let age = now - lastSeenNanoseconds
         if age < activeWindowNanoseconds { return .active }
         if m.host == localHost {

@@ -1,33 +1,71 @@
 import ArgumentParser
 import SessionBridge
 
+/// The main command tree without the command groups (talk, doctor, watch, launch), which main.swift dispatches to
+/// roots of their own: their many subcommands and options would cost every other command about 1.5 ms of parsing.
 struct SessionBridgeCommand: ParsableCommand {
+    static let abstract = "Lets separate AI coding-agent sessions (Claude Code, Codex) and people in their terminals ask each other questions and hold multi-turn talks."
+
+    /// Paragraphs are single lines, so the parser wraps them cleanly at any width; list lines stay under 80 columns.
+    static let discussion = """
+        Messages are JSON files under $SESSION_BRIDGE_HOME (default ~/.claude/session-bridge). A command acts as a bridge session: this Claude Code or Codex session, this terminal once `start` has run in it, or the session given by --session ID or $SESSION_BRIDGE_SESSION.
+
+        Exit codes:
+          0  success                         9  storage failure (disk full, read-only)
+          1  unexpected failure             10  timed out: nothing arrived, or not seen
+          3  no bridge session here         11  timed out: seen, not answered yet
+          4  unknown peer or message        12  conflict (answered, not your turn, ...)
+          5  the peer has ended             13  doctor found problems
+          6  invalid input                  14  the talk is closed
+          7  bad jq filter                  64  usage error
+          8  insecure store
+        """
+
+    static let version = "0.1.0"
+
+    /// The commands of this tree; `FullCommand` adds the groups.
+    static let commands: [ParsableCommand.Type] = [
+        StartCommand.self, ConnectCommand.self, PeersCommand.self, AskCommand.self, AwaitCommand.self,
+        ListenCommand.self, ReplyCommand.self, StatusCommand.self, InboxCommand.self, StopCommand.self,
+        GCCommand.self, HookCommand.self,
+    ]
+
+    /// The names main.swift sends to this tree.
+    static let names = ["start", "connect", "peers", "ask", "await", "listen", "reply", "status", "inbox", "stop", "gc", "hook"]
+
     static let configuration = CommandConfiguration(
-        commandName: "session-bridge",
-        abstract: "Lets separate AI coding-agent sessions (Claude Code, Codex) ask each other questions.",
-        discussion: """
-        Messages are JSON files under $SESSION_BRIDGE_HOME (default ~/.claude/session-bridge).
-        Inside Claude Code a session is identified by CLAUDE_CODE_SESSION_ID; elsewhere pass --session KEY
-        or set SESSION_BRIDGE_SESSION=KEY.
+        commandName: "session-bridge", abstract: abstract, discussion: discussion, version: version, subcommands: commands)
+}
 
-        Exit codes: 0 ok, 1 unexpected failure, 3 no identity, 4 unknown peer or message, 5 peer ended,
-        6 invalid input, 7 bad jq filter, 8 insecure store, 9 storage failure (disk full, read-only),
-        10 timed out (nothing arrived / not seen), 11 timed out (seen, not answered), 12 conflict,
-        13 doctor found problems, 14 the talk is closed, 64 usage.
+/// Every command, the groups included: top-level help, `help COMMAND`, shell completions and unknown commands.
+struct FullCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "session-bridge", abstract: SessionBridgeCommand.abstract, discussion: SessionBridgeCommand.discussion,
+        version: SessionBridgeCommand.version,
+        subcommands: SessionBridgeCommand.commands.filter { $0 != HookCommand.self }
+            + [TalkCommand.self, DoctorCommand.self, LaunchCommand.self, WatchCommand.self, HookCommand.self])
+}
 
-        Also:
-          talk      multi-turn conversations with enforced turn-taking (session-bridge talk --help)
-          doctor    check and repair the message store and the talks (session-bridge doctor --help)
-          launch    start an agent CLI in this tmux pane, bound to an alias (session-bridge launch --help)
-          watch     wake launched sessions in tmux when a message or a turn waits (session-bridge watch --help)
-        """,
-        version: "0.1.0",
-        subcommands: [
-            StartCommand.self, ConnectCommand.self, PeersCommand.self, AskCommand.self, AwaitCommand.self,
-            ListenCommand.self, ReplyCommand.self, StatusCommand.self, InboxCommand.self, StopCommand.self,
-            GCCommand.self, HookCommand.self,
-        ]
-    )
+/// One command group under a root named `session-bridge`, so its usage and errors read `session-bridge talk …` while
+/// parsing stays as small as the group.
+struct TalkRoot: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "session-bridge", version: SessionBridgeCommand.version,
+                                                    subcommands: [TalkCommand.self])
+}
+
+struct DoctorRoot: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "session-bridge", version: SessionBridgeCommand.version,
+                                                    subcommands: [DoctorCommand.self])
+}
+
+struct WatchRoot: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "session-bridge", version: SessionBridgeCommand.version,
+                                                    subcommands: [WatchCommand.self])
+}
+
+struct LaunchRoot: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "session-bridge", version: SessionBridgeCommand.version,
+                                                    subcommands: [LaunchCommand.self])
 }
 
 /// Options every command that acts as a session shares.

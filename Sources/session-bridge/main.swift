@@ -9,15 +9,20 @@ if arguments.count == 3, arguments[1] == "hook", HookCommand.Event(rawValue: arg
 }
 // ask, reply, listen and talk say in their plain forms skip the argument parser's set-up (see FastPath).
 FastPath.runIfPlain(arguments)
-// `talk`, `doctor`, `watch` and `launch` are command roots of their own: in the main tree their many subcommands and options would
-// cost every other command about 1.5 ms of argument parsing.
+// `talk`, `doctor`, `watch` and `launch` are parsed in roots of their own: in the main tree their many subcommands and
+// options would cost every other command about 1.5 ms of argument parsing. Help, completions and anything unknown go
+// to the whole tree, so they know every command.
 if arguments.count >= 2 {
     switch arguments[1] {
-    case "talk": TalkCommand.main(Array(arguments.dropFirst(2))); exit(0)
-    case "doctor": DoctorCommand.main(Array(arguments.dropFirst(2))); exit(0)
-    case "watch": WatchCommand.main(Array(arguments.dropFirst(2))); exit(0)
-    case "launch": LaunchCommand.main(Array(arguments.dropFirst(2))); exit(0)
+    case "talk": TalkRoot.main(Array(arguments.dropFirst())); exit(0)
+    case "doctor": DoctorRoot.main(Array(arguments.dropFirst())); exit(0)
+    case "watch": WatchRoot.main(Array(arguments.dropFirst())); exit(0)
+    case "launch": LaunchRoot.main(Array(arguments.dropFirst())); exit(0)
     default: break
     }
 }
-SessionBridgeCommand.main()
+if arguments.count >= 2, SessionBridgeCommand.names.contains(arguments[1]) {
+    SessionBridgeCommand.main()
+} else {
+    FullCommand.main()
+}

@@ -1,4 +1,5 @@
 import Testing
+import Glibc
 @testable import SessionBridge
 
 @Suite struct IdentityTests {
@@ -37,8 +38,56 @@ import Testing
             Issue.record("expected noIdentity")
         } catch {
             #expect(error == .noIdentity)
-            #expect(error.message.contains("--session"))
-            #expect(error.message.contains("CLAUDE_CODE_SESSION_ID"))
+            #expect(error.message.contains("start"))
         }
+    }
+
+    /// The advice fits where the command runs, and names the helper as given.
+    @Test func noSessionAdviceFitsTheSituation() {
+        let helper = HelperName(text: "'/opt/sb/scripts/session-bridge'")
+        let agent = Identity.noSessionAdvice(.agentSession, helper: helper)
+        let terminal = Identity.noSessionAdvice(.terminal, helper: helper)
+        let script = Identity.noSessionAdvice(.script, helper: helper)
+        #expect(agent.contains("`'/opt/sb/scripts/session-bridge' start"))
+        #expect(terminal.contains("this terminal") && terminal.contains("`'/opt/sb/scripts/session-bridge' start --name NAME`"))
+        #expect(script.contains("export SESSION_BRIDGE_SESSION=ID") && script.contains("--session ID"))
+        #expect(Identity.situation(environment: Environment(["CLAUDE_CODE_SESSION_ID": "x"])) == .agentSession)
+        #expect(Identity.situation(environment: Environment(["CODEX_THREAD_ID": "x"])) == .agentSession)
+        // A given environment is not the process's: its terminal is unknown, so it is a script.
+        #expect(Identity.situation(environment: Environment([:])) == .script)
+    }
+
+    /// A terminal binds through `start` only, and later commands from it act as that session.
+    @Test func aTerminalBindsOnlyThroughStart() throws {
+        let root = makeTempDir()
+        let store = try FileStore(root: root + "/store")
+        let tty = Identity(source: .terminal(TerminalID(device: 34816, leader: getpid(), leaderStart: Processes.startTime(getpid()) ?? 1)))
+        let env = Environment(["SESSION_BRIDGE_HOME": root + "/store"])
+        let before = Bridge(store: store, environment: env, identity: tty)
+        #expect(throws: BridgeError.noIdentity) { try before.requireSession() }
+        let started = try before.start(name: "me", projectPath: "/work/x")
+        #expect(started.manifest.agent == "terminal" && started.manifest.pid == getpid() && !started.needsKey)
+        let later = Bridge(store: store, environment: env, identity: tty)
+        #expect(try later.requireSession().id == started.manifest.id)
+        // Another terminal (another leader) is another session.
+        let other = Identity(source: .terminal(TerminalID(device: 34816, leader: 1, leaderStart: 7)))
+        #expect(Bridge(store: store, environment: env, identity: other).currentSession() == nil)
+        // A closed terminal (its leader gone) is stale at once, though seen a moment ago.
+        var closed = started.manifest
+        closed.pid = Int32.max
+        let now = Clock.nowNanoseconds()
+        #expect(PeerState.of(closed, lastSeenNanoseconds: now, now: now, localHost: closed.host) == .stale)
+        #expect(PeerState.of(started.manifest, lastSeenNanoseconds: now, now: now, localHost: closed.host) == .active)
+    }
+
+    /// With nothing to identify it, `start` still registers, under an id the caller must pass on.
+    @Test func startWithoutIdentityGivesAKey() throws {
+        let root = makeTempDir()
+        let env = Environment(["SESSION_BRIDGE_HOME": root + "/store"])
+        let b = try Bridge.open(environment: env)
+        let r = try b.start(name: "job", projectPath: "/work/x")
+        #expect(r.needsKey && r.manifest.name == "job")
+        let again = try Bridge.open(environment: env, sessionOverride: r.manifest.id)
+        #expect(try again.requireSession().id == r.manifest.id)
     }
 }

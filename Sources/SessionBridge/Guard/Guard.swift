@@ -64,6 +64,12 @@ public struct Guard {
     /// Talks folders are guarded unless their config.yaml says `security.block_direct_edits: false`.
     let guardTalks: Bool
 
+    /// How the reasons name the helper: as the hook's session runs it.
+    var helper: HelperName {
+        HelperName(environment: environment, argv0: CommandLine.arguments.first ?? HelperName.bareName,
+                   executable: FileSystem.realPath("/proc/self/exe"))
+    }
+
     init(cwd: String, environment: Environment) {
         self.cwd = cwd
         self.home = environment["HOME"] ?? "/root"
@@ -89,7 +95,7 @@ public struct Guard {
             let text = String(decoding: input.prefix(1 << 20), as: UTF8.self)
             let g = Guard(cwd: FileSystem.currentDirectory(), environment: environment)
             if text.contains(".talks") || g.protected.contains(where: { text.contains($0.path) }) || text.contains(".claude/session-bridge") {
-                return .deny("session-bridge guard: the hook input could not be read and mentions a session-bridge folder, so the call is denied to be safe. Use the session-bridge commands (session-bridge --help).")
+                return .deny("session-bridge guard: the hook input could not be read and mentions a session-bridge folder, so the call is denied to be safe. Use the session-bridge commands (\(g.helper.command("--help"))).")
             }
             return .allow
         }
@@ -141,10 +147,10 @@ public struct Guard {
         switch area {
         case .store:
             return "session-bridge guard: \(what) inside the session-bridge message store; \(tool) may not change it by hand "
-                + "(it would bypass atomic delivery and receipts). Use the helper: session-bridge ask | reply | listen | stop | gc | doctor --fix."
+                + "(it would bypass atomic delivery and receipts). Use the helper: \(helper.command("ask | reply | listen | stop | gc | doctor --fix"))."
         case .talks:
             return "session-bridge guard: \(what) inside a talks folder; \(tool) may not change talks by hand (it would bypass "
-                + "the lock, nonce and turn checks). Use: session-bridge talk say | resolve | block | normalize, or session-bridge doctor --fix."
+                + "the lock, nonce and turn checks). Use: \(helper.command("talk say | resolve | block | normalize")), or \(helper.command("doctor --fix"))."
         }
     }
 

@@ -36,7 +36,7 @@ public struct Talks: Sendable {
             return explicit
         }
         guard let sessionName else {
-            throw .invalidInput("who is speaking? pass --as NAME, or run inside an agent session bound to the bridge (`session-bridge start`)")
+            throw .invalidInput("who is speaking? pass --as NAME, or join the bridge first with `\(HelperName.current.command("start --name NAME"))` (in an agent session or this terminal)")
         }
         return sessionName
     }
@@ -65,7 +65,7 @@ public struct Talks: Sendable {
         do {
             return try Conversation.parse(bytes: bytes, notes: false).0
         } catch {
-            throw .conflict("talk \(id) is damaged (\(error.message)): run `session-bridge doctor --fix`")
+            throw .conflict("talk \(id) is damaged (\(error.message)): run `\(HelperName.current.command("doctor --fix"))`")
         }
     }
 
@@ -289,7 +289,7 @@ public struct Talks: Sendable {
                 parts = try Talks.split(before)
             } catch {
                 audit(AuditEntry(who: who, op: op, talk: id, nonce: nonce, result: "refused", detail: "damaged: \(error.message)"))
-                throw .conflict("talk \(id) is damaged (\(error.message)): run `session-bridge doctor --fix`")
+                throw .conflict("talk \(id) is damaged (\(error.message)): run `\(HelperName.current.command("doctor --fix"))`")
             }
             let written: [UInt8]
             let turnNumber: Int
@@ -386,11 +386,11 @@ public struct Talks: Sendable {
         let text = try FileSystem.readString(location.file(id))
         let parsed: (Conversation, Conversation.ParseNotes)
         do { parsed = try Conversation.parse(text) } catch {
-            throw .conflict("talk \(id) cannot be parsed (\(error.message)): run `session-bridge doctor --fix`")
+            throw .conflict("talk \(id) cannot be parsed (\(error.message)): run `\(HelperName.current.command("doctor --fix"))`")
         }
         let (talk, notes) = parsed
         if let bad = talk.turns.first(where: { !$0.isIntact }) {
-            throw .conflict("turn \(bad.number) of talk \(id) does not match its checksum (edited by hand?): normalize changes no content; see `session-bridge doctor`")
+            throw .conflict("turn \(bad.number) of talk \(id) does not match its checksum (edited by hand?): normalize changes no content; see `\(HelperName.current.command("doctor"))`")
         }
         let canonical = talk.render()
         guard canonical != text else { return NormalizeReport(id: id, changed: false, strayLinesRemoved: 0) }

@@ -10,7 +10,7 @@ public enum Launcher {
         if let marker = agentMarkers.first(where: { environment[$0] != nil }) {
             throw .conflict("launch binds a terminal for a person: it refuses to run inside an agent session (\(marker) is set)")
         }
-        guard !command.isEmpty else { throw .invalidInput("give the agent command to run: session-bridge launch --alias NAME -- claude") }
+        guard !command.isEmpty else { throw .invalidInput("give the agent command to run: \(HelperName.current.command("launch --alias NAME -- claude"))") }
         guard let tmux = environment["TMUX"], let pane = environment["TMUX_PANE"], pane.hasPrefix("%") else {
             throw .invalidInput("launch needs to run inside tmux (TMUX and TMUX_PANE are not set); start tmux first")
         }

@@ -101,9 +101,10 @@ public final class Watcher {
             guard !fresh.isEmpty else { continue }
             let senders = Array(Set(fresh.compactMap { store.peek(m.id, .new, $0)?.fromName })).sorted()
             let from = senders.isEmpty ? "a peer" : senders.joined(separator: ", ")
+            let listen = HelperName.forAgents.command("listen --timeout 5")
             let text = fresh.count == 1
-                ? "A message from \(from) is waiting (session-bridge): answer it; if it is not shown to you, run session-bridge listen --timeout 5"
-                : "\(fresh.count) messages from \(from) are waiting (session-bridge): answer them; if they are not shown to you, run session-bridge listen --timeout 5"
+                ? "A message from \(from) is waiting (session-bridge): answer it; if it is not shown to you, run \(listen)"
+                : "\(fresh.count) messages from \(from) are waiting (session-bridge): answer them; if they are not shown to you, run \(listen)"
             events.append(Event(keys: fresh.map { "msg:" + $0 }, target: target, text: text))
         }
         for location in talks {
@@ -119,10 +120,12 @@ public final class Watcher {
         return events
     }
 
-    /// The prompt for a turn; config `watcher.prompt` may use {talk}, {alias}, {id} and {dir}.
-    static func talkPrompt(_ template: String?, path: String, speaker: String, id: String, dir: String) -> String {
-        (template ?? "Read {talk} (you are '{alias}'): it is your turn in talk {id}; answer with session-bridge talk say {id} --dir {dir} --as {alias}")
-            .replacing("{talk}", with: path).replacing("{alias}", with: speaker).replacing("{id}", with: id).replacing("{dir}", with: dir)
+    /// The prompt for a turn; config `watcher.prompt` may use {talk}, {alias}, {id}, {dir} and {cli} (the helper).
+    static func talkPrompt(_ template: String?, path: String, speaker: String, id: String, dir: String,
+                           helper: HelperName = .forAgents) -> String {
+        (template ?? "Read {talk} (you are '{alias}'): it is your turn in talk {id}; answer with {cli} talk say {id} --dir {dir} --as {alias} \"<your turn>\"")
+            .replacing("{talk}", with: HelperName.quoteIfNeeded(path)).replacing("{alias}", with: speaker).replacing("{id}", with: id)
+            .replacing("{dir}", with: HelperName.quoteIfNeeded(dir)).replacing("{cli}", with: helper.text)
     }
 
     /// Injects every new event once. Returns how many prompts were typed.
@@ -156,7 +159,7 @@ public final class Watcher {
                     log("could not type into \(target.alias) (\(target.pane)): \(error.message)")
                 }
             case .dead(let why):
-                if reportedDead.insert(target.alias).inserted { log("dead target \(target.alias): \(why); relaunch it with session-bridge launch") }
+                if reportedDead.insert(target.alias).inserted { log("dead target \(target.alias): \(why); relaunch it with \(HelperName.current.command("launch"))") }
             case .busyWithOther(let why):
                 log("not typing into \(target.alias): \(why)")
             }

@@ -3,7 +3,7 @@ import SessionBridge
 
 struct TalkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "session-bridge talk",
+        commandName: "talk",
         abstract: "Multi-turn conversations: append-only markdown files with enforced turn-taking.",
         discussion: "Talks live in the nearest .talks/ folder (or --dir / $SESSION_BRIDGE_TALKS). The speaker is --as NAME or this session's bridge name.",
         subcommands: [TalkInit.self, TalkNew.self, TalkSay.self, TalkShow.self, TalkList.self, TalkWait.self, TalkResolve.self,
@@ -56,7 +56,8 @@ struct TalkNew: ParsableCommand {
             let h = talk.header
             Output.line("talk '\(h.topic)' between \(h.participants.joined(separator: ", ")); \(h.nextSpeaker) speaks first; at most \(h.maxTurns) turns")
             Output.line("file: \(talks.location.file(h.id))")
-            Output.line("peers join with: session-bridge talk wait \(h.id) --dir \(talks.location.root)")
+            // Peers run it in their own sessions: the full launcher path works in any of them.
+            Output.line("peers join with: " + HelperName.forAgents.command("talk wait \(h.id) --dir \(HelperName.quoteIfNeeded(talks.location.root))"))
             Output.line(h.id)
         }
     }
@@ -140,7 +141,7 @@ struct TalkList: ParsableCommand {
                 for h in headers where try compiled.matches(h) { kept.append(h) }
                 headers = kept
             }
-            for id in damaged { Output.warning("talk \(id) is damaged: run `session-bridge doctor`") }
+            for id in damaged { Output.warning("talk \(id) is damaged: run `\(HelperName.current.command("doctor"))`") }
             if json { Output.json(headers); return }
             if headers.isEmpty { Output.line("no talks"); return }
             Output.line(headers.map { h in
@@ -221,7 +222,7 @@ struct TalkNormalize: ParsableCommand {
 
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "session-bridge doctor",
+        commandName: "doctor",
         abstract: "Check the message store and the talks; --fix repairs what it can. Exit 0 only when nothing is (left) wrong.")
     @OptionGroup var options: TalkOptions
     @Flag(name: .long, help: "Repair what can be repaired, and report every change.") var fix = false

@@ -6,9 +6,9 @@ import SessionBridge
 
 struct WatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "session-bridge watch",
+        commandName: "watch",
         abstract: "Type a short prompt into the right tmux pane when a launched session has a message waiting or its turn comes in a talk.",
-        discussion: "One watcher per machine and store. Panes are bound with `session-bridge launch`. Windows Terminal is not supported yet.")
+        discussion: "One watcher per machine and store. Panes are bound with `\(HelperName.current.command("launch"))`. Windows Terminal is not supported yet.")
 
     @Option(name: .customLong("dir"), help: ArgumentHelp("Also watch this talks folder (repeatable).", valueName: "TALKS_DIR"))
     var dirs: [String] = []
@@ -68,9 +68,9 @@ struct WatchCommand: ParsableCommand {
 
 struct LaunchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "session-bridge launch",
+        commandName: "launch",
         abstract: "Start an agent CLI in this tmux pane and bind it to an alias, so the watcher can wake it.",
-        discussion: "Run by a person, not by an agent: it refuses inside an agent session. Example: session-bridge launch --alias lib -- claude")
+        discussion: "Run by a person, not by an agent: it refuses inside an agent session. Example: \(HelperName.current.command("launch --alias lib -- claude"))")
 
     @Option(name: .long, help: ArgumentHelp("The alias: the session's bridge name and talk participant name.", valueName: "NAME"))
     var alias: String
