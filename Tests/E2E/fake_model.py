@@ -299,6 +299,9 @@ TALK_NEW = r' talk new "(?P<topic>[^"\n]+)" --with (?P<with>[^\s`]+)'
 TALK_DIR = r"(?P<dir> \[--dir DIR\]| --dir (?P<dirval>[^\s`'\";,)]+))?"
 TALK_WAIT = r" talk wait (?P<id>ID|[a-z0-9]+(?:-[a-z0-9]+)+)" + TALK_DIR + r"(?P<timeout> --timeout (?P<seconds>\d+))?"
 TALK_SAY = r" talk say (?P<id>ID|[a-z0-9]+(?:-[a-z0-9]+)+)" + TALK_DIR + HEREDOC
+# The one-line form with the text as an argument (the watcher's prompt: `talk say ID --dir DIR --as NAME "<your turn>"`).
+TALK_SAY_TEXT = (r" talk say (?P<id>ID|[a-z0-9]+(?:-[a-z0-9]+)+)" + TALK_DIR
+                 + r'(?P<as> --as [\w.-]+)? (?P<text>"(?:<your turn>|your turn|TEXT)")')
 TALK_RESOLVE = r" talk resolve (?P<id>ID|[a-z0-9]+(?:-[a-z0-9]+)+)" + TALK_DIR + r' --summary "(?P<summary>[^"\n]*)"'
 
 
@@ -376,9 +379,15 @@ class Policy:
     def take_turn(self, ctx, tid, text, tdir=None):
         """My turn in talk tid, through the talk say command my context shows (a skill I have not read yet may)."""
         def find():
-            f = ctx.find("taking my turn in a talk (talk say)", TALK_SAY, where=lambda f: f["id"] in ("ID", tid))
+            mine = lambda f: f["id"] in ("ID", tid)  # noqa: E731
+            forms = [f for f in ctx.find_all(TALK_SAY) if mine(f)]
+            if forms:
+                f = forms[0]
+                fills = {"ID": tid} if f["id"] == "ID" else {}
+                return shell(f.render({**fills, **self.dir_fills(f, tdir)}, body=text))
+            f = ctx.find("taking my turn in a talk (talk say)", TALK_SAY_TEXT, where=mine)
             fills = {"ID": tid} if f["id"] == "ID" else {}
-            return shell(f.render({**fills, **self.dir_fills(f, tdir)}, body=text))
+            return shell(f.render({**fills, **self.dir_fills(f, tdir), f["text"]: shlex.quote(text)}))
         return self.learn(ctx, "taking my turn in a talk", find)
 
     def listen(self, ctx):

@@ -139,6 +139,12 @@ class LiteralCommandsTest(unittest.TestCase):
         self.assertEqual(j.next(v)["command"], f"{HELPER} talk say t-9 --dir /p/.talks - <<'SESSION_BRIDGE_TURN'\n"
                          "Turn 2 from the joiner: agreed with turn 1, with a detail.\nSESSION_BRIDGE_TURN")
 
+    def test_talk_turn_from_the_watchers_one_line_form(self):
+        prompt = (f"Read /p/.talks/conversations/t-9.md (you are 'app'): it is your turn in talk t-9; answer with {HELPER} "
+                  "talk say t-9 --dir /p/.talks --as app \"<your turn>\"")
+        self.assertEqual(fm.Responder({}).take_turn(fm.Context(view(prompt)), "t-9", "Turn 2: agreed.")["command"],
+                         f"{HELPER} talk say t-9 --dir /p/.talks --as app 'Turn 2: agreed.'")
+
     def test_prose_commands_end_where_the_sentence_does(self):
         ctx = fm.Context(view("A message from app is waiting (session-bridge): answer it; if it is not shown to you, run "
                               "'/x/scripts/session-bridge' listen --timeout 5"))
