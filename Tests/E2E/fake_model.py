@@ -423,6 +423,13 @@ class Listener(Policy):
         if m and "type: query" in last:
             answer = self.args.get("answer", "ANSWER") + f" (to: {question_of(last)})"
             return shell(self.reply_to(ctx, m.group(1), answer))
+        # A query can also come as hook context (claimed by PostToolUse between two listen calls).
+        replied = {c.split(" reply ", 1)[1].split(" ", 1)[0] for c, _ in view.calls if c and " reply " in c}
+        for qid in dict.fromkeys(QUERY_RE.findall(view.all_text)):
+            if qid not in replied:
+                text = next(t for t in reversed(view.texts) if f"── message {qid} ──" in t)
+                answer = self.args.get("answer", "ANSWER") + f" (to: {question_of(text.split(f'── message {qid} ──', 1)[1])})"
+                return shell(self.reply_to(ctx, qid, answer))
         return self.listen(ctx)
 
 
