@@ -42,7 +42,8 @@ class View:
 
     @property
     def tool_results(self):
-        return [r for _, r in self.calls]
+        """Tool results in order, leaving out the reading of skill files (which only adds context)."""
+        return [r for c, r in self.calls if not is_skill_read(c)]
 
     @property
     def all_text(self):
@@ -50,11 +51,17 @@ class View:
 
     @property
     def last_result(self):
-        return self.calls[-1][1] if self.calls else None
+        """The result of the last tool call that was not the reading of a skill file (which only adds context)."""
+        results = self.tool_results
+        return results[-1] if results else None
 
     def index_of(self, text):
         """The position of this very text (not an equal one) in texts."""
         return next(i for i, t in enumerate(self.texts) if t is text)
+
+
+def is_skill_read(cmd):
+    return bool(cmd) and cmd.startswith("cat ") and cmd.rstrip("'\"").endswith("/SKILL.md")
 
 
 def text_of(content):

@@ -145,6 +145,14 @@ class LiteralCommandsTest(unittest.TestCase):
         self.assertEqual(fm.Responder({}).take_turn(fm.Context(view(prompt)), "t-9", "Turn 2: agreed.")["command"],
                          f"{HELPER} talk say t-9 --dir /p/.talks --as app 'Turn 2: agreed.'")
 
+    def test_reading_a_skill_does_not_count_as_a_step(self):
+        path = "/ch/skills/talk/SKILL.md"
+        invite = hook_context(HELPER, content=f"Please join talk t-9 about X: {HELPER} talk wait t-9 --dir /p/.talks")
+        turn = "your turn in talk t-9 (turn 2 of at most 20); last turn 1 by lib:\n\nhi"
+        calls = [(None, "answered app (reply r)"), (None, turn), (f"cat {path}", "# Talk with peer sessions\nno commands here")]
+        with self.assertRaises(fm.NoCommand):   # still its turn, still no talk say command: stuck, not "talk over"
+            fm.TalkJoiner({"listen": "0"}).next(view(f"- session-bridge:talk: Talk (file: {path})", invite, calls=calls))
+
     def test_prose_commands_end_where_the_sentence_does(self):
         ctx = fm.Context(view("A message from app is waiting (session-bridge): answer it; if it is not shown to you, run "
                               "'/x/scripts/session-bridge' listen --timeout 5"))
