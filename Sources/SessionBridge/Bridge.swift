@@ -6,8 +6,11 @@ public struct BridgeConfig: Sendable {
     public var leaseSeconds: Int
     /// After this many claims without an answer a query is marked expired.
     public var maxDeliveries: Int
+    /// What names the helper; read only when a command is printed (see `HelperName`).
+    private let environment: Environment
+    private let argv0: String
     /// How the helper is named in the commands it prints (see `HelperName`).
-    public var helper: HelperName
+    public var helper: HelperName { HelperName(environment: environment, argv0: argv0, executable: FileSystem.realPath("/proc/self/exe")) }
     /// The helper as shell text: the start of every printed command.
     public var cliPath: String { helper.text }
 
@@ -15,7 +18,8 @@ public struct BridgeConfig: Sendable {
         maxMessageBytes = environment.integer("SESSION_BRIDGE_MAX_MESSAGE_BYTES").map { max(1, $0) } ?? MessageContent.defaultLimit
         leaseSeconds = environment.integer("SESSION_BRIDGE_LEASE_SECONDS").map { max(1, $0) } ?? 600
         maxDeliveries = environment.integer("SESSION_BRIDGE_MAX_DELIVERIES").map { max(1, $0) } ?? 3
-        helper = HelperName(environment: environment, argv0: argv0, executable: FileSystem.realPath("/proc/self/exe"))
+        self.environment = environment
+        self.argv0 = argv0
     }
 }
 

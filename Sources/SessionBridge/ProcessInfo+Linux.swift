@@ -42,9 +42,16 @@ public enum Processes {
         return group == foreground
     }
 
-    /// Alive and, when a start time was recorded, still the same process.
+    /// True for a process that has exited but is not reaped yet (state Z): kill(pid, 0) still finds it.
+    public static func isZombie(_ pid: Int32) -> Bool {
+        guard pid > 0, let text = try? FileSystem.readString("/proc/\(pid)/stat", limit: 1 << 16),
+              let close = text.lastIndex(of: ")") else { return false }
+        return text[text.index(after: close)...].split(separator: " ").first == "Z"
+    }
+
+    /// Alive (not a zombie) and, when a start time was recorded, still the same process.
     public static func isSameProcessAlive(pid: Int32, startTime: UInt64?) -> Bool {
-        guard isAlive(pid) else { return false }
+        guard isAlive(pid), !isZombie(pid) else { return false }
         guard let recorded = startTime, let current = Processes.startTime(pid) else { return true }
         return recorded == current
     }

@@ -18,7 +18,7 @@ import Testing
         var t = text
         let patterns = [#"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"#, #"\d{4}-\d\d-\d\dT[0-9:.]+Z"#,
                         #"nonce [0-9a-zA-Z]+"#, #""nonce" *: *"[^"]*""#, #""(sha256|checksum)" *: *"[0-9a-f]*""#,
-                        #"turn \d+ recorded"#, #""number" *: *\d+"#, #"next: \w+"#]
+                        #"turn \d+ recorded"#, #""number" *: *\d+"#, #"next: \w+"#, #"--as \w+"#]
         for p in patterns { t = t.replacingOccurrences(of: p, with: "<x>", options: .regularExpression) }
         return t
     }

@@ -183,6 +183,36 @@ import Testing
         #expect(texts[8].contains("\(helper) talk say t1 --dir /p/.talks --as svc"))
     }
 
+    /// Claude Code's SessionStart puts the plugin's bin/ first on later Bash calls' PATH, once, and never writes
+    /// through a symlink.
+    @Test func sessionStartExportsThePluginBinOnce() throws {
+        let root = makeTempDir()
+        let plugin = makeTempDir("plugin dir")
+        try executable(plugin + "/bin/session-bridge")
+        let envFile = root + "/sessionstart-hook-0.sh"
+        let env = Environment(["SESSION_BRIDGE_HOME": root + "/store", "CLAUDE_CODE_SESSION_ID": "s-1", "CLAUDE_PLUGIN_ROOT": plugin,
+                               "CLAUDE_ENV_FILE": envFile])
+        let input = Array(#"{"session_id":"s-1","cwd":"/p/x"}"#.utf8)
+        _ = Hooks.sessionStart(input: input, environment: env)
+        _ = Hooks.sessionStart(input: input, environment: env)
+        let written = try String(contentsOfFile: envFile, encoding: .utf8)
+        #expect(written == "export PATH='\(plugin)/bin':\"$PATH\"\n")
+        // Sourced by a shell, the bare name is then this plugin's, whatever came first before.
+        let other = makeTempDir("other")
+        try executable(other + "/session-bridge")
+        let found = shell(". '\(envFile)'; command -v session-bridge", path: other + ":/usr/bin:/bin")
+        #expect(found == plugin + "/bin/session-bridge\n")
+        // A symlink in its place is not written through.
+        let target = root + "/target"
+        FileManager.default.createFile(atPath: target, contents: Data())
+        let linked = root + "/linked.sh"
+        try FileManager.default.createSymbolicLink(atPath: linked, withDestinationPath: target)
+        let envLinked = Environment(["SESSION_BRIDGE_HOME": root + "/store", "CLAUDE_CODE_SESSION_ID": "s-1", "CLAUDE_PLUGIN_ROOT": plugin,
+                                     "CLAUDE_ENV_FILE": linked])
+        _ = Hooks.sessionStart(input: input, environment: envLinked)
+        #expect(try String(contentsOfFile: target, encoding: .utf8).isEmpty)
+    }
+
     /// The sources hold no message with a bare `session-bridge SUBCOMMAND` (help usage lines aside, which
     /// argument-parser builds from the command names), and neither do the texts agents are given.
     @Test func noSourceOrInstructionHardCodesTheName() throws {

@@ -46,9 +46,9 @@ struct ListenCommand: ParsableCommand {
                 let me = try bridge.setListenMode(mode)
                 switch mode {
                 case .foreground?:
-                    Output.line("\(me.name) listens in the foreground: end your turn; each peer message continues this session (off: listen --off)")
+                    Output.line("\(me.name) listens in the foreground: end your turn; each peer message continues this session (off: `\(bridge.config.helper.command("listen --off"))`)")
                 case .background?:
-                    Output.line("\(me.name) listens in the background: a peer message wakes this session when it is idle (off: listen --off)")
+                    Output.line("\(me.name) listens in the background: a peer message wakes this session when it is idle (off: `\(bridge.config.helper.command("listen --off"))`)")
                 case nil:
                     Output.line("\(me.name) stopped listening between turns")
                 }

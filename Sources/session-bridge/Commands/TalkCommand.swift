@@ -89,6 +89,9 @@ struct TalkSay: ParsableCommand {
             if json { Output.json(turn); return }
             let after = h.status == .active ? "next: \(h.nextSpeaker)" : "talk is now \(h.status.rawValue)\(h.blockedReason.map { " (\($0))" } ?? "")"
             Output.line("turn \(turn.number) recorded (nonce \(turn.nonce)); \(after)")
+            if h.status == .active {
+                Output.line("wait for your next turn with: " + TalkWait.command(h.id, talks: talks, asName: asName))
+            }
         }
     }
 }
@@ -159,6 +162,11 @@ struct TalkWait: ParsableCommand {
     @Option(name: .customLong("as"), help: ArgumentHelp("Wait as this name.", valueName: "NAME")) var asName: String?
     @Option(name: .long, help: ArgumentHelp("Seconds to wait.", valueName: "SECONDS")) var timeout: Double = 90
 
+    /// The command that waits for the next turn, as this process names the helper.
+    static func command(_ id: String, talks: Talks, asName: String?) -> String {
+        HelperName.current.command("talk wait \(id) --dir \(HelperName.quoteIfNeeded(talks.location.root))" + (asName.map { " --as \($0)" } ?? ""))
+    }
+
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
             let talks = try options.talks()
@@ -167,6 +175,9 @@ struct TalkWait: ParsableCommand {
                 let last = try talks.read(h.id).turns.last
                 Output.line("your turn in talk \(h.id) (turn \(h.turnCount + 1) of at most \(h.maxTurns))"
                     + (last.map { "; last turn \($0.number) by \($0.speaker):\n\n\($0.content)" } ?? ""))
+                let say = HelperName.current.command("talk say \(h.id) --dir \(HelperName.quoteIfNeeded(talks.location.root))"
+                                                     + (asName.map { " --as \($0)" } ?? ""))
+                Output.line("\n── take your turn with ──\n\(say) - <<'SESSION_BRIDGE_TURN'\n<your turn>\nSESSION_BRIDGE_TURN")
             case .closed(let h):
                 throw BridgeError.talkClosed("talk \(h.id) is \(h.status.rawValue): " + (h.resolution ?? h.blockedReason ?? ""))
             }
@@ -245,7 +256,7 @@ struct DoctorCommand: ParsableCommand {
             }
             if !report.healthy {
                 let left = report.findings.filter { !$0.repaired }.count
-                throw BridgeError.problemsFound("\(left) problem(s)" + (fix ? " could not be repaired" : " found; `doctor --fix` repairs what it can"))
+                throw BridgeError.problemsFound("\(left) problem(s)" + (fix ? " could not be repaired" : " found; `\(HelperName.current.command("doctor --fix"))` repairs what it can"))
             }
         }
     }
