@@ -303,12 +303,11 @@ PEERS_JSON = r" peers --json"
 ASK = r" ask (?P<peer>PEER_NAME|PEER|[\w.-]+)(?P<wait> --wait (?P<seconds>\d+))?" + HEREDOC
 AWAIT = r" await (?P<id>MESSAGE_ID|[0-9a-f-]{36})(?P<timeout> --timeout (?P<seconds>\d+))?"
 TALK_NEW = r' talk new "(?P<topic>[^"\n]+)" --with (?P<with>[^\s`]+)'
-TALK_DIR = r"(?P<dir> \[--dir DIR\]| --dir (?P<dirval>[^\s`'\";,)]+))?"
+TALK_DIR = r"(?P<dir> \[--dir DIR\]| --dir (?P<dirval>'[^'\n]+'|\"[^\"\n]+\"|[^\s`'\";,)]+))?(?P<as> --as [\w.-]+)?"
 TALK_WAIT = r" talk wait (?P<id>ID|[a-z0-9]+(?:-[a-z0-9]+)+)" + TALK_DIR + r"(?P<timeout> --timeout (?P<seconds>\d+))?"
 TALK_SAY = r" talk say (?P<id>ID|[a-z0-9]+(?:-[a-z0-9]+)+)" + TALK_DIR + HEREDOC
 # The one-line form with the text as an argument (the watcher's prompt: `talk say ID --dir DIR --as NAME "<your turn>"`).
-TALK_SAY_TEXT = (r" talk say (?P<id>ID|[a-z0-9]+(?:-[a-z0-9]+)+)" + TALK_DIR
-                 + r'(?P<as> --as [\w.-]+)? (?P<text>"(?:<your turn>|your turn|TEXT)")')
+TALK_SAY_TEXT = r" talk say (?P<id>ID|[a-z0-9]+(?:-[a-z0-9]+)+)" + TALK_DIR + r' (?P<text>"(?:<your turn>|your turn|TEXT)")'
 TALK_RESOLVE = r" talk resolve (?P<id>ID|[a-z0-9]+(?:-[a-z0-9]+)+)" + TALK_DIR + r' --summary "(?P<summary>[^"\n]*)"'
 
 

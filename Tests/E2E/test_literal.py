@@ -145,6 +145,17 @@ class LiteralCommandsTest(unittest.TestCase):
         self.assertEqual(fm.Responder({}).take_turn(fm.Context(view(prompt)), "t-9", "Turn 2: agreed.")["command"],
                          f"{HELPER} talk say t-9 --dir /p/.talks --as app 'Turn 2: agreed.'")
 
+    def test_talk_turn_with_the_command_talk_wait_prints(self):
+        invite = hook_context(HELPER, content=f"Please join talk t-9 about X: {HELPER} talk wait t-9 --dir '/p q/.talks'")
+        turn = ("your turn in talk t-9 (turn 2 of at most 20); last turn 1 by lib:\n\nhi\n\n── take your turn with ──\n"
+                f"{HELPER} talk say t-9 --dir '/p q/.talks' - <<'SESSION_BRIDGE_TURN'\n<your turn>\nSESSION_BRIDGE_TURN")
+        j = fm.TalkJoiner({"listen": "0"})
+        v = view("work", invite, calls=[(None, "answered app (reply r)")])
+        self.assertEqual(j.next(v)["command"], f"{HELPER} talk wait t-9 --dir '/p q/.talks'")
+        v = view("work", invite, calls=[(None, "answered app (reply r)"), (None, turn)])
+        self.assertEqual(j.next(v)["command"], f"{HELPER} talk say t-9 --dir '/p q/.talks' - <<'SESSION_BRIDGE_TURN'\n"
+                         "Turn 2 from the joiner: agreed with turn 1, with a detail.\nSESSION_BRIDGE_TURN")
+
     def test_reading_a_skill_does_not_count_as_a_step(self):
         path = "/ch/skills/talk/SKILL.md"
         invite = hook_context(HELPER, content=f"Please join talk t-9 about X: {HELPER} talk wait t-9 --dir /p/.talks")
