@@ -34,6 +34,12 @@ def codex_version():
     return os.environ.get("SESSION_BRIDGE_E2E_CODEX") or CODEX_VERSION
 
 
+def changed_runtimes():
+    """The runtimes ("claude", "codex") that run at a version other than the pinned one."""
+    return {name for name, chosen, pinned in (("claude", claude_sdk_version(), CLAUDE_SDK_VERSION),
+                                              ("codex", codex_version(), CODEX_VERSION)) if chosen != pinned}
+
+
 def cache_dir():
     d = os.environ.get("SESSION_BRIDGE_E2E_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "session-bridge-e2e")
     os.makedirs(d, exist_ok=True)

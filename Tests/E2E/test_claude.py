@@ -8,6 +8,8 @@ from harness import E2ETestCase, REPO
 
 
 class InstallTest(E2ETestCase):
+    runtimes = frozenset({"claude"})
+
     def test_install_validate_and_listing(self):
         """Scenario 1: marketplace add + install offline, strict validation, command and skill listed to the model."""
         r = self.claude_plugin("validate", "--strict", "--profile", "directory", REPO)
@@ -25,6 +27,8 @@ class InstallTest(E2ETestCase):
 
 
 class ListenAskTest(E2ETestCase):
+    runtimes = frozenset({"claude"})
+
     def test_two_claude_sessions_ask_and_answer(self):
         """Scenario 2: /bridge listen in one real session answers a question from another real session."""
         self.install_plugin()

@@ -12,6 +12,8 @@ HEADER = re.compile(r"── message ([0-9a-f-]{36}) ──")
 
 
 class HookDeliveryTest(E2ETestCase):
+    runtimes = frozenset({"claude"})
+
     def setUp(self):
         super().setUp()
         self.install_plugin()
@@ -170,6 +172,8 @@ class HookDeliveryTest(E2ETestCase):
 
 class CodexHookTest(E2ETestCase):
     """The same hooks in Codex: one hooks.json serves both runtimes."""
+    runtimes = frozenset({"codex"})
+
 
     def setUp(self):
         super().setUp()

@@ -14,6 +14,8 @@ from harness import REPO, E2ETestCase, base_env
 
 @unittest.skipIf(shutil.which("tmux") is None, "needs tmux (scripts/prerequisites installs it)")
 class WatchWakesAnIdleSessionTest(E2ETestCase):
+    runtimes = frozenset({"claude"})
+
 
     def setUp(self):
         super().setUp()
@@ -81,6 +83,8 @@ class WatchWakesAnIdleSessionTest(E2ETestCase):
 class WatchWakesAnIdleCodexSessionTest(WatchWakesAnIdleSessionTest):
     """The same with an interactive Codex session: the watcher types into its pane, Codex's UserPromptSubmit hook
     shows the question, and the model answers with the command shown there."""
+    runtimes = frozenset({"codex"})
+
 
     test_watcher_wakes_an_idle_interactive_session = None
 
