@@ -63,10 +63,12 @@ public struct Identity: Sendable, Equatable {
         switch situation {
         case .agentSession:
             return "this agent session is not on the bridge yet: run `\(helper.command("start"))` "
-                + "(or `\(helper.command("start --name NAME"))`) first"
+                + "(or `\(helper.command("start --name NAME"))`) first; to act as another session, pass --session ID "
+                + "or set SESSION_BRIDGE_SESSION=ID"
         case .terminal:
             return "this terminal has no bridge session yet: run `\(helper.command("start --name NAME"))` in it; "
-                + "later commands in this terminal then act as that session, with no variable to set"
+                + "later commands in this terminal then act as that session, with no variable to set (to act as another "
+                + "session, pass --session ID or set SESSION_BRIDGE_SESSION=ID)"
         case .script:
             return "no bridge session: this process has neither a terminal nor a session key. Run "
                 + "`\(helper.command("start --name NAME"))`: it prints the session's id and the exact "

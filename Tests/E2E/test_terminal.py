@@ -121,5 +121,29 @@ class TerminalTest(E2ETestCase):
         self.wait_for(lambda: {p["id"]: p for p in self.peers()}[my_id]["state"] == "stale", 10, "the closed terminal to be stale")
 
 
+class ClaudeBashPathTest(E2ETestCase):
+    def test_bare_name_in_a_bash_call_is_this_plugin_even_behind_another(self):
+        """Claude Code appends plugin bin/ folders to the Bash tool's PATH; the SessionStart hook puts this plugin's
+        first, so a bare `session-bridge` typed in a Bash call is this installation, not one earlier on PATH."""
+        self.install_plugin()
+        other = os.path.join(self.work, "other-bin")
+        os.makedirs(other)
+        with open(os.path.join(other, "session-bridge"), "w") as f:
+            f.write("#!/bin/sh\necho ANOTHER-INSTALLATION\n")
+        os.chmod(os.path.join(other, "session-bridge"), 0o755)
+        cmd = "command -v session-bridge && session-bridge --version"
+        model = self.model("pathcheck", "commands", cmd1=cmd)
+        saved = os.environ["PATH"]
+        os.environ["PATH"] = other + ":" + saved   # the session's PATH (the harness passes the environment on)
+        try:
+            run = self.start_claude("pathcheck", self.project("proj"), model, f"Run `{cmd}` and report.")
+        finally:
+            os.environ["PATH"] = saved
+        self.assertEqual(run.wait(120), 0)
+        results = model.claude_tool_results()
+        self.assertTrue(any(os.path.join(REPO, "bin", "session-bridge") in r and "0.1.0" in r for r in results), results)
+        self.assertFalse(any("ANOTHER-INSTALLATION" in r for r in results), results)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -30,17 +30,26 @@ import Testing
 
         /// A login shell started by tmux from an empty environment: no agent markers, no SESSION_BRIDGE_* variables.
         func open() {
-            let shell = "env -i HOME='\(home)' PATH='\(bin):/usr/bin:/bin' TERM=xterm bash --login --noprofile --norc"
-            let r = tmux(["new-session", "-d", "-s", "t", "-x", "200", "-y", "50", "-c", dir + "/proj", shell])
+            let r = tmux(["new-session", "-d", "-s", "t", "-x", "200", "-y", "50", "-c", dir + "/proj", Self.shell(home: home, bin: bin)])
             #expect(r.status == 0, "\(r.stderr)")
         }
 
+        /// Another tab: a new tmux window with its own login shell.
+        func openTab() {
+            let r = tmux(["new-window", "-d", "-t", "t:9", "-c", dir + "/proj", Self.shell(home: home, bin: bin)])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+
+        static func shell(home: String, bin: String) -> String {
+            "env -i HOME='\(home)' PATH='\(bin):/usr/bin:/bin' TERM=xterm bash --login --noprofile --norc"
+        }
+
         /// Types `line` into the pane with its output and exit status going to a file; returns what it printed.
-        mutating func type(_ line: String, seconds: Double = 30) -> (status: Int32, output: String) {
+        mutating func type(_ line: String, in target: String = "t:0", seconds: Double = 30) -> (status: Int32, output: String) {
             typed += 1
             let out = dir + "/out\(typed)"
-            _ = tmux(["send-keys", "-t", "t", "-l", "{ \(line) ; } > '\(out)' 2>&1; echo \"rc=$?\" > '\(out).rc'"])
-            _ = tmux(["send-keys", "-t", "t", "Enter"])
+            _ = tmux(["send-keys", "-t", target, "-l", "{ \(line) ; } > '\(out)' 2>&1; echo \"rc=$?\" > '\(out).rc'"])
+            _ = tmux(["send-keys", "-t", target, "Enter"])
             let deadline = Date().addingTimeInterval(seconds)
             while Date() < deadline {
                 if let rc = try? String(contentsOfFile: out + ".rc", encoding: .utf8), rc.hasSuffix("\n"),
@@ -82,6 +91,13 @@ import Testing
         // The same terminal, from a subshell in another folder: still "me".
         let sub = p.type("(cd / && sh -c 'session-bridge status')")
         #expect(sub.status == 0 && sub.output.contains("session: me (\(id))"), "\(sub)")
+        // A new tab is another terminal: no session until it starts one, and then another one.
+        p.openTab()
+        let tab = p.type("session-bridge status", in: "t:9")
+        #expect(tab.status == 0 && tab.output.contains("session: none bound here"), "\(tab)")
+        let tabStart = p.type("session-bridge start --name me", in: "t:9")
+        #expect(tabStart.status == 0 && tabStart.output.contains("registered as me-2"), "\(tabStart)")
+        #expect(p.type("session-bridge status").output.contains("session: me (\(id))"))
 
         // Ask the peer and wait; the peer answers with the exact command its listen printed.
         let listener = try CLI.start(["listen", "--timeout", "30"], root: p.store, key: "peer-key", extra: ["HOME": p.home])
