@@ -8,6 +8,8 @@ from harness import E2ETestCase, REPO
 
 
 class InstallTest(E2ETestCase):
+    runtimes = frozenset({"claude"})
+
     def test_install_validate_and_listing(self):
         """Scenario 1: marketplace add + install offline, strict validation, command and skill listed to the model."""
         r = self.claude_plugin("validate", "--strict", "--profile", "directory", REPO)
@@ -25,6 +27,8 @@ class InstallTest(E2ETestCase):
 
 
 class ListenAskTest(E2ETestCase):
+    runtimes = frozenset({"claude"})
+
     def test_two_claude_sessions_ask_and_answer(self):
         """Scenario 2: /bridge listen in one real session answers a question from another real session."""
         self.install_plugin()
@@ -85,7 +89,7 @@ class ListenAskTest(E2ETestCase):
         r = self.bridge("start", "--name", "sleepy", env_extra={"SESSION_BRIDGE_SESSION": "sleepy-key"})
         self.assertEqual(r.returncode, 0, r.stderr)
         asker_model = self.model("asker", "asker", peer="sleepy", question="Are you there?", wait="2")
-        asker = self.start_claude("asker", self.project("app"), asker_model, "/bridge ask sleepy Are you there?")
+        asker = self.start_claude("asker", self.project("app"), asker_model, "/bridge ask sleepy Are you there? (wait at most 2 s)")
         self.assertEqual(asker.wait(120), 0)
         results = self.tool_results(asker_model)
         self.assertTrue(any("Exit code 10" in r and "has not been seen yet" in r for r in results), results[-1:])

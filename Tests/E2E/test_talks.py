@@ -54,6 +54,41 @@ class TalkTest(E2ETestCase):
         peers = {p["name"]: p for p in self.peers()}
         self.assertEqual(peers["app"]["agent"], "codex")
 
+    # The joiners below never run /bridge nor a skill: a busy session gets the invitation through its hooks, with the
+    # join line the initiator copied from `talk new`, and takes its turns with the commands the talk output shows.
+
+    def test_claude_code_with_a_busy_never_bridged_claude_code(self):
+        self.install_plugin()
+        lib, app = self.project("lib"), self.project("app")
+        joiner_model = self.model("joiner", "talk-joiner", steps="60", pause="0.5", listen="0")
+        joiner = self.start_claude("joiner", app, joiner_model, "Refactor the app's parser calls.")
+        self.wait_for(lambda: any(p["name"] == "app" for p in self.peers()), 60, "the joiner to register")
+        self.wait_for(lambda: len(joiner_model.tool_requests()) >= 2, 60, "the joiner to be busy")
+        init_model = self.model("initiator", "talk-initiator", peer="app")
+        initiator = self.start_claude("initiator", lib, init_model, "/bridge talk API contract with app")
+        self.assertEqual(initiator.wait(240), 0)
+        self.assertEqual(joiner.wait(240), 0)
+        self.check_talk(lib)
+        self.assertTrue(any("PostToolUse" in json.dumps(r["body"]) and "Please join talk" in json.dumps(r["body"])
+                            for r in joiner_model.requests()), "the invitation did not come through hook context")
+        self.assertNotIn("# /bridge: session bridge", joiner_model.all_text())
+
+    def test_claude_code_with_a_busy_never_bridged_codex(self):
+        self.install_plugin()
+        self.codex_plugin_install()
+        lib, app = self.project("lib"), self.project("app")
+        joiner_model = self.model("codex-joiner", "talk-joiner", steps="60", pause="0.5", listen="0", skills="0")
+        joiner = self.start_codex("codex-joiner", app, joiner_model, "Refactor the app's parser calls.")
+        self.wait_for(lambda: any(p["name"] == "app" for p in self.peers()), 90, "the Codex joiner to register")
+        self.wait_for(lambda: len(joiner_model.tool_requests()) >= 2, 60, "the joiner to be busy")
+        init_model = self.model("claude-initiator", "talk-initiator", peer="app")
+        initiator = self.start_claude("claude-initiator", lib, init_model, "/bridge talk API contract with app")
+        self.assertEqual(initiator.wait(240), 0)
+        self.assertEqual(joiner.wait(240), 0)
+        self.check_talk(lib)
+        self.assertEqual({p["name"]: p for p in self.peers()}["app"]["agent"], "codex")
+        self.assertNotIn("# Talk with peer sessions", joiner_model.all_text())
+
 
 if __name__ == "__main__":
     unittest.main()
