@@ -228,6 +228,7 @@ import Testing
         #expect(w.waitFor("slow", count: 1, seconds: 8), "the prompt was typed but never submitted")
         usleep(500_000)
         #expect(w.lines("slow").count == 1 && w.lines("slow").first?.hasPrefix("A message from asker is waiting") == true, "\(w.lines("slow"))")
+        #expect(r.stdout.contains("shown before Enter") && !r.stdout.contains(" 9 Enters"), "\(r.stdout)")
         #expect(try w.cli(["watch", "--once", "--settle-ms", "0"]).stdout.contains("0 prompt(s)"))
         #expect(w.lines("slow").count == 1)
     }

@@ -2,7 +2,14 @@
 public protocol Injector {
     /// Whether the target can take input now: its pane exists and runs the bound agent.
     func check(_ target: WatchTarget) -> TargetHealth
-    func inject(_ text: String, into target: WatchTarget) throws(BridgeError)
+    func inject(_ text: String, into target: WatchTarget) throws(BridgeError) -> Injection
+}
+
+/// How a prompt went in: whether the pane was seen showing it before Enter, and how many times Enter was pressed.
+public struct Injection: Equatable, Sendable {
+    public var shown: Bool
+    public var enters: Int
+    public init(shown: Bool, enters: Int) { self.shown = shown; self.enters = enters }
 }
 
 public enum TargetHealth: Equatable, Sendable {
@@ -50,23 +57,27 @@ public struct TmuxInjector: Injector {
         return .ready
     }
 
-    public func inject(_ text: String, into target: WatchTarget) throws(BridgeError) {
+    public func inject(_ text: String, into target: WatchTarget) throws(BridgeError) -> Injection {
         let probe = PaneText.probe(text)
         let before = screen(target).map { PaneText.occurrences(of: probe, in: $0.lines) } ?? 0
         let typed = tmux(target, ["send-keys", "-t", target.pane, "-l", text])
         guard typed.status == 0 else { throw .io("tmux send-keys to \(target.pane) failed: \(typed.stderr.trimmed(" \n"))") }
         // Enter only once the interface has drawn the text: sent with it, it is read as part of a paste.
-        var waited = 0
-        while waited < showTimeoutMilliseconds, let s = screen(target), PaneText.occurrences(of: probe, in: s.lines) <= before {
+        var waited = 0, shown = false
+        while waited < showTimeoutMilliseconds, let s = screen(target) {
+            if PaneText.occurrences(of: probe, in: s.lines) > before { shown = true; break }
             Clock.sleep(milliseconds: 50)
             waited += 50
         }
         try pressEnter(target)
+        var enters = 1
         for attempt in 0..<enterRetries {
             Clock.sleep(milliseconds: min(250 << min(attempt, 2), 1000))
-            guard let s = screen(target), PaneText.onCursorLine(probe, s) else { return }
+            guard let s = screen(target), PaneText.onCursorLine(probe, s) else { break }
             try pressEnter(target)
+            enters += 1
         }
+        return Injection(shown: shown, enters: enters)
     }
 
     func pressEnter(_ target: WatchTarget) throws(BridgeError) {
@@ -122,7 +133,7 @@ enum PaneText {
 public struct NoInjector: Injector {
     public init() {}
     public func check(_ target: WatchTarget) -> TargetHealth { .ready }
-    public func inject(_ text: String, into target: WatchTarget) throws(BridgeError) {}
+    public func inject(_ text: String, into target: WatchTarget) throws(BridgeError) -> Injection { Injection(shown: false, enters: 0) }
 }
 
 // Windows Terminal (SendKeys to a window found by its OSC title marker) would be another Injector; it cannot be
