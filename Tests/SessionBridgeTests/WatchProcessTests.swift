@@ -233,6 +233,26 @@ import Testing
         #expect(w.lines("slow").count == 1)
     }
 
+    @Test(.enabled(if: hasTmux, "needs tmux")) func aPromptTheInterfaceNeverShowsIsStillSubmittedOnce() throws {
+        var w = try World()
+        defer { _ = w.tmux(["kill-server"]) }
+        for name in ["mute", "asker"] { _ = try w.cli(["start", "--name", name], key: "\(name)-key") }
+        let file = w.dir + "/mute.typed"
+        w.out["mute"] = file
+        // No echo: the pane never shows what is typed, so Enter goes in after the bounded wait, once.
+        let command = "'\(CLI.binary)' launch --alias mute -- sh -c \"stty -echo; exec python3 '\(w.dir)/recorder.py' '\(file)'\""
+        #expect(w.tmux(["new-session", "-d", "-s", "w", "-e", "SESSION_BRIDGE_HOME=\(w.store)", command]).status == 0)
+        var waited = 0
+        while TargetRegistry(storeRoot: w.store).target("mute") == nil && waited < 300 { usleep(10_000); waited += 1 }
+        usleep(300_000)
+        #expect(try w.cli(["ask", "mute", "quiet?"], key: "asker-key").status == 0)
+        let r = try w.cli(["watch", "--once", "--settle-ms", "0"])
+        #expect(r.stdout.contains("not seen before Enter, 1 Enter)") && r.stdout.contains("1 prompt(s)"), "\(r.stdout)")
+        #expect(w.waitFor("mute", count: 1))
+        usleep(300_000)
+        #expect(w.lines("mute").count == 1)
+    }
+
     @Test func paneTextFindsTheTypedTextOnTheCursorLineOnly() {
         let text = "A message from asker is waiting (session-bridge): answer it; if it is not shown to you, run x listen --timeout 5"
         let probe = PaneText.probe(text)
