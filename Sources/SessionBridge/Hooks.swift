@@ -125,11 +125,18 @@ public enum Hooks {
             let delivery = try bridge.listen(timeoutSeconds: wait, via: "hook")
             return block(renderForContext([delivery.message], cli: bridge.config.cliPath, more: store.count(id, .new)))
         } catch .timedOut {
-            return block("session-bridge: no peer message in the last \(Int(wait / 60)) minutes; still listening. "
+            return block("session-bridge: no peer message in the last \(duration(seconds: wait)); still listening. "
                 + "End your turn to keep waiting, or run `\(bridge.config.cliPath) listen --off` to stop listening.")
         } catch {
             return .silent
         }
+    }
+
+    /// A wait as a person says it: whole minutes from a minute up, seconds below ("1 second", "45 seconds", "9 minutes").
+    static func duration(seconds: Double) -> String {
+        let whole = max(0, Int(seconds))
+        let (n, unit) = whole < 60 ? (whole, "second") : (whole / 60, "minute")
+        return "\(n) \(unit)" + (n == 1 ? "" : "s")
     }
 
     /// Stop, asyncRewake (background listening): one waiter per session waits, event-driven, for a message and

@@ -67,7 +67,11 @@ class WatchWakesAnIdleSessionTest(E2ETestCase):
         self.assertEqual(asker.returncode, 0, asker.stderr)
         answer = self.bridge("ask", "lib", "--wait", "90", "--json", env_extra={"SESSION_BRIDGE_SESSION": "app-key"},
                              stdin="Which flag makes parse() strict?", timeout=120)
-        watch_log = open(os.path.join(self.work, "watch.out")).read()
+        # The watcher logs a prompt once it has seen it submitted, which can be after the answer came back.
+        log_path = os.path.join(self.work, "watch.out")
+        if answer.returncode == 0:
+            self.wait_for(lambda: "injected into lib" in open(log_path).read(), 15, "the watcher to log its prompt")
+        watch_log = open(log_path).read()
         self.assertEqual(answer.returncode, 0, answer.stdout + answer.stderr + "\nwatcher:\n" + watch_log)
         self.assertIn("strict=true", json.loads(answer.stdout)["content"])
         # Exactly one prompt typed, into the right pane; the question reached the model through the prompt hook.
@@ -120,7 +124,11 @@ class WatchWakesAnIdleCodexSessionTest(WatchWakesAnIdleSessionTest):
         self.assertEqual(asker.returncode, 0, asker.stderr)
         answer = self.bridge("ask", "lib", "--wait", "90", "--json", env_extra={"SESSION_BRIDGE_SESSION": "app-key"},
                              stdin="Which flag makes parse() strict?", timeout=120)
-        watch_log = open(os.path.join(self.work, "watch.out")).read()
+        # The watcher logs a prompt once it has seen it submitted, which can be after the answer came back.
+        log_path = os.path.join(self.work, "watch.out")
+        if answer.returncode == 0:
+            self.wait_for(lambda: "injected into lib" in open(log_path).read(), 15, "the watcher to log its prompt")
+        watch_log = open(log_path).read()
         self.assertEqual(answer.returncode, 0, answer.stdout + answer.stderr + "\nwatcher:\n" + watch_log)
         self.assertIn("strict=true", json.loads(answer.stdout)["content"])
         self.assertEqual(watch_log.count("injected into lib"), 1, watch_log)

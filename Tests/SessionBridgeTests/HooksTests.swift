@@ -75,6 +75,17 @@ import Testing
         #expect(out.exitCode == 2 && (out.stderr ?? "").contains("ping from a test"))
     }
 
+    @Test func aStopWaitUnderAMinuteIsSaidInSeconds() throws {
+        #expect(Hooks.duration(seconds: 0) == "0 seconds" && Hooks.duration(seconds: 1) == "1 second" && Hooks.duration(seconds: 59.9) == "59 seconds")
+        #expect(Hooks.duration(seconds: 60) == "1 minute" && Hooks.duration(seconds: 540) == "9 minutes" && Hooks.duration(seconds: 119) == "1 minute")
+        let root = makeTempDir()
+        let e = Environment(["SESSION_BRIDGE_HOME": root, "CLAUDE_CODE_SESSION_ID": "w-1", "SESSION_BRIDGE_STOP_WAIT_SECONDS": "1"])
+        _ = Hooks.sessionStart(input: input("w-1", event: "SessionStart"), environment: e)
+        _ = try Bridge.open(environment: e).setListenMode(.foreground)
+        let out = Hooks.stop(input: input("w-1", event: "Stop"), environment: e)
+        #expect(out.exitCode == 2 && (out.stderr ?? "").contains("no peer message in the last 1 second;"), "\(out.stderr ?? "")")
+    }
+
     @Test func backgroundWaiterIsExclusivePerSession() throws {
         let root = makeTempDir()
         let e = Environment(["SESSION_BRIDGE_HOME": root, "CLAUDE_CODE_SESSION_ID": "b-1", "SESSION_BRIDGE_BACKGROUND_CHECK_SECONDS": "1"])

@@ -185,6 +185,89 @@ import Testing
         #expect(w.waitFor("dup", count: 1))
     }
 
+    /// A stand-in for a terminal interface that is slow to start: it takes the terminal at once (raw mode, its own
+    /// input line), but drops every Enter in its first DEAF seconds, and an Enter read in the same burst as text (a
+    /// paste). An empty Enter does nothing; a submitted line is recorded and moved above the input line.
+    static let slowInterface = """
+        import os, sys, time, tty
+        out, deaf = open(sys.argv[1], 'a'), float(sys.argv[2])
+        start, line = time.time(), ''
+        tty.setraw(0)
+        def draw(): os.write(1, ('\\r\\x1b[K> ' + line).encode())
+        draw()
+        while True:
+            chunk = os.read(0, 4096).decode(errors='replace')
+            for ch in chunk:
+                if ch in '\\r\\n':
+                    if time.time() - start < deaf or len(chunk) > 1 or not line: continue
+                    out.write(line + '\\n'); out.flush()
+                    os.write(1, ('\\r\\x1b[Ksent: ' + line + '\\r\\n').encode())
+                    line = ''
+                else:
+                    line += ch
+            draw()
+        """
+
+    @Test(.enabled(if: hasTmux, "needs tmux")) func aPromptIsSubmittedOnceEvenWhenTheInterfaceDropsEarlyEnters() throws {
+        var w = try World()
+        defer { _ = w.tmux(["kill-server"]) }
+        try Self.slowInterface.write(toFile: w.dir + "/slow.py", atomically: false, encoding: .utf8)
+        for name in ["slow", "asker"] { _ = try w.cli(["start", "--name", name], key: "\(name)-key") }
+        let file = w.dir + "/slow.typed"
+        w.out["slow"] = file
+        let command = "'\(CLI.binary)' launch --alias slow -- python3 '\(w.dir)/slow.py' '\(file)' 2.5"
+        #expect(w.tmux(["new-session", "-d", "-s", "w", "-x", "120", "-y", "40", "-e", "SESSION_BRIDGE_HOME=\(w.store)", command]).status == 0)
+        var waited = 0
+        while TargetRegistry(storeRoot: w.store).target("slow") == nil && waited < 300 { usleep(10_000); waited += 1 }
+        #expect(waited < 300, "launch never bound slow")
+        usleep(300_000)
+        #expect(try w.cli(["ask", "slow", "are you up?"], key: "asker-key").status == 0)
+        // No settle time: the watcher types while the interface still drops Enter.
+        let r = try w.cli(["watch", "--once", "--settle-ms", "0"])
+        #expect(r.stdout.contains("1 prompt(s)"), "\(r.stdout) \(r.stderr)")
+        #expect(w.waitFor("slow", count: 1, seconds: 8), "the prompt was typed but never submitted")
+        usleep(500_000)
+        #expect(w.lines("slow").count == 1 && w.lines("slow").first?.hasPrefix("A message from asker is waiting") == true, "\(w.lines("slow"))")
+        #expect(r.stdout.contains("shown before Enter") && !r.stdout.contains(" 9 Enters"), "\(r.stdout)")
+        #expect(try w.cli(["watch", "--once", "--settle-ms", "0"]).stdout.contains("0 prompt(s)"))
+        #expect(w.lines("slow").count == 1)
+    }
+
+    @Test(.enabled(if: hasTmux, "needs tmux")) func aPromptTheInterfaceNeverShowsIsStillSubmittedOnce() throws {
+        var w = try World()
+        defer { _ = w.tmux(["kill-server"]) }
+        for name in ["mute", "asker"] { _ = try w.cli(["start", "--name", name], key: "\(name)-key") }
+        let file = w.dir + "/mute.typed"
+        w.out["mute"] = file
+        // No echo: the pane never shows what is typed, so Enter goes in after the bounded wait, once.
+        let command = "'\(CLI.binary)' launch --alias mute -- sh -c \"stty -echo; exec python3 '\(w.dir)/recorder.py' '\(file)'\""
+        #expect(w.tmux(["new-session", "-d", "-s", "w", "-e", "SESSION_BRIDGE_HOME=\(w.store)", command]).status == 0)
+        var waited = 0
+        while TargetRegistry(storeRoot: w.store).target("mute") == nil && waited < 300 { usleep(10_000); waited += 1 }
+        usleep(300_000)
+        #expect(try w.cli(["ask", "mute", "quiet?"], key: "asker-key").status == 0)
+        let r = try w.cli(["watch", "--once", "--settle-ms", "0"])
+        #expect(r.stdout.contains("not seen before Enter, 1 Enter)") && r.stdout.contains("1 prompt(s)"), "\(r.stdout)")
+        #expect(w.waitFor("mute", count: 1))
+        usleep(300_000)
+        #expect(w.lines("mute").count == 1)
+    }
+
+    @Test func paneTextFindsTheTypedTextOnTheCursorLineOnly() {
+        let text = "A message from asker is waiting (session-bridge): answer it; if it is not shown to you, run x listen --timeout 5"
+        let probe = PaneText.probe(text)
+        // Wrapped inside a frame, cursor on its last line: still in the input.
+        let boxed = PaneText.Screen(lines: ["│ > A message from asker is waiting (session-bridge): answer it; if it is │",
+                                            "│ not shown to you, run x listen --timeout 5                              │", ""], cursorRow: 1)
+        #expect(PaneText.onCursorLine(probe, boxed))
+        #expect(PaneText.occurrences(of: probe, in: boxed.lines) == 1)
+        // Submitted: the text is above, the cursor on an empty or fresh input line.
+        #expect(!PaneText.onCursorLine(probe, PaneText.Screen(lines: ["sent: " + text, "> "], cursorRow: 1)))
+        #expect(!PaneText.onCursorLine(probe, PaneText.Screen(lines: [text, ""], cursorRow: 1)))
+        #expect(!PaneText.onCursorLine(probe, PaneText.Screen(lines: [], cursorRow: 3)))
+        #expect(PaneText.probe("") == "" && !PaneText.onCursorLine("", boxed))
+    }
+
     @Test func launchRefusesAgentsAndNeedsTmux() throws {
         let dir = makeTempDir("launch")
         let agent = try CLI.run(["launch", "--alias", "x", "--", "true"], root: dir + "/store", key: nil, extra: ["CLAUDECODE": "1", "TMUX": "/tmp/s,1,0", "TMUX_PANE": "%1"])

@@ -2,7 +2,14 @@
 public protocol Injector {
     /// Whether the target can take input now: its pane exists and runs the bound agent.
     func check(_ target: WatchTarget) -> TargetHealth
-    func inject(_ text: String, into target: WatchTarget) throws(BridgeError)
+    func inject(_ text: String, into target: WatchTarget) throws(BridgeError) -> Injection
+}
+
+/// How a prompt went in: whether the pane was seen showing it before Enter, and how many times Enter was pressed.
+public struct Injection: Equatable, Sendable {
+    public var shown: Bool
+    public var enters: Int
+    public init(shown: Bool, enters: Int) { self.shown = shown; self.enters = enters }
 }
 
 public enum TargetHealth: Equatable, Sendable {
@@ -13,8 +20,15 @@ public enum TargetHealth: Equatable, Sendable {
     case busyWithOther(String)
 }
 
-/// tmux: `send-keys -l` to the exact pane (`%N`) on the recorded server socket, then Enter.
+/// tmux: types the text with `send-keys -l` into the exact pane (`%N`) on the recorded server socket, waits until the
+/// pane shows it, then presses Enter, and presses Enter again (a bounded number of times) while the text is still on
+/// the cursor's line. A terminal interface that is still starting, or that reads text and Enter in one burst as a
+/// paste, drops an early Enter; an Enter is harmless on an empty input line, the text is never typed twice.
 public struct TmuxInjector: Injector {
+    /// How long to wait for the typed text to show, and how many more times Enter is pressed while it stays.
+    public var showTimeoutMilliseconds = 3000
+    public var enterRetries = 8
+
     public init() {}
 
     func tmux(_ target: WatchTarget, _ args: [String]) -> ChildProcess.Result {
@@ -43,11 +57,75 @@ public struct TmuxInjector: Injector {
         return .ready
     }
 
-    public func inject(_ text: String, into target: WatchTarget) throws(BridgeError) {
+    public func inject(_ text: String, into target: WatchTarget) throws(BridgeError) -> Injection {
+        let probe = PaneText.probe(text)
+        let before = screen(target).map { PaneText.occurrences(of: probe, in: $0.lines) } ?? 0
         let typed = tmux(target, ["send-keys", "-t", target.pane, "-l", text])
         guard typed.status == 0 else { throw .io("tmux send-keys to \(target.pane) failed: \(typed.stderr.trimmed(" \n"))") }
+        // Enter only once the interface has drawn the text: sent with it, it is read as part of a paste.
+        var waited = 0, shown = false
+        while waited < showTimeoutMilliseconds, let s = screen(target) {
+            if PaneText.occurrences(of: probe, in: s.lines) > before { shown = true; break }
+            Clock.sleep(milliseconds: 50)
+            waited += 50
+        }
+        try pressEnter(target)
+        var enters = 1
+        for attempt in 0..<enterRetries {
+            Clock.sleep(milliseconds: min(250 << min(attempt, 2), 1000))
+            guard let s = screen(target), PaneText.onCursorLine(probe, s) else { break }
+            try pressEnter(target)
+            enters += 1
+        }
+        return Injection(shown: shown, enters: enters)
+    }
+
+    func pressEnter(_ target: WatchTarget) throws(BridgeError) {
         let enter = tmux(target, ["send-keys", "-t", target.pane, "Enter"])
         guard enter.status == 0 else { throw .io("tmux send-keys Enter to \(target.pane) failed") }
+    }
+
+    /// The visible screen and the cursor's row, or nil when tmux cannot tell.
+    func screen(_ target: WatchTarget) -> PaneText.Screen? {
+        let cursor = tmux(target, ["display-message", "-p", "-t", target.pane, "#{cursor_y}"])
+        let shown = tmux(target, ["capture-pane", "-p", "-t", target.pane])
+        guard cursor.status == 0, shown.status == 0, let row = Int(cursor.stdout.trimmed(" \n")) else { return nil }
+        return PaneText.Screen(lines: shown.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init), cursorRow: row)
+    }
+}
+
+/// Finding typed text on a terminal screen, where it may be wrapped, boxed or padded by the interface drawing it.
+enum PaneText {
+    struct Screen: Equatable { var lines: [String]; var cursorRow: Int }
+
+    /// The text's last few visible characters, without blanks: what identifies it on screen after wrapping.
+    static func probe(_ text: String) -> String { String(normalized(text).suffix(16)) }
+
+    /// Blanks and box-drawing characters removed: a line wrapped inside a frame reads as one string.
+    static func normalized(_ s: String) -> String {
+        String(String.UnicodeScalarView(s.unicodeScalars.filter { !$0.properties.isWhitespace && !(0x2500...0x257F).contains($0.value) }))
+    }
+
+    static func occurrences(of probe: String, in lines: [String]) -> Int {
+        guard !probe.isEmpty else { return 0 }
+        return normalized(lines.joined()).components(separatedBy: probe).count - 1
+    }
+
+    /// Whether the text still ends on the cursor's line (joined with the line above, where it may have wrapped):
+    /// an Enter that was read moves the cursor to a fresh line or clears the input.
+    static func onCursorLine(_ probe: String, _ screen: Screen) -> Bool {
+        guard !probe.isEmpty, screen.lines.indices.contains(screen.cursorRow) else { return false }
+        let line = normalized(screen.lines[screen.cursorRow])
+        guard !line.isEmpty else { return false }
+        let above = screen.cursorRow > 0 ? normalized(screen.lines[screen.cursorRow - 1]) : ""
+        let joined = Array((above + line).unicodeScalars), wanted = Array(probe.unicodeScalars)
+        let aboveCount = above.unicodeScalars.count
+        guard joined.count >= wanted.count else { return false }
+        // An occurrence that ends on the cursor's line, not one wholly above it (the submitted text in a transcript).
+        for start in 0...(joined.count - wanted.count) where start + wanted.count > aboveCount && joined[start..<start + wanted.count].elementsEqual(wanted) {
+            return true
+        }
+        return false
     }
 }
 
@@ -55,7 +133,7 @@ public struct TmuxInjector: Injector {
 public struct NoInjector: Injector {
     public init() {}
     public func check(_ target: WatchTarget) -> TargetHealth { .ready }
-    public func inject(_ text: String, into target: WatchTarget) throws(BridgeError) {}
+    public func inject(_ text: String, into target: WatchTarget) throws(BridgeError) -> Injection { Injection(shown: false, enters: 0) }
 }
 
 // Windows Terminal (SendKeys to a window found by its OSC title marker) would be another Injector; it cannot be

@@ -148,10 +148,11 @@ public final class Watcher {
                 injected.append(contentsOf: fresh)
                 saveState()
                 do {
-                    try injector.inject(event.text, into: target)
+                    let how = try injector.inject(event.text, into: target)
                     reportedDead.remove(target.alias)
                     typed += 1
-                    log("injected into \(target.alias) (\(target.pane)): \(event.text)")
+                    let detail = how.enters == 0 ? "" : ", \(how.shown ? "shown" : "not seen") before Enter, " + (how.enters == 1 ? "1 Enter" : "\(how.enters) Enters")
+                    log("injected into \(target.alias) (\(target.pane)\(detail)): \(event.text)")
                 } catch {
                     for k in fresh { injectedSet.remove(k) }
                     injected.removeLast(fresh.count)
