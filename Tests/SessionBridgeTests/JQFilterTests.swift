@@ -104,7 +104,7 @@ import SessionBridge
             Issue.record("expected a failure")
         } catch {
             #expect(error.exitCode == 7)
-            #expect(error.message == "bad jq filter: the jq helper exited")
+            #expect(error.message == "bad jq filter: the jq helper stopped unexpectedly (in '.')")
         }
     }
 }
