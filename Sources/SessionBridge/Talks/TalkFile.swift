@@ -29,6 +29,9 @@ enum TalkFile {
 
     /// `key: value` lines exactly as `Conversation.renderHeader` writes them, or nil.
     static func canonicalHeader(_ yaml: ArraySlice<UInt8>) -> TalkHeader? {
+        // The canonical form escapes every control character; anything else (a raw CR, whose CRLF a String would
+        // read as one character, a NUL, …) is for the YAML parser to accept or refuse.
+        if yaml.contains(where: { ($0 < 32 && $0 != 10) || $0 == 127 }) { return nil }
         var fields: [String: Substring] = [:]
         var slice = yaml
         while slice.last == 10 { slice = slice.dropLast() }

@@ -280,7 +280,8 @@ public struct Talks: Sendable {
 
     static func split(_ bytes: [UInt8]) throws(Conversation.ParseError) -> Parts {
         let (yaml, bodyStart) = try TalkFile.frontmatter(bytes)
-        let header = try TalkFile.header(yaml).0
+        // The header is read from the same bytes the reader sees (CRLF as LF), so both accept the same files.
+        let header = yaml.contains(13) ? try TalkFile.header(TalkFile.withoutCRLF(Array(yaml))[...]).0 : try TalkFile.header(yaml).0
         return Parts(header: header, turnCount: try TalkFile.countTurns(bytes, from: bodyStart), body: bytes[bodyStart...])
     }
 
