@@ -94,4 +94,29 @@ import Testing
             #expect(Guard.evaluate(command: denied, cwd: world.project, environment: world.environment) != .allow, "\(denied)")
         }
     }
+
+    /// A project's own scripts already on disk (build, test, release scripts) run: paths only their run time knows
+    /// do not make them writers into the store, or every build script would be denied. A script on disk that names a
+    /// guarded folder, and a script this very call writes, are still judged in full.
+    @Test func projectScriptsOnDiskRunButOnesThatNameAGuardedFolderDoNot() throws {
+        let world = try GuardWorld()
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: world.project + "/scripts", withIntermediateDirectories: true)
+        func script(_ name: String, _ text: String) throws {
+            let path = world.project + "/scripts/" + name
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            chmod(path, 0o755)
+        }
+        try script("build", "#!/usr/bin/env bash\nset -e\ncd \"$(dirname \"$0\")/..\"\nout=$(mktemp -d)\ncp -r src \"$out\"\nmv \"$out\" \"$1\"\nmake -C \"$PWD\" all\n")
+        try script("gen.py", "#!/usr/bin/env python3\nimport os, sys\nopen(os.path.join(sys.argv[1], 'x'), 'w').write('y')\n")
+        try script("wipe", "#!/bin/sh\nrm -rf .talks\n")
+        try script("wipe-store", "#!/bin/sh\nrm -rf \"$HOME/.claude/session-bridge\"\n")
+        for allowed in ["scripts/build", "./scripts/build dist", "bash scripts/build", "sh -c scripts/build", "scripts/gen.py out", "python3 scripts/gen.py out"] {
+            #expect(Guard.evaluate(command: allowed, cwd: world.project, environment: world.environment) == .allow, "\(allowed)")
+        }
+        for denied in ["scripts/wipe", "bash scripts/wipe", "scripts/wipe-store", "scripts/build .talks",
+                       "echo 'rm -rf .talks' > t.sh && bash t.sh", "echo 'cp x \"$HOME/.claude/session-bridge/\"' > t.sh; sh t.sh"] {
+            #expect(Guard.evaluate(command: denied, cwd: world.project, environment: world.environment) != .allow, "\(denied)")
+        }
+    }
 }

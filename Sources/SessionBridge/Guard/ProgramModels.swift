@@ -488,18 +488,50 @@ enum ProgramModels {
         abs = GuardPaths.resolve(abs, links: a.links)
         guard let bytes = GuardPaths.readPrefix(abs, limit: 256 << 10), !bytes.isEmpty else { return }
         if bytes.count >= 4 && bytes[0] == 0x7F && bytes[1] == 0x45 && bytes[2] == 0x4C && bytes[3] == 0x46 { return }   // ELF
-        runScriptText(String(decoding: bytes, as: UTF8.self), path: path, language: language, a, &state, positional: positional)
+        runScriptText(String(decoding: bytes, as: UTF8.self), path: path, language: language, a, &state, positional: positional,
+                      fromDisk: true)
+    }
+
+    /// What a script that was already on disk (a project's build or test script, not text this call wrote) counts
+    /// for: its writes to places it names (a guarded folder, a path under one), never the places only its run time
+    /// knows. Judging those as "anywhere" would deny every project script that writes to a computed path; such a
+    /// script is judged like any other program, by what it names. Text that this call wrote stays fully strict.
+    static func diskScriptEffect(_ e: ToolEffects.Effect, cwd: ToolEffects.Place, _ a: ShellAnalyzer) -> ToolEffects.Effect? {
+        func known(_ p: ToolEffects.Place) -> ToolEffects.Place {
+            if case .anywhere = p { return cwd }
+            return p
+        }
+        switch e {
+        case .write(let place, _, _):
+            if case .anywhere = place { return nil }
+            return e
+        case .opaque(let program, let where_, let arguments):
+            return .opaque(program: program, cwd: known(where_), arguments: arguments.filter { if case .anywhere = $0 { return false }; return true })
+        case .script(let language, let text, let network, let where_):
+            guard let text, mentionsGuardedName(text, a) else { return nil }
+            return .script(language: language, text: text, network: network, cwd: known(where_))
+        }
+    }
+
+    /// Whether script text names a guarded folder (by its usual names or by a guarded root's path).
+    static func mentionsGuardedName(_ text: String, _ a: ShellAnalyzer) -> Bool {
+        if text.contains(".talks") || text.contains("session-bridge") || text.contains("session_bridge") || text.contains("SESSION_BRIDGE") {
+            return true
+        }
+        return (a.guardedRoots?() ?? []).contains { text.contains($0) }
     }
 
     /// A script's text: shell scripts (by interpreter, `source`, or a `sh`/`bash` first line) are analysed like the
     /// command itself, in a separate budget (a long script that exhausts it is scanned instead); others are scanned.
-    static func runScriptText(_ text: String, path: String, language: String, _ a: ShellAnalyzer, _ state: inout State, positional: [String]) {
+    static func runScriptText(_ text: String, path: String, language: String, _ a: ShellAnalyzer, _ state: inout State, positional: [String],
+                              fromDisk: Bool = false) {
         let firstLine = text.prefix { $0 != "\n" }
         let shellLine = firstLine.hasPrefix("#!") && shells.contains { firstLine.hasSuffix("/" + $0) || firstLine.hasSuffix(" " + $0) || firstLine.contains("/" + $0 + " ") }
         let isShell = language == "sh" || (language == "file" && (shellLine || !firstLine.hasPrefix("#!")))
         let cwd = a.place(".", state, follow: true)
         guard isShell else {
-            a.record(.script(language: language == "file" ? "script" : language, text: text, network: false, cwd: cwd))
+            let effect = ToolEffects.Effect.script(language: language == "file" ? "script" : language, text: text, network: false, cwd: cwd)
+            if !fromDisk { a.record(effect) } else if let e = diskScriptEffect(effect, cwd: cwd, a) { a.record(e) }
             return
         }
         let sub = ShellAnalyzer(environment: a.environment, home: a.home, isTrustedHelper: a.isTrustedHelper)
@@ -510,7 +542,10 @@ enum ProgramModels {
         inner.variables["0"] = [path]
         sub.runScript(text, &inner, positional: positional, stdin: .none)
         if sub.exhausted {
-            a.record(.script(language: "sh", text: text, network: false, cwd: cwd))
+            let effect = ToolEffects.Effect.script(language: "sh", text: text, network: false, cwd: cwd)
+            if !fromDisk { a.record(effect) } else if let e = diskScriptEffect(effect, cwd: cwd, a) { a.record(e) }
+        } else if fromDisk {
+            for e in sub.effects { if let kept = diskScriptEffect(e, cwd: cwd, a) { a.record(kept) } }
         } else {
             for e in sub.effects { a.record(e) }
             if language == "sh" && path.isEmpty { state = inner }
