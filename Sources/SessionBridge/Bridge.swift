@@ -153,10 +153,12 @@ public final class Bridge {
             case .codex(let t): codexID = t
             case .explicit, .terminal: break
             }
-            let manifest = SessionManifest(
+            var manifest = SessionManifest(
                 id: id, name: uniqueName(base, excluding: id), projectPath: projectPath, host: host, pid: pid,
                 pidStartTime: Processes.startTime(pid), agent: identity.agent, claudeSessionId: claudeID,
                 codexThreadId: codexID, startedAt: now, lastSeen: now, state: "live", endedAt: nil)
+            let helpers = Guard.installationHelpers(environment: environment)
+            if !helpers.isEmpty { manifest.helpers = helpers.sorted() }
             try store.createSession(manifest)
             try store.bind(key: identity.bindingKey, to: id)
             store.indexName(manifest.name, id: id)

@@ -19,6 +19,11 @@ public struct SessionManifest: Codable, Sendable, Equatable {
     /// "live" or "ended".
     public var state: String
     public var endedAt: String?
+    /// Real paths of the helper installation that registered the session (its binary, jq helper and launcher), as
+    /// the running binary found them from its own path, never from the environment. The guard trusts these as the
+    /// sanctioned writers of the store, so a session of another installation (Claude Code's plugin folder, Codex's
+    /// plugin cache) may run a command a peer printed with its own launcher path.
+    public var helpers: [String]? = nil
 
     public var isEnded: Bool { state == "ended" }
 }

@@ -58,6 +58,32 @@ import Testing
         #expect(g.verdict(g.effects(ofShell: "\"\(real)\" peers > .talks/x", cwd: world.project), tool: "Bash") != .allow)
     }
 
+    /// A session registered by another installation (Claude Code's plugin folder while this hook runs from Codex's
+    /// plugin cache) records its helpers in its manifest; a command a peer printed with that launcher runs. A
+    /// launcher no session registered is still just a program named session-bridge.
+    @Test func helpersOfRegisteredInstallationsAreTrusted() throws {
+        let world = try GuardWorld()
+        let fm = FileManager.default
+        for dir in ["/other/scripts", "/fake/scripts", "/store-session"] {
+            try fm.createDirectory(atPath: world.base + dir, withIntermediateDirectories: true)
+        }
+        let other = world.base + "/other/scripts/session-bridge", fake = world.base + "/fake/scripts/session-bridge"
+        for path in [other, fake] {
+            try "#!/bin/sh\nexec \"$(dirname \"$0\")/../bin/helper\" \"$@\"\n".write(toFile: path, atomically: false, encoding: .utf8)
+            chmod(path, 0o755)
+        }
+        let sessionDir = world.store + "/sessions/abcd1234"
+        try fm.createDirectory(atPath: sessionDir, withIntermediateDirectories: true)
+        var manifest = SessionManifest(id: "abcd1234", name: "lib", projectPath: world.project, host: "h", pid: 1, pidStartTime: nil,
+                                       agent: "claude-code", claudeSessionId: nil, codexThreadId: nil, startedAt: "", lastSeen: "",
+                                       state: "live", endedAt: nil)
+        manifest.helpers = [GuardPaths.resolve(other)]
+        try Data(JSONCoding.encode(manifest)).write(to: URL(fileURLWithPath: sessionDir + "/manifest.json"))
+        let join = " talk wait t-1 --dir \(world.project)/.talks"
+        #expect(Guard.evaluate(command: "\"\(other)\"" + join, cwd: world.project, environment: world.environment) == .allow)
+        #expect(Guard.evaluate(command: "\"\(fake)\"" + join, cwd: world.project, environment: world.environment) != .allow)
+    }
+
     @Test func tildeFormsExpandAsBashDoes() throws {
         let world = try GuardWorld()
         let g = Guard(cwd: world.project, environment: world.environment, trustedHelpers: [])

@@ -59,6 +59,21 @@ public struct Guard {
         self.givenHelpers = trustedHelpers
     }
 
+    /// Helper installations that registered sessions in this store (each found by the real binary from its own
+    /// path, see `SessionManifest.helpers`): read only when a command runs a session-bridge that is not this one.
+    static func registeredHelpers(environment: Environment) -> Set<String> {
+        let sessions = StoreLocation.rootPath(environment: environment) + "/sessions"
+        var out: Set<String> = []
+        for id in FileSystem.list(sessions) where Identifiers.isValidID(id) {
+            guard let bytes = try? FileSystem.read(sessions + "/" + id + "/manifest.json", limit: 1 << 20),
+                  let manifest = JSONCoding.decode(SessionManifest.self, from: bytes) else { continue }
+            for path in manifest.helpers ?? [] where path.hasSuffix("/session-bridge") || path.hasSuffix("/session-bridge-jq") {
+                out.insert(path)
+            }
+        }
+        return out
+    }
+
     /// The helper binary that runs this code, its jq helper and the plugin's launcher, by real path.
     static func installationHelpers(environment: Environment) -> Set<String> {
         var out: Set<String> = []
@@ -157,7 +172,10 @@ public struct Guard {
     func analyzer() -> ShellAnalyzer {
         let given = givenHelpers
         let env = environment
-        let a = ShellAnalyzer(environment: environment, home: home, isTrustedHelper: { (given ?? Guard.installationHelpers(environment: env)).contains($0) })
+        let a = ShellAnalyzer(environment: environment, home: home, isTrustedHelper: { path in
+            if let given { return given.contains(path) }
+            return Guard.installationHelpers(environment: env).contains(path) || Guard.registeredHelpers(environment: env).contains(path)
+        })
         let roots = protected.filter { $0.area == .store || guardTalks }.map(\.path)
         a.guardedRoots = { roots }
         return a
