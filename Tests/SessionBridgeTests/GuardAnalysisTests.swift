@@ -141,7 +141,7 @@ import Testing
             #expect(Guard.evaluate(command: allowed, cwd: world.project, environment: world.environment) == .allow, "\(allowed)")
         }
         for denied in ["scripts/wipe", "bash scripts/wipe", "scripts/wipe-store", "scripts/build .talks",
-                       "echo 'rm -rf .talks' > t.sh && bash t.sh", "echo 'cp x \"$HOME/.claude/session-bridge/\"' > t.sh; sh t.sh"] {
+                       "echo 'rm -rf .talks' > t.sh && bash t.sh", "printf 'rm -rf \\\"$1\\\"' > t.sh; sh t.sh $(echo .ta)lks", "echo 'cp x \"$HOME/.claude/session-bridge/\"' > t.sh; sh t.sh"] {
             #expect(Guard.evaluate(command: denied, cwd: world.project, environment: world.environment) != .allow, "\(denied)")
         }
     }

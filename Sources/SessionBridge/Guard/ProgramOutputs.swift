@@ -252,7 +252,8 @@ enum ProgramOutputs {
                     if let last = e.last, last == "x" || last.isNumber {
                         while n < f.count, n < k + 5, f[n].isHexDigit { e.append(f[n]); n += 1 }
                     }
-                    out += decodeEscapes(e)
+                    // The format string also takes C's \" \' \? (bash's printf does; echo -e and %b do not).
+                    if e == "\\\"" || e == "\\'" || e == "\\?" { out.append(e.last ?? "\\") } else { out += decodeEscapes(e) }
                     k = n
                     continue
                 }
