@@ -33,8 +33,9 @@ public enum AtomicFile {
 
     /// Writes a complete hidden temp file (`.<name>.XXXXXX`) in `folder` and returns its path. On failure nothing
     /// is left behind. The caller publishes it with rename(2) (and may link(2) it elsewhere first).
+    /// `crashPoint` names a `CrashPoint` step reached when half the bytes are written (a writer killed mid-write).
     public static func writeTemp(_ bytes: [UInt8], in folder: String, name: String, mode: mode_t = 0o600,
-                                 durable: Bool = true) throws(BridgeError) -> String {
+                                 durable: Bool = true, crashPoint: (String, Int)? = nil) throws(BridgeError) -> String {
         var template = Array("\(folder)/.\(name).XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { csys_mkostemp_cloexec($0.baseAddress!) }
         if fd < 0 { throw FileSystem.failure("cannot create a temp file in", folder) }
@@ -42,7 +43,13 @@ public enum AtomicFile {
         do throws(BridgeError) {
             // mkostemp creates the file 0600 already.
             if mode != 0o600 && fchmod(fd, mode) != 0 { throw FileSystem.failure("cannot set mode of", tempPath) }
-            try FileSystem.writeAll(fd, bytes, path: tempPath)
+            if let (op, step) = crashPoint, CrashPoint.isArmed {
+                try FileSystem.writeAll(fd, Array(bytes.prefix(bytes.count / 2)), path: tempPath)
+                CrashPoint.reached(op, step)
+                try FileSystem.writeAll(fd, Array(bytes.dropFirst(bytes.count / 2)), path: tempPath)
+            } else {
+                try FileSystem.writeAll(fd, bytes, path: tempPath)
+            }
             if durable && fsync(fd) != 0 { throw FileSystem.failure("cannot flush", tempPath) }
         } catch {
             close(fd)

@@ -8,6 +8,9 @@ import Glibc
 public enum CrashPoint {
     private static let target: String? = getenv("SESSION_BRIDGE_CRASH_AT").map { String(cString: $0) }
 
+    /// Whether a crash step is set at all (so a step inside a write can split the write only under test).
+    public static var isArmed: Bool { target != nil }
+
     /// Marks that step `step` of `op` is complete; dies here when the test asked for it.
     @inline(__always)
     public static func reached(_ op: String, _ step: Int) {

@@ -133,7 +133,8 @@ public struct FileStore: MessageStore {
               FileSystem.isRealDirectory(layout.box(message.to, .new)), FileSystem.isRealDirectory(layout.box(message.to, .tmp)) else {
             throw .unknownPeer(message.to)
         }
-        let temp = try AtomicFile.writeTemp(JSONCoding.encode(message), in: layout.box(message.to, .tmp), name: message.id + ".json")
+        let temp = try AtomicFile.writeTemp(JSONCoding.encode(message), in: layout.box(message.to, .tmp), name: message.id + ".json",
+                                            crashPoint: ("deliver", 0))
         CrashPoint.reached("deliver", 1)
         var published = false
         let sentPath = layout.sent(message.from, message.id)
@@ -168,19 +169,22 @@ public struct FileStore: MessageStore {
         return JSONCoding.decode(Message.self, from: bytes)
     }
 
-    /// Where message `id` addressed to `recipient` is in its life, scanning in the order a message moves
-    /// (temp file, new, claimed, done, quarantine) so a concurrent move forward is never missed.
+    /// Where message `id` addressed to `recipient` is in its life. The temp files are listed first and the boxes
+    /// then looked at in the order a message moves (new, claimed, done, quarantine), so a concurrent move forward
+    /// is never missed. A published copy wins over any temp file: a writer killed mid-write leaves an incomplete
+    /// temp file beside the copy a retry published. Of several temp files, a complete one is named.
     public func deliveryState(_ recipient: String, _ id: String) -> DeliveryState {
         guard Identifiers.isValidID(recipient), Identifiers.isValidID(id) else { return .absent }
         let prefix = "." + id + ".json."
-        for name in FileSystem.list(layout.box(recipient, .tmp), includeHidden: true) where name.hasPrefix(prefix) {
-            return .interrupted(layout.box(recipient, .tmp) + "/" + name)
-        }
+        let temps = FileSystem.list(layout.box(recipient, .tmp), includeHidden: true).filter { $0.hasPrefix(prefix) }.sorted()
+            .map { layout.box(recipient, .tmp) + "/" + $0 }
         if FileSystem.exists(layout.message(recipient, .new, id)) { return .delivered(.new) }
         if claimRecord(recipient, id) != nil { return .delivered(.claimed) }
         if FileSystem.exists(layout.message(recipient, .done, id)) { return .delivered(.done) }
         if FileSystem.exists(layout.message(recipient, .quarantine, id)) { return .delivered(.quarantine) }
-        return .absent
+        guard let first = temps.first else { return .absent }
+        if temps.count == 1 { return .interrupted(first) }
+        return .interrupted(temps.first { completeTemp(recipient, tempPath: $0) != nil } ?? first)
     }
 
     /// The complete, intact message a temp file of `recipient`'s holds, if it does (an incomplete one may belong to
