@@ -173,7 +173,7 @@ public struct FileStore: MessageStore {
     /// then looked at in the order a message moves (new, claimed, done, quarantine), so a concurrent move forward
     /// is never missed. A published copy wins over any temp file: a writer killed mid-write leaves an incomplete
     /// temp file beside the copy a retry published. Of several temp files, a complete one is named.
-    public func deliveryState(_ recipient: String, _ id: String) -> DeliveryState {
+    public func deliveryState(_ recipient: String, _ id: String) -> FileDeliveryState {
         guard Identifiers.isValidID(recipient), Identifiers.isValidID(id) else { return .absent }
         let prefix = "." + id + ".json."
         let temps = FileSystem.list(layout.box(recipient, .tmp), includeHidden: true).filter { $0.hasPrefix(prefix) }.sorted()

@@ -60,7 +60,7 @@ public protocol MessageStore: Sendable {
     func claimRecord(_ session: String, _ id: String) -> ClaimRecord?
     /// Where a message addressed to `recipient` is in its delivery (answers "has this been answered?" from the
     /// reply's existence, whatever receipts say).
-    func deliveryState(_ recipient: String, _ id: String) -> DeliveryState
+    func deliveryState(_ recipient: String, _ id: String) -> FileDeliveryState
     /// Publishes a delivery interrupted after its temp file was written; true when the message is delivered.
     @discardableResult
     func finishDelivery(_ recipient: String, tempPath: String) -> Bool
