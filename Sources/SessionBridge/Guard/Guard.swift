@@ -34,6 +34,9 @@ public struct Guard {
     let guardTalks: Bool
     /// Real paths of the session-bridge helper of this installation (nil: found when first needed).
     let givenHelpers: Set<String>?
+    /// More folders the analysis treats as guarded (reserved folders), so that writes reaching them indirectly
+    /// (git restoring tracked files, a copy into an ancestor) are reported as writes there.
+    var extraGuardedRoots: [String] = []
 
     /// How the reasons name the helper: as the hook's session runs it.
     var helper: HelperName {
@@ -109,7 +112,11 @@ public struct Guard {
             return .allow
         }
         let g = Guard(cwd: hook.cwd.map { FileSystem.absolute($0) } ?? FileSystem.currentDirectory(), environment: environment)
-        return g.check(hook)
+        let effects = g.effects(of: hook)
+        let verdict = g.verdict(effects, tool: hook.toolName ?? "")
+        guard verdict == .allow else { return verdict }
+        // Edit reservations of other sessions: the same analysis, aimed at reserved paths.
+        return ReservationGuard.check(hook, input: input, guard: g, effects: effects)
     }
 
     /// Evaluates one shell command string run in `cwd` (the fuzzing and testing entry point). Never traps.
@@ -176,7 +183,7 @@ public struct Guard {
             if let given { return given.contains(path) }
             return Guard.installationHelpers(environment: env).contains(path) || Guard.registeredHelpers(environment: env).contains(path)
         })
-        let roots = protected.filter { $0.area == .store || guardTalks }.map(\.path)
+        let roots = protected.filter { $0.area == .store || guardTalks }.map(\.path) + extraGuardedRoots
         a.guardedRoots = { roots }
         return a
     }
