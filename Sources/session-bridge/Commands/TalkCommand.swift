@@ -242,11 +242,12 @@ struct DoctorCommand: ParsableCommand {
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
             let env = Environment.current()
-            let store = try StoreFactory.openForCommand(environment: env).messages
+            let stores = try StoreFactory.openForCommand(environment: env)
+            let store = stores.messages
             var talks: Talks?
             var unusable: BridgeError?
             do throws(BridgeError) { talks = try options.talks() } catch { unusable = error }
-            var report = Doctor.run(store: store, talks: talks, fix: fix, config: BridgeConfig(environment: env))
+            var report = Doctor.run(store: store, localRoot: stores.localRoot, talks: talks, fix: fix, config: BridgeConfig(environment: env))
             if let unusable { report.findings.append(Doctor.unusableTalks(unusable)) }
             if json {
                 Output.json(report.findings)

@@ -138,6 +138,7 @@ extension Bridge {
         me.endedAt = Clock.nowISO8601()
         try bridged { () throws(StoreError) in try store.saveManifest(me) }
         try? store.setListenMode(me.id, nil)
+        reservations.releaseAll(holder: me.id)
         var notified: [String] = []
         for peerID in (try? store.connections(me.id)) ?? [] {
             guard let peer = readableManifest(peerID), !peer.isEnded else { continue }
