@@ -30,9 +30,11 @@
 /// ## Skipping a pending message without taking it
 /// An engine need not list folders. What today skips a pending message without taking it (`listen --filter`, and
 /// listeners leaving alone the reply an `ask --wait` of the same session is blocked on, see `awaiting`) works on
-/// every engine the same way: the caller reads `pendingMessages` (a snapshot: a stream engine reads the range of its
-/// inbox stream not yet claimed), decides per message, and takes the chosen one with `claim(session, id, …)`, a
-/// claim BY ID that is exactly once per id whatever else is pending. A message left alone simply stays pending.
+/// every engine the same way: the caller reads the pending messages without taking them (`pendingMessages`, a
+/// snapshot: a stream engine reads the range of its inbox stream not yet claimed; or one by one with
+/// `message(session, id, in: .pending)` from the ids of `inboxSnapshot`), decides per message, and takes the chosen
+/// one with `claim(session, id, …)`, a claim BY ID that is exactly once per id whatever else is pending. A message
+/// left alone simply stays pending.
 public protocol BridgeStore: SessionRegistry, Mailbox, ReceiptLog, StoreLocks, Sendable {
     /// Where the store is, for people (`status`, `doctor`): a folder, or a URL without its password.
     var location: String { get }
