@@ -39,9 +39,7 @@ public enum StoreFactory {
         "file": { _, _, _ throws(StoreError) in
             throw StoreError(.unsupported, "the file engine is being ported to BridgeStore")
         },
-        "memory": { _, _, _ throws(StoreError) in
-            throw StoreError(.unsupported, "the memory engine is not built into this binary")
-        },
+        "memory": { setting, _, _ throws(StoreError) in InMemoryStore.named(setting.rest) },
         "redis": { _, _, _ throws(StoreError) in
             throw StoreError(.unsupported, "the redis engine is not built into this binary")
         },
