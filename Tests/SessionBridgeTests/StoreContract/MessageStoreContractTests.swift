@@ -142,6 +142,50 @@ import Testing
         #expect(try store.sessionIDs() == ["asker", "lib"])
     }
 
+    /// Content comes back byte for byte, whatever it holds, large content included.
+    @Test(arguments: StoreEngines.all)
+    func contentComesBackByteForByte(_ maker: EngineMaker) throws {
+        let store = try maker.open().store
+        try Contract.sessions(store, "asker", "lib")
+        let contents = [
+            "plain", "line one\nline two\r\nthree\r", "\"}]{[\\\"json\":true}", "tabs\tand\u{7f}del\u{1b}[31mred",
+            "emoji 🧵 and combining e\u{301} and RTL \u{202e}txet", "\u{2028}\u{2029}\u{feff}", String(repeating: "é", count: 1 << 19),
+            "--- \n## Turn 1\n```\n", "   leading and trailing spaces   ",
+        ]
+        for content in contents {
+            let m = Contract.message(from: "asker", to: "lib", .query, content: content)
+            try store.deliver(m)
+            guard case .claimed(let got) = try store.claim("lib", m.id, keepInFlight: false) else {
+                Issue.record("not claimed: \(content.prefix(20))")
+                continue
+            }
+            #expect(got == m && Array(got.content.utf8) == Array(content.utf8) && got.isIntact)
+            #expect(try store.sentMessage(sender: "asker", id: m.id)?.content == content)
+        }
+    }
+
+    /// Registration under the registry lock from many threads: exactly one session gets a contested name.
+    @Test(arguments: StoreEngines.all)
+    func theRegistryLockMakesANameUnique(_ maker: EngineMaker) throws {
+        let store = try maker.open().store
+        let winners = Collected<String>()
+        Contract.onThreads(8) { i in
+            let id = "sess\(i)"
+            try? store.withRegistryLock { () throws(BridgeError) in
+                try bridged { () throws(StoreError) in
+                    if let holder = try store.indexedSession(named: "lib"), try store.manifest(holder) != nil { return }
+                    try store.createSession(Contract.manifest(id, name: "lib"))
+                    usleep(200)
+                    try store.indexName("lib", id: id)
+                    winners.add(id)
+                }
+            }
+        }
+        #expect(winners.values.count == 1)
+        #expect(try store.indexedSession(named: "lib") == winners.values.first)
+        #expect(try store.sessionIDs() == winners.values)
+    }
+
     /// The same message id delivered from many threads at once: one delivery, every other one a conflict.
     @Test(arguments: StoreEngines.all)
     func concurrentDeliveriesOfOneIDPublishOnce(_ maker: EngineMaker) throws {
