@@ -6,7 +6,7 @@
 /// Uses: tests (directly, with a manual `StoreClock` so leases and lock TTLs run out without sleeping), and
 /// `SESSION_BRIDGE_STORE=memory:NAME`, which opens the named store of this process (`InMemoryStore.named`), so that
 /// several bridges in one test process share it as separate processes share a folder.
-public final class InMemoryStore: BridgeStore, @unchecked Sendable {
+public final class InMemoryStore: BridgeStore {
     let state: Monitor<MemoryState>
     public let clock: StoreClock
     public let location: String
