@@ -73,7 +73,7 @@ extension StoreError {
 
 /// Runs a store operation where a `BridgeError` is thrown (the bridge's own operations).
 @inline(__always)
-func bridged<T>(_ body: () throws(StoreError) -> T) throws(BridgeError) -> T {
+public func bridged<T>(_ body: () throws(StoreError) -> T) throws(BridgeError) -> T {
     do { return try body() } catch { throw BridgeError(error) }
 }
 

@@ -36,8 +36,8 @@ public enum StoreFactory {
 
     /// The engines this binary has, by scheme.
     static let engines: [String: Opener] = [
-        "file": { _, _, _ throws(StoreError) in
-            throw StoreError(.unsupported, "the file engine is being ported to BridgeStore")
+        "file": { setting, environment, _ throws(StoreError) in
+            try stored { () throws(BridgeError) in try FileStore(root: setting.rest, forcePolling: pollingForced(environment)) }
         },
         "memory": { setting, _, _ throws(StoreError) in InMemoryStore.named(setting.rest) },
         "redis": { _, _, _ throws(StoreError) in
