@@ -6,12 +6,7 @@ import Testing
 /// empty store (or says why it cannot, e.g. no redis-server on this machine: its cases are then skipped).
 enum StoreEngines {
     static let all: [EngineMaker] = [
-        EngineMaker("file") {
-            // Until the file engine is ported onto BridgeStore, the factory says so and its cases are skipped.
-            do { return .available(try .file()) } catch let error as StoreError where error.code == .unsupported {
-                return .unavailable(error.detail)
-            }
-        },
+        EngineMaker("file") { .available(try .file()) },
         EngineMaker("memory") { .available(.memory()) },
     ]
 }
@@ -80,7 +75,8 @@ final class EngineUnderTest: @unchecked Sendable {
         self.cleanup = cleanup
     }
 
-    deinit { cleanup() }
+    /// Removes what the engine left (its temp folder, its server); call when the test is done with it.
+    func close() { cleanup() }
 
     func advance(milliseconds: Int) { advanceClock(Int64(milliseconds) * 1_000_000) }
 
