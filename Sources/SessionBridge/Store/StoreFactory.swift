@@ -39,9 +39,7 @@ public enum StoreFactory {
         "file": { setting, environment, _ throws(StoreError) in
             try stored { () throws(BridgeError) in try FileStore(root: setting.rest, forcePolling: pollingForced(environment)) }
         },
-        "memory": { _, _, _ throws(StoreError) in
-            throw StoreError(.unsupported, "the memory engine is not built into this binary")
-        },
+        "memory": { setting, _, _ throws(StoreError) in InMemoryStore.named(setting.rest) },
         "redis": { _, _, _ throws(StoreError) in
             throw StoreError(.unsupported, "the redis engine is not built into this binary")
         },

@@ -46,6 +46,7 @@ public struct FileStore: BridgeStore {
 
     public func createSession(_ manifest: SessionManifest) throws(StoreError) {
         let id = manifest.id
+        guard Identifiers.isValidID(id) else { throw StoreError(.io, "invalid session id '\(Identifiers.printable(id))'") }
         try stored { () throws(BridgeError) in
             for box in StoreLayout.Box.allCases { try FileSystem.makeDirectories(layout.box(id, box)) }
             try FileSystem.makeDirectories(layout.sentFolder(id))
@@ -166,6 +167,8 @@ public struct FileStore: BridgeStore {
               FileSystem.isRealDirectory(layout.box(message.to, .new)), FileSystem.isRealDirectory(layout.box(message.to, .tmp)) else {
             throw StoreError(.notFound, message.to)
         }
+        // An id delivered before stays delivered once, even after the message moved on (a late second reply).
+        if try locate(message.to, message.id) != nil { throw StoreError(.conflict, "message \(message.id) was already delivered") }
         let temp = try stored { () throws(BridgeError) in
             try AtomicFile.writeTemp(JSONCoding.encode(message), in: layout.box(message.to, .tmp), name: message.id + ".json",
                                      crashPoint: ("deliver", 0))
@@ -475,7 +478,10 @@ public struct FileStore: BridgeStore {
         guard Identifiers.isValidID(id) else { return }
         switch state {
         case .inFlight:
-            if let record = fileClaimRecord(session, id) { quarantine(session, fileName: record.fileName, from: .claimed) }
+            // Under the message's own name, so that `locate` and `deliveryState` find it quarantined.
+            if let record = fileClaimRecord(session, id) {
+                _ = try? FileSystem.moveNoReplace(layout.box(session, .claimed) + "/" + record.fileName, uniqueQuarantinePath(session, id + ".json"))
+            }
         case .pending, .done:
             quarantine(session, fileName: id + ".json", from: FileStore.box(of: state))
         case .quarantined:
