@@ -25,7 +25,9 @@ public protocol TalkStore: Sendable {
 
     /// Appends one turn after checking, atomically with the write, that the talk is ACTIVE, that the speaker is
     /// a participant whose turn it is, that `next` is a participant and (when given) that the turn gets the
-    /// expected number. At max turns the talk becomes BLOCKED ("max turns reached") in the same step.
+    /// expected number. At max turns the talk becomes BLOCKED ("max turns reached") in the same step. The nonce
+    /// identifies the turn: an engine that retries after an unverified write or a lost reply first looks for it,
+    /// so a retried request is the turn already stored, never a second one.
     func append(_ request: TurnRequest, to id: String) throws(TalkError) -> TurnOutcome
 
     /// Resolves or blocks a talk, checked atomically like `append`.

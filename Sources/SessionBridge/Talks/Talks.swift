@@ -222,7 +222,7 @@ public struct Talks: Sendable {
     }
 
     /// Blocks (on the engine's change signal) until it is `as`'s turn, the talk is no longer ACTIVE, or the timeout
-    /// passes: each an outcome. A waiter who is not a participant is an error.
+    /// passes: each an outcome. A waiter who is not a participant is an error (never `.refused`).
     public func waitForTurn(_ idText: String, as explicit: String?, timeoutSeconds: Double) throws(BridgeError) -> TurnWait {
         let id = try resolveID(idText)
         let me = try speaker(explicit)
@@ -238,7 +238,8 @@ public struct Talks: Sendable {
         switch found.outcome {
         case .turnArrived(let h): return .yourTurn(h)
         case .closed(let h): return .closed(h)
-        case .timedOut, .refused: throw Talks.timedOut(found, timeoutSeconds: timeoutSeconds)
+        case .timedOut: throw Talks.timedOut(found, timeoutSeconds: timeoutSeconds)
+        case .refused(let refusal): throw refusal.bridgeError(talk: found.id)
         }
     }
 

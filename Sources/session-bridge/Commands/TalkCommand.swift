@@ -171,8 +171,10 @@ struct TalkWait: ParsableCommand {
             let talks = try options.talks()
             let found = try talks.waitForTurn(conversation, as: asName, timeoutSeconds: timeout)
             switch found.outcome {
-            case .timedOut, .refused:
+            case .timedOut:
                 throw Talks.timedOut(found, timeoutSeconds: timeout)
+            case .refused(let refusal):
+                throw refusal.bridgeError(talk: found.id)
             case .turnArrived(let h):
                 let last = try talks.read(h.id).turns.last
                 Output.line("your turn in talk \(h.id) (turn \(h.turnCount + 1) of at most \(h.maxTurns))"
