@@ -106,8 +106,7 @@ struct TalkShow: ParsableCommand {
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
             let talks = try options.talks()
-            var talk = try talks.read(talks.resolveID(conversation))
-            if let since { talk.turns = talk.turns.filter { $0.number > since } }
+            let talk = try talks.read(talks.resolveID(conversation), since: since)
             if json { Output.json(TalkJSON(talk)); return }
             let h = talk.header
             var lines = ["talk \(h.id): \(h.topic)",
@@ -170,8 +169,13 @@ struct TalkWait: ParsableCommand {
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
             let talks = try options.talks()
-            switch try talks.wait(conversation, as: asName, timeoutSeconds: timeout) {
-            case .yourTurn(let h):
+            let found = try talks.waitForTurn(conversation, as: asName, timeoutSeconds: timeout)
+            switch found.outcome {
+            case .timedOut:
+                throw Talks.timedOut(found, timeoutSeconds: timeout)
+            case .refused(let refusal):
+                throw refusal.bridgeError(talk: found.id)
+            case .turnArrived(let h):
                 let last = try talks.read(h.id).turns.last
                 Output.line("your turn in talk \(h.id) (turn \(h.turnCount + 1) of at most \(h.maxTurns))"
                     + (last.map { "; last turn \($0.number) by \($0.speaker):\n\n\($0.content)" } ?? ""))
