@@ -23,17 +23,19 @@ let package = Package(
         .target(name: "CSys", path: "Sources/CSys"),
         // All the logic: store, identity, messages, delivery, hooks. No libjq here (see JQ).
         .target(name: "SessionBridge", dependencies: ["CSys"]),
-        // Thin command-line front end, also the hook entry point. The release build links it fully statically
-        // (scripts/build): it then starts in about a millisecond, which every hook call needs. libjq exists only
-        // as a shared library on Debian, so jq programs run in the session-bridge-jq helper below, started only
-        // when a --filter is given.
-        .executableTarget(
-            name: "session-bridge",
+        // The command line (commands, the fast path, output), a library so tests can parse and run it in process.
+        .target(
+            name: "SessionBridgeCLI",
             dependencies: [
                 "SessionBridge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The executable: one call into SessionBridgeCLI; also the hook entry point. The release build links it fully
+        // statically (scripts/build): it then starts in about a millisecond, which every hook call needs. libjq exists
+        // only as a shared library on Debian, so jq programs run in the session-bridge-jq helper below, started only
+        // when a --filter is given.
+        .executableTarget(name: "session-bridge", dependencies: ["SessionBridgeCLI"]),
         // A safe wrapper over libjq: compile once, run on many inputs.
         .target(name: "JQ", dependencies: ["CJQ"]),
         // The jq helper: one compiled program, one JSON document per line in, one verdict per line out.
@@ -42,7 +44,7 @@ let package = Package(
         // static main binary still share none and neither build invalidates the other).
         .target(name: "CProcessLimits", path: "Sources/CProcessLimits"),
         // Depends on the executables so multi-process tests can run the real binaries.
-        .testTarget(name: "SessionBridgeTests", dependencies: ["SessionBridge", "JQ", "session-bridge", "session-bridge-jq",
+        .testTarget(name: "SessionBridgeTests", dependencies: ["SessionBridge", "SessionBridgeCLI", "JQ", "session-bridge", "session-bridge-jq",
                                                           .product(name: "Yams", package: "Yams")],
                     exclude: ["Fixtures"]),
     ]
