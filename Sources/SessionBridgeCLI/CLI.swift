@@ -14,7 +14,7 @@ public enum CLI {
         exit(0)
     }
 
-    /// The command tree that parses `arguments`. `talk`, `doctor`, `watch` and `launch` are parsed in roots of their
+    /// The command tree that parses `arguments`. `talk`, `doctor`, `watch`, `launch` and `ui` are parsed in roots of their
     /// own: in the main tree their many subcommands and options would cost every other command about 1.5 ms of
     /// argument parsing. Help, completions and anything unknown go to the whole tree, so they know every command.
     static func root(for arguments: [String]) -> ParsableCommand.Type {
@@ -24,6 +24,7 @@ public enum CLI {
         case "doctor": return DoctorRoot.self
         case "watch": return WatchRoot.self
         case "launch": return LaunchRoot.self
+        case "ui": return UIRoot.self
         case let name where SessionBridgeCommand.names.contains(name): return SessionBridgeCommand.self
         default: return FullCommand.self
         }

@@ -27,11 +27,11 @@ struct SessionBridgeCommand: ParsableCommand {
     static let commands: [ParsableCommand.Type] = [
         StartCommand.self, ConnectCommand.self, PeersCommand.self, AskCommand.self, AwaitCommand.self,
         ListenCommand.self, ReplyCommand.self, StatusCommand.self, InboxCommand.self, StopCommand.self,
-        GCCommand.self, HookCommand.self,
+        GCCommand.self, HookCommand.self, ReserveCommand.self, ReleaseCommand.self, ReservationsCommand.self,
     ]
 
     /// The names `CLI.root` sends to this tree.
-    static let names = ["start", "connect", "peers", "ask", "await", "listen", "reply", "status", "inbox", "stop", "gc", "hook"]
+    static let names = ["start", "connect", "peers", "ask", "await", "listen", "reply", "status", "inbox", "stop", "gc", "hook", "reserve", "release", "reservations"]
 
     static let configuration = CommandConfiguration(
         commandName: "session-bridge", abstract: abstract, discussion: discussion, version: version, subcommands: commands)
@@ -43,7 +43,7 @@ struct FullCommand: ParsableCommand {
         commandName: "session-bridge", abstract: SessionBridgeCommand.abstract, discussion: SessionBridgeCommand.discussion,
         version: SessionBridgeCommand.version,
         subcommands: SessionBridgeCommand.commands.filter { $0 != HookCommand.self }
-            + [TalkCommand.self, DoctorCommand.self, LaunchCommand.self, WatchCommand.self, HookCommand.self])
+            + [TalkCommand.self, DoctorCommand.self, LaunchCommand.self, WatchCommand.self, UICommand.self, HookCommand.self])
 }
 
 /// One command group under a root named `session-bridge`, so its usage and errors read `session-bridge talk …` while

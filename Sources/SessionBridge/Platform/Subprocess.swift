@@ -13,6 +13,8 @@ package enum Subprocess {
         case null(flags: Int32)
         /// A descriptor of ours (a pipe end), duplicated onto the child's.
         case descriptor(Int32)
+        /// The same as ours.
+        case inherited
     }
 
     /// The signals every child starts with at their default action.
@@ -31,6 +33,7 @@ package enum Subprocess {
             switch stream {
             case .null(let flags): posix_spawn_file_actions_addopen(&actions, Int32(fd), "/dev/null", flags, 0)
             case .descriptor(let source): posix_spawn_file_actions_adddup2(&actions, source, Int32(fd))
+            case .inherited: break
             }
         }
         // Nothing else passes to the child: a descriptor another thread opened without close-on-exec (a file being
