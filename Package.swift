@@ -28,17 +28,19 @@ let package = Package(
         .target(name: "CSys", path: "Sources/CSys"),
         // All the logic: store, identity, messages, delivery, hooks. No libjq here (see JQ).
         .target(name: "SessionBridge", dependencies: ["CSys"]),
-        // Thin command-line front end, also the hook entry point. The release build links it fully statically
-        // (scripts/build): it then starts in about a millisecond, which every hook call needs. libjq exists only
-        // as a shared library on Debian, so jq programs run in the session-bridge-jq helper below, started only
-        // when a --filter is given.
-        .executableTarget(
-            name: "session-bridge",
+        // The command line (commands, the fast path, output), a library so tests can parse and run it in process.
+        .target(
+            name: "SessionBridgeCLI",
             dependencies: [
                 "SessionBridge",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The executable: one call into SessionBridgeCLI; also the hook entry point. The release build links it fully
+        // statically (scripts/build): it then starts in about a millisecond, which every hook call needs. libjq exists
+        // only as a shared library on Debian, so jq programs run in the session-bridge-jq helper below, started only
+        // when a --filter is given.
+        .executableTarget(name: "session-bridge", dependencies: ["SessionBridgeCLI"]),
         // A safe wrapper over libjq: compile once, run on many inputs.
         .target(name: "JQ", dependencies: ["CJQ"]),
         // The jq helper: one compiled program, one JSON document per line in, one verdict per line out.
@@ -56,7 +58,7 @@ let package = Package(
             dependencies: ["Dashboard", "SessionBridge", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "SessionBridgeTests", dependencies: ["SessionBridge", "JQ", "Dashboard", "session-bridge", "session-bridge-jq",
+        .testTarget(name: "SessionBridgeTests", dependencies: ["SessionBridge", "SessionBridgeCLI", "JQ", "Dashboard", "session-bridge", "session-bridge-jq",
                                                           .product(name: "Yams", package: "Yams")],
                     exclude: ["Fixtures"]),
     ]

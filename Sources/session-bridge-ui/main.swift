@@ -55,15 +55,7 @@ func openInBrowser(_ url: String) {
         _ = text.withUTF8 { write(2, $0.baseAddress, $0.count) }
         return
     }
-    var pid: pid_t = 0
-    let argv: [UnsafeMutablePointer<CChar>?] = [strdup(opener), strdup(url), nil]
-    defer { for p in argv { free(p) } }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    _ = posix_spawn(&pid, opener, &actions, nil, argv, environ)
-    posix_spawn_file_actions_destroy(&actions)
+    _ = Subprocess.spawn([opener, url], streams: [.inherited, .null(flags: O_WRONLY), .null(flags: O_WRONLY)])
 }
 
 let options = Options.parse(Array(CommandLine.arguments.dropFirst()))

@@ -41,7 +41,7 @@ public struct Guard {
     /// How the reasons name the helper: as the hook's session runs it.
     var helper: HelperName {
         HelperName(environment: environment, argv0: CommandLine.arguments.first ?? HelperName.bareName,
-                   executable: FileSystem.realPath("/proc/self/exe"))
+                   executable: Processes.executablePath())
     }
 
     init(cwd: String, environment: Environment, trustedHelpers: Set<String>? = nil) {
@@ -80,7 +80,7 @@ public struct Guard {
     /// The helper binary that runs this code, its jq helper and the plugin's launcher, by real path.
     static func installationHelpers(environment: Environment) -> Set<String> {
         var out: Set<String> = []
-        guard let exe = FileSystem.realPath("/proc/self/exe") else { return out }
+        guard let exe = Processes.executablePath() else { return out }
         guard FileSystem.lastComponent(of: exe) == "session-bridge" else { return out }
         out.insert(exe)
         let dir = FileSystem.parentDirectory(of: exe)

@@ -10,7 +10,7 @@ public struct BridgeConfig: Sendable {
     private let environment: Environment
     private let argv0: String
     /// How the helper is named in the commands it prints (see `HelperName`).
-    public var helper: HelperName { HelperName(environment: environment, argv0: argv0, executable: FileSystem.realPath("/proc/self/exe")) }
+    public var helper: HelperName { HelperName(environment: environment, argv0: argv0, executable: Processes.executablePath()) }
     /// The helper as shell text: the start of every printed command.
     public var cliPath: String { helper.text }
 

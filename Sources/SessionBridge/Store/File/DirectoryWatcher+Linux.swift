@@ -1,6 +1,5 @@
-#if canImport(Glibc)
+#if os(Linux)
 import Glibc
-#endif
 import CSys
 
 /// inotify on Linux: one descriptor watching every folder for files renamed in, written, or appended to.
@@ -66,3 +65,4 @@ enum NetworkFileSystem {
         }
     }
 }
+#endif

@@ -1,7 +1,7 @@
 import ArgumentParser
 import SessionBridge
 
-struct ReplyCommand: ParsableCommand {
+struct ReplyCommand: FastPathCommand {
     static let configuration = CommandConfiguration(
         commandName: "reply",
         abstract: "Answer a question this session received; the asker's `ask --wait` returns it.")
@@ -16,11 +16,13 @@ struct ReplyCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the reply message as JSON.")
     var json = false
 
-    func run() throws {
-        try Self.execute(session: session.session, messageID: messageID, text: content.text, file: content.file, json: json)
+    var invocation: FastPath.Invocation {
+        .reply(session: session.session, messageID: messageID, text: content.text, file: content.file, json: json)
     }
 
-    /// The command's work, shared with the fast path in main.swift.
+    func run() throws { try invocation.run() }
+
+    /// The command's work, shared with the fast path.
     static func execute(session: String?, messageID: String, text: String?, file: String?, json: Bool) throws {
         try reportingErrors { () throws(BridgeError) in
             let bridge = try SessionOptions.bridge(session)

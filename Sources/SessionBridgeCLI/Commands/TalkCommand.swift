@@ -63,7 +63,7 @@ struct TalkNew: ParsableCommand {
     }
 }
 
-struct TalkSay: ParsableCommand {
+struct TalkSay: FastPathCommand {
     static let configuration = CommandConfiguration(commandName: "say", abstract: "Add your turn (only when it is your turn).")
     @OptionGroup var options: TalkOptions
     @Argument(help: ArgumentHelp("The talk id.", valueName: "CONV")) var conversation: String
@@ -72,12 +72,14 @@ struct TalkSay: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Who speaks next (default: the following participant).", valueName: "NAME")) var next: String?
     @Flag(name: .long, help: "Print the turn as JSON.") var json = false
 
-    func run() throws {
-        try Self.execute(dir: options.dir, session: options.session, conversation: conversation, text: content.text,
-                         file: content.file, asName: asName, next: next, json: json)
+    var invocation: FastPath.Invocation {
+        .say(dir: options.dir, session: options.session, conversation: conversation, text: content.text,
+             file: content.file, asName: asName, next: next, json: json)
     }
 
-    /// The command's work, shared with the fast path in main.swift.
+    func run() throws { try invocation.run() }
+
+    /// The command's work, shared with the fast path.
     static func execute(dir: String?, session: String?, conversation: String, text: String?, file: String?, asName: String?,
                         next: String?, json: Bool) throws {
         try reportingErrors { () throws(BridgeError) in

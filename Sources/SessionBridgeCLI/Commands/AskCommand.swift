@@ -1,7 +1,7 @@
 import ArgumentParser
 import SessionBridge
 
-struct AskCommand: ParsableCommand {
+struct AskCommand: FastPathCommand {
     static let configuration = CommandConfiguration(
         commandName: "ask",
         abstract: "Send a question to a peer. Prints the message id, or with --wait blocks and prints the answer.",
@@ -20,11 +20,13 @@ struct AskCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the message (or the answer) as JSON.")
     var json = false
 
-    func run() throws {
-        try Self.execute(session: session.session, peer: peer, text: content.text, file: content.file, wait: wait, json: json)
+    var invocation: FastPath.Invocation {
+        .ask(session: session.session, peer: peer, text: content.text, file: content.file, wait: wait, json: json)
     }
 
-    /// The command's work, shared with the fast path in main.swift.
+    func run() throws { try invocation.run() }
+
+    /// The command's work, shared with the fast path.
     static func execute(session: String?, peer: String, text: String?, file: String?, wait: Double?, json: Bool) throws {
         try reportingErrors { () throws(BridgeError) in
             let bridge = try SessionOptions.bridge(session)

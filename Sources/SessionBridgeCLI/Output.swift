@@ -17,13 +17,5 @@ enum Output {
     static func warning(_ s: String) { write(2, "session-bridge: warning: \(s)\n") }
 
     /// Unbuffered, whole-string write (loops over partial writes).
-    static func write(_ fd: Int32, _ s: String) {
-        let bytes = Array(s.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 { if errno == EINTR { continue }; return }
-            offset += n
-        }
-    }
+    static func write(_ fd: Int32, _ s: String) { _ = SystemCall.writeAll(fd, Array(s.utf8)) }
 }

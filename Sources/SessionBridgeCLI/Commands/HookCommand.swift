@@ -1,7 +1,7 @@
 import ArgumentParser
 import SessionBridge
 
-struct HookCommand: ParsableCommand {
+struct HookCommand: FastPathCommand {
     static let configuration = CommandConfiguration(
         commandName: "hook",
         abstract: "Entry point for the plugin's Claude Code / Codex hooks (reads the hook JSON on stdin).",
@@ -29,14 +29,12 @@ struct HookCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The hook event.", valueName: "EVENT"))
     var event: Event
 
-    func run() throws {
-        let outcome = HookRunner.run(event.rawValue)
-        if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
-    }
+    var invocation: FastPath.Invocation { .hook(event) }
+
+    func run() throws { try invocation.run() }
 }
 
-/// Runs one hook event: reads stdin, calls the library, prints the outcome. Also the fast path that main.swift
-/// takes for `hook EVENT`, without argument parsing.
+/// Runs one hook event: reads stdin, calls the library, prints the outcome.
 enum HookRunner {
     static func run(_ event: String) -> Hooks.Outcome {
         let input = (try? ContentSource.standardInput.bytes(limit: 64 << 20)) ?? []

@@ -1,7 +1,7 @@
 import ArgumentParser
 import SessionBridge
 
-struct ListenCommand: ParsableCommand {
+struct ListenCommand: FastPathCommand {
     static let configuration = CommandConfiguration(
         commandName: "listen",
         abstract: "Wait for the next message to this session, claim it (exactly once) and print it with the reply command.",
@@ -29,12 +29,14 @@ struct ListenCommand: ParsableCommand {
     @Flag(name: .long, help: "Turn listening between turns off.")
     var off = false
 
-    func run() throws {
-        try Self.execute(session: session.session, timeout: timeout, filter: filter, json: json,
-                         foreground: foreground, background: background, off: off)
+    var invocation: FastPath.Invocation {
+        .listen(session: session.session, timeout: timeout, filter: filter, json: json,
+                foreground: foreground, background: background, off: off)
     }
 
-    /// The command's work, shared with the fast path in main.swift.
+    func run() throws { try invocation.run() }
+
+    /// The command's work, shared with the fast path.
     static func execute(session: String?, timeout: Double, filter: String?, json: Bool, foreground: Bool, background: Bool, off: Bool) throws {
         try reportingErrors { () throws(BridgeError) in
             let bridge = try SessionOptions.bridge(session)

@@ -28,7 +28,7 @@ struct UICommand: ParsableCommand {
     /// The dashboard helper's path.
     static func helperPath() -> String {
         if let explicit = getenv("SESSION_BRIDGE_UI") { return String(cString: explicit) }
-        let exe = FileSystem.realPath("/proc/self/exe") ?? CommandLine.arguments[0]
+        let exe = Processes.executablePath() ?? CommandLine.arguments[0]
         return FileSystem.parentDirectory(of: exe) + "/session-bridge-ui"
     }
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import SessionBridge
 
-/// The main command tree without the command groups (talk, doctor, watch, launch), which main.swift dispatches to
+/// The main command tree without the command groups (talk, doctor, watch, launch), which `CLI.root` dispatches to
 /// roots of their own: their many subcommands and options would cost every other command about 1.5 ms of parsing.
 struct SessionBridgeCommand: ParsableCommand {
     static let abstract = "Lets separate AI coding-agent sessions (Claude Code, Codex) and people in their terminals ask each other questions and hold multi-turn talks."
@@ -30,7 +30,7 @@ struct SessionBridgeCommand: ParsableCommand {
         GCCommand.self, HookCommand.self, ReserveCommand.self, ReleaseCommand.self, ReservationsCommand.self,
     ]
 
-    /// The names main.swift sends to this tree.
+    /// The names `CLI.root` sends to this tree.
     static let names = ["start", "connect", "peers", "ask", "await", "listen", "reply", "status", "inbox", "stop", "gc", "hook", "reserve", "release", "reservations"]
 
     static let configuration = CommandConfiguration(

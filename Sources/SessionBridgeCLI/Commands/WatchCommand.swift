@@ -36,7 +36,7 @@ struct WatchCommand: ParsableCommand {
             let env = Environment.current()
             let stores = try StoreFactory.openForCommand(environment: env)
             if installService {
-                Output.line(try WatchService.install(environment: env, cli: env["SESSION_BRIDGE_CLI"] ?? FileSystem.realPath("/proc/self/exe") ?? CommandLine.arguments[0], dirs: dirs))
+                Output.line(try WatchService.install(environment: env, cli: env["SESSION_BRIDGE_CLI"] ?? Processes.executablePath() ?? CommandLine.arguments[0], dirs: dirs))
                 return
             }
             var locations: [TalkLocation] = []
@@ -86,7 +86,7 @@ struct LaunchCommand: ParsableCommand {
             let argv = command.first == "--" ? Array(command.dropFirst()) : command
             let env = Environment.current()
             if newWindow {
-                let executable = FileSystem.realPath("/proc/self/exe") ?? CommandLine.arguments[0]
+                let executable = Processes.executablePath() ?? CommandLine.arguments[0]
                 let pane = try Launcher.openWindow(alias: alias, command: argv, environment: env, executable: executable)
                 Output.line("launched \(alias) in tmux pane \(pane)")
                 return
