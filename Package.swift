@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -11,6 +11,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // Tests only: libyaml is the reference the strict config parser is checked against.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // The dashboard's HTTP server (session-bridge-ui only; the main binary never links it). No traits: the
+        // dashboard needs neither swift-configuration nor full Foundation.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // The jq C library (Debian: libjq-dev). Debian ships no pkg-config file for libjq 1.6.
@@ -42,7 +47,16 @@ let package = Package(
         // static main binary still share none and neither build invalidates the other).
         .target(name: "CProcessLimits", path: "Sources/CProcessLimits"),
         // Depends on the executables so multi-process tests can run the real binaries.
-        .testTarget(name: "SessionBridgeTests", dependencies: ["SessionBridge", "JQ", "session-bridge", "session-bridge-jq",
+        // The dashboard's pages: a snapshot of the store read through the library, rendered to HTML. No server here,
+        // so tests and the benchmark render pages without NIO.
+        .target(name: "Dashboard", dependencies: ["SessionBridge"]),
+        // The dashboard server (`session-bridge ui` starts it): loopback only, token-checked, live through SSE.
+        .executableTarget(
+            name: "session-bridge-ui",
+            dependencies: ["Dashboard", "SessionBridge", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "SessionBridgeTests", dependencies: ["SessionBridge", "JQ", "Dashboard", "session-bridge", "session-bridge-jq",
                                                           .product(name: "Yams", package: "Yams")],
                     exclude: ["Fixtures"]),
     ]

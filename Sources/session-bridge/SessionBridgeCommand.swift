@@ -43,7 +43,7 @@ struct FullCommand: ParsableCommand {
         commandName: "session-bridge", abstract: SessionBridgeCommand.abstract, discussion: SessionBridgeCommand.discussion,
         version: SessionBridgeCommand.version,
         subcommands: SessionBridgeCommand.commands.filter { $0 != HookCommand.self }
-            + [TalkCommand.self, DoctorCommand.self, LaunchCommand.self, WatchCommand.self, HookCommand.self])
+            + [TalkCommand.self, DoctorCommand.self, LaunchCommand.self, WatchCommand.self, UICommand.self, HookCommand.self])
 }
 
 /// One command group under a root named `session-bridge`, so its usage and errors read `session-bridge talk …` while

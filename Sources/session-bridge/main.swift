@@ -18,6 +18,7 @@ if arguments.count >= 2 {
     case "doctor": DoctorRoot.main(Array(arguments.dropFirst())); exit(0)
     case "watch": WatchRoot.main(Array(arguments.dropFirst())); exit(0)
     case "launch": LaunchRoot.main(Array(arguments.dropFirst())); exit(0)
+    case "ui": UIRoot.main(Array(arguments.dropFirst())); exit(0)
     default: break
     }
 }

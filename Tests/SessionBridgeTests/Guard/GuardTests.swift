@@ -48,7 +48,8 @@ struct GuardWorld {
     }
 
     static func corpus() throws -> [Entry] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/guard-corpus.json")
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/guard-corpus.json")
         let array = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [[String: Any]])
         return array.map { Entry(host: $0["host"] as? String ?? "", tool: $0["tool"] as? String ?? "", input: $0["input"] ?? [:],
                                  expect: $0["expect"] as? String ?? "", cwd: $0["cwd"] as? String) }

@@ -6,7 +6,7 @@ import Testing
 /// names the helper any other way.
 @Suite struct NamingTests {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
+        .deletingLastPathComponent().deletingLastPathComponent().path
 
     /// The words a printed command can start with after the helper's name.
     static let subcommands = ["start", "connect", "peers", "ask", "await", "listen", "reply", "status", "inbox", "stop", "gc",

@@ -5,7 +5,7 @@ import Testing
 /// What a model reads in the skills and in `listen`'s output must be runnable as written, in Claude Code and in Codex.
 struct SkillTextTests {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
+        .deletingLastPathComponent().deletingLastPathComponent().path
 
     static func skills() -> [(String, String)] {
         let folder = repoRoot + "/skills"

@@ -7,7 +7,8 @@ import Testing
 /// relative symlinks into the talks folder, and another project with its own `.talks/`.
 struct SandboxWorld {
     let base: String, home: String, store: String, project: String, other: String
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures").path
 
     /// The sandbox layout, shared with scripts/bench.
     static var setupScript: String { (try? String(contentsOfFile: fixtures + "/guard-sandbox-setup.sh", encoding: .utf8)) ?? "exit 1" }

@@ -1,0 +1,103 @@
+/// A read-only view of the whole store for the dashboard: every session and every message, as a person watching
+/// the bridge sees them. Nothing here writes: no heartbeat, no settling of claims, no quarantine of stray files.
+extension Bridge {
+    /// One session as the dashboard lists it.
+    public struct SessionRow: Codable, Sendable, Equatable {
+        public var id: String
+        public var name: String
+        public var agent: String
+        public var projectPath: String
+        public var host: String
+        public var pid: Int32
+        public var startedAt: String
+        public var lastSeen: String
+        public var state: PeerState
+        /// How it listens between turns; nil when it does not.
+        public var listening: ListenMode?
+        /// Messages waiting in its inbox.
+        public var pending: Int
+        /// Questions it has claimed (its model has seen them) and not answered yet.
+        public var inFlight: Int
+    }
+
+    /// Every session, live ones first, then by name.
+    public func sessionRows() -> [SessionRow] {
+        let now = Clock.nowNanoseconds()
+        let rows = store.sessionIDs().compactMap { id -> SessionRow? in
+            guard let m = store.manifest(id) else { return nil }
+            let seen = store.lastSeen(id) ?? Clock.parseISO8601(m.lastSeen) ?? 0
+            return SessionRow(
+                id: id, name: m.name, agent: m.agent, projectPath: m.projectPath, host: m.host, pid: m.pid,
+                startedAt: m.startedAt, lastSeen: Clock.iso8601(nanoseconds: seen),
+                state: PeerState.of(m, lastSeenNanoseconds: seen, now: now, localHost: host),
+                listening: m.isEnded ? nil : store.listenMode(id),
+                pending: store.count(id, .new), inFlight: store.count(id, .claimed))
+        }
+        let order: [PeerState: Int] = [.active: 0, .idle: 1, .stale: 2, .ended: 3]
+        return rows.sorted { a, b in (order[a.state] ?? 9, a.name, a.id) < (order[b.state] ?? 9, b.name, b.id) }
+    }
+
+    /// Where one message lies: the recipient whose inbox holds it, and the box.
+    public struct MessageRef: Sendable, Hashable {
+        public var id: String
+        public var recipient: String
+        public var box: StoreLayout.Box
+    }
+
+    /// The messages in the inboxes of `sessions` (all sessions when nil), newest first. Only names are listed on the
+    /// file store, so this costs a folder listing per box, not a read per message.
+    public func messageRefs(sessions: [String]? = nil) -> [MessageRef] {
+        var refs: [MessageRef] = []
+        for session in sessions ?? store.sessionIDs() {
+            for box in [StoreLayout.Box.new, .claimed, .done] {
+                for id in messageIDs(session, box) { refs.append(MessageRef(id: id, recipient: session, box: box)) }
+            }
+        }
+        // Message ids are time-ordered (UUIDv7), so the id orders by creation.
+        return refs.sorted { $0.id > $1.id }
+    }
+
+    /// Ids in one box without reading the messages (file store), or from the messages (other engines).
+    func messageIDs(_ session: String, _ box: StoreLayout.Box) -> [String] {
+        guard let files = store as? FileStore else { return store.messages(session, box).map(\.id) }
+        return FileSystem.list(files.layout.box(session, box)).compactMap { name -> String? in
+            if box == .claimed { return ClaimRecord(fileName: name)?.messageID }
+            guard name.hasSuffix(".json") else { return nil }
+            let id = String(name.dropLast(5))
+            return Identifiers.isValidID(id) ? id : nil
+        }
+    }
+
+    /// One message's life as the dashboard shows it (the sender's view: sent, seen, answered, redelivered,
+    /// expired); nil when it is no longer there or fails its checksum.
+    public func messageLife(_ ref: MessageRef) -> MessageStatus? {
+        var box = ref.box
+        var found = store.peek(ref.recipient, box, ref.id)
+        if found == nil, let moved = store.locate(ref.recipient, ref.id), moved != .quarantine, moved != .tmp {
+            // Moved on (claimed, answered) since it was listed.
+            box = moved
+            found = store.peek(ref.recipient, moved, ref.id)
+        }
+        guard let m = found else { return nil }
+        return summarize(m, direction: "sent", box: box, events: eventsWithAnswer(m, box: box))
+    }
+
+    /// Finds a message by id in any session's inbox, else in a sender's copies.
+    public func messageLife(id text: String) -> MessageStatus? {
+        guard Identifiers.isValidID(text) else { return nil }
+        let id = text.lowercased()
+        let sessions = store.sessionIDs()
+        for session in sessions {
+            if let box = store.locate(session, id), box != .quarantine, box != .tmp,
+               let life = messageLife(MessageRef(id: id, recipient: session, box: box)) {
+                return life
+            }
+        }
+        for session in sessions {
+            guard let m = store.sentMessage(sender: session, id: id) else { continue }
+            let box = store.locate(m.to, id)
+            return summarize(m, direction: "sent", box: box, events: eventsWithAnswer(m, box: box))
+        }
+        return nil
+    }
+}
