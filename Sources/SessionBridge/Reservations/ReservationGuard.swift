@@ -55,12 +55,14 @@ struct ReservationGuard {
     }
 
     mutating func run(_ hook: PreToolUseInput, effects given: ToolEffects) -> Guard.Verdict {
-        // Reserved folders near the call join the analysis' guarded roots (one more analysis, only then).
+        // Reserved folders near the call that exist join the analysis' guarded roots (one more analysis, only
+        // then): git or a copy can only reach files there through a folder that is there.
         var extra: [String] = []
         for project in candidates(GuardPaths.resolve(g.cwd)) {
             for r in load(project) where r.holder != me && !r.shared {
                 let prefix = r.glob.literalPrefix
-                extra.append(prefix.isEmpty ? project.root : GuardPaths.join(project.root, prefix))
+                let folder = prefix.isEmpty ? project.root : GuardPaths.join(project.root, prefix)
+                if FileSystem.exists(folder) { extra.append(folder) }
             }
         }
         var effects = given
