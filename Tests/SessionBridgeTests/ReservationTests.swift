@@ -402,3 +402,92 @@ func isReservationDeny(_ v: Guard.Verdict) -> Bool {
         #expect(try w.bash("echo x > src/ui/a.swift", cwd: clone) == .allow)
     }
 }
+
+/// Random and hostile input for every parser of this feature: globs, remote URLs, git config files, stored records.
+@Suite struct ReservationFuzzTests {
+    struct Rng {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state >> 33
+        }
+        mutating func pick<T>(_ a: [T]) -> T { a[Int(next() % UInt64(a.count))] }
+    }
+
+    static let pieces = ["src", "api", "*", "**", "?", "[a-c]", "[", "]", "\\", ".", "..", "x.swift", "*.swift", "a*b", "", "é", "\u{0}", "\n"]
+
+    func randomPattern(_ r: inout Rng) -> String {
+        (0..<Int(r.next() % 7)).map { _ in r.pick(Self.pieces) }.joined(separator: "/")
+    }
+
+    /// Coverage implies overlap with the path, and overlap is symmetric, for any patterns.
+    @Test func globPropertiesHoldForRandomPatterns() {
+        var r = Rng(state: 16)
+        for _ in 0..<3000 {
+            let x = randomPattern(&r), y = randomPattern(&r)
+            let path = (0..<Int(r.next() % 6)).map { _ in r.pick(["src", "api", "x.swift", "ab", "a-b", ".env", "é"]) }.joined(separator: "/")
+            let gx = ReservationGlob(x), gy = ReservationGlob(y)
+            if gx.covers(path) { #expect(gx.overlaps(ReservationGlob(path: path)), "\(x) covers \(path)") }
+            #expect(gx.overlaps(gy) == gy.overlaps(gx), "\(x) / \(y)")
+            if gx.covers(path) && gy.covers(path) { #expect(gx.overlaps(gy), "\(x) / \(y) share \(path)") }
+        }
+        // Many ** stay fast (memoized).
+        let deep = ReservationGlob(Array(repeating: "**", count: 60).joined(separator: "/") + "/x")
+        #expect(!deep.covers(Array(repeating: "a", count: 200).joined(separator: "/")))
+        #expect(deep.overlaps(ReservationGlob(Array(repeating: "**/a", count: 60).joined(separator: "/"))))
+    }
+
+    @Test func remoteURLsAndGitConfigsNeverTrap() throws {
+        var r = Rng(state: 7)
+        let parts = ["git@", "https://", "ssh://", "host", ":", "/", "22", "owner", "repo", ".git", "@", " ", "\"", "\\", "é", "::", "//"]
+        for _ in 0..<2000 { _ = ReservationProject.normalizedRemote((0..<Int(r.next() % 9)).map { _ in r.pick(parts) }.joined()) }
+        let dir = makeTempDir("gitcfg")
+        try FileManager.default.createDirectory(atPath: dir + "/.git", withIntermediateDirectories: true)
+        let lines = ["[remote \"origin\"]", "[remote", "url", "url =", "url = x", "\turl = \"q\"", "[core]", "=", "url=\"", "[remote \"a\"]\nurl = b"]
+        for _ in 0..<300 {
+            try (0..<Int(r.next() % 6)).map { _ in r.pick(lines) }.joined(separator: "\n").write(toFile: dir + "/.git/config", atomically: true, encoding: .utf8)
+            _ = ReservationProject.of(dir, fallbackRoot: dir, host: "h")
+        }
+        // A .git file pointing anywhere, or at itself.
+        try FileManager.default.removeItem(atPath: dir + "/.git")
+        for target in ["gitdir: /nonexistent", "gitdir: .", "gitdir:", "nonsense", "gitdir: ../../../../../../etc"] {
+            try target.write(toFile: dir + "/.git", atomically: true, encoding: .utf8)
+            _ = ReservationProject.of(dir, fallbackRoot: dir, host: "h")
+        }
+    }
+
+    /// A record written by hand (the guard stops that, but a store may be damaged): the guard and the listing
+    /// never trap, and what they print has no control characters.
+    @Test func hostileRecordsNeverTrap() throws {
+        let w = try ReservationWorld()
+        let id = "git:github.com/acme/proj"
+        let folder = w.store + "/reservations"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let file = folder + "/" + ReservationProject.key(id) + ".json"
+        var r = Rng(state: 99)
+        let hostile = ["\u{1b}[2J", "\n", String(repeating: "x", count: 5000), "", "../../etc", "**", "*", "src/api", "\u{0}"]
+        for round in 0..<60 {
+            var list: [Reservation] = []
+            for _ in 0..<Int(r.next() % 5 + 1) {
+                list.append(Reservation(pattern: r.pick(hostile), shared: r.next() % 2 == 0, holder: r.pick([w.aID, "nonexist", "../x", ""]),
+                                        holderName: r.pick(hostile), agent: r.pick(hostile), host: r.pick(["vm", ""]), root: r.pick([w.project, "/", ""]),
+                                        reason: r.pick(hostile), since: r.pick(["", "2026-01-01T00:00:00.000Z", "junk"]),
+                                        until: r.pick(["", "2999-01-01T00:00:00.000Z", "junk"]), ttlSeconds: r.pick([0, -1, Int.max, 60])))
+            }
+            let project = round % 7 == 0 ? "another project" : id
+            try Data(JSONCoding.encode(ReservationRecord(project: project, reservations: list))).write(to: URL(fileURLWithPath: file))
+            for command in ["echo x > src/api/client.swift", "rm -rf src", "python3 -c \"open('src/api/x','w')\""] {
+                if case .deny(let reason) = try w.bash(command) {
+                    #expect(!reason.unicodeScalars.contains { $0.value < 32 }, "\(reason)")
+                }
+                _ = try w.bash(command, as: "key-a")
+            }
+            for row in w.b.listReservations(all: true) { #expect(!ReservationText.table([row], all: true).unicodeScalars.contains { $0.value < 32 && $0 != "\n" }) }
+        }
+        for junk in ["", "{", "[]", "{\"schema\":2,\"project\":\"x\",\"reservations\":[]}", String(repeating: "[", count: 100_000)] {
+            try junk.write(toFile: file, atomically: true, encoding: .utf8)
+            _ = try w.bash("echo x > src/api/client.swift")
+            _ = w.b.listReservations(all: true)
+        }
+    }
+}

@@ -55,12 +55,14 @@ struct ReservationGuard {
     }
 
     mutating func run(_ hook: PreToolUseInput, effects given: ToolEffects) -> Guard.Verdict {
-        // Reserved folders near the call join the analysis' guarded roots (one more analysis, only then).
+        // Reserved folders near the call that exist join the analysis' guarded roots (one more analysis, only
+        // then): git or a copy can only reach files there through a folder that is there.
         var extra: [String] = []
         for project in candidates(GuardPaths.resolve(g.cwd)) {
             for r in load(project) where r.holder != me && !r.shared {
                 let prefix = r.glob.literalPrefix
-                extra.append(prefix.isEmpty ? project.root : GuardPaths.join(project.root, prefix))
+                let folder = prefix.isEmpty ? project.root : GuardPaths.join(project.root, prefix)
+                if FileSystem.exists(folder) { extra.append(folder) }
             }
         }
         var effects = given
@@ -206,13 +208,12 @@ struct ReservationGuard {
 
     func reason(_ hit: Hit) -> String {
         let r = hit.reservation
-        let holder = "\(Identifiers.printable(r.holderName)) (session \(r.holder), \(Identifiers.printable(r.agent)))"
-        var text = "session-bridge reservation: \(Identifiers.printable(hit.path)) is reserved "
-            + (r.pattern == hit.path ? "" : "(\(Identifiers.printable(r.pattern))) ")
-            + "by \(holder) since \(r.since) until \(r.until)"
-        if let why = r.reason { text += ", for: \(Identifiers.printable(why))" }
-        let question = "I need to edit \(hit.path), which you reserved (\(r.pattern)). Please release it when you can "
-            + "and tell me."
+        let p = Identifiers.printable
+        let path = p(hit.path), pattern = p(r.pattern)
+        var text = "session-bridge reservation: \(path) is reserved " + (r.pattern == hit.path ? "" : "(\(pattern)) ")
+            + "by \(ReservationText.holder(r)) since \(p(r.since)) until \(p(r.until))"
+        if let why = r.reason { text += ", for: \(p(why))" }
+        let question = "I need to edit \(path), which you reserved (\(pattern)). Please release it when you can and tell me."
         text += ". No tool call may change it while they hold it (this one: \(hit.what)). Ask them: "
             + "`\(g.helper.command("ask \(r.holder) \(HelperName.singleQuoted(question)) --wait 90"))`, "
             + "then try again once they have released it (`\(g.helper.command("reservations"))` lists what is held)."
