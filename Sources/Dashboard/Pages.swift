@@ -139,20 +139,12 @@ struct PageRenderer {
 
     /// The newest `limit` messages (to or from `session` when given), each with its receipt timeline.
     func messageList(bridge: Bridge, session: String?, limit: Int) -> String {
-        let refs = bridge.messageRefs()
+        let refs = session.map { bridge.messageRefs(involving: $0) } ?? bridge.messageRefs()
         var lives: [Bridge.MessageStatus] = []
-        var total = 0
-        for ref in refs {
-            if let session, ref.recipient != session {
-                // Messages it sent lie in other inboxes: read them to see who sent them.
-                guard let life = bridge.messageLife(ref), life.message.from == session else { continue }
-                total += 1
-                if lives.count < limit { lives.append(life) }
-                continue
-            }
-            total += 1
-            if lives.count < limit, let life = bridge.messageLife(ref) { lives.append(life) }
+        for ref in refs where lives.count < limit {
+            if let life = bridge.messageLife(ref) { lives.append(life) }
         }
+        let total = refs.count
         var out = ""
         if lives.isEmpty {
             return "<p class=\"empty\" id=\"no-messages\">No messages yet. A session asks with <code>session-bridge ask PEER TEXT</code>.</p>"
