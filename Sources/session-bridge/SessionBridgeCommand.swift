@@ -27,11 +27,11 @@ struct SessionBridgeCommand: ParsableCommand {
     static let commands: [ParsableCommand.Type] = [
         StartCommand.self, ConnectCommand.self, PeersCommand.self, AskCommand.self, AwaitCommand.self,
         ListenCommand.self, ReplyCommand.self, StatusCommand.self, InboxCommand.self, StopCommand.self,
-        GCCommand.self, HookCommand.self,
+        GCCommand.self, HookCommand.self, ReserveCommand.self, ReleaseCommand.self, ReservationsCommand.self,
     ]
 
     /// The names main.swift sends to this tree.
-    static let names = ["start", "connect", "peers", "ask", "await", "listen", "reply", "status", "inbox", "stop", "gc", "hook"]
+    static let names = ["start", "connect", "peers", "ask", "await", "listen", "reply", "status", "inbox", "stop", "gc", "hook", "reserve", "release", "reservations"]
 
     static let configuration = CommandConfiguration(
         commandName: "session-bridge", abstract: abstract, discussion: discussion, version: version, subcommands: commands)

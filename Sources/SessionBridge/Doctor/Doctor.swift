@@ -28,6 +28,7 @@ public struct Doctor {
     public static func run(store: FileStore?, talks: Talks?, fix: Bool, config: BridgeConfig) -> Report {
         var findings: [Finding] = []
         if let store { findings += checkMessages(store, fix: fix, config: config) }
+        if let store { findings += checkReservations(store, fix: fix) }
         if let talks { findings += checkTalks(talks, fix: fix) }
         return Report(findings: findings)
     }

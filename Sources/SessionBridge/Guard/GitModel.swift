@@ -67,10 +67,24 @@ enum GitModel {
                 a.record(.write(.exact(g), .tree, by: "git \(sub)"))
             }
         }
+        // Options that name a file git writes, whatever the subcommand: `diff --output=F`, `config -f F` ….
+        var k2 = 0
+        while k2 < rest.count, rest[k2] != "--" {
+            let w = rest[k2]
+            k2 += 1
+            let named = ["--output", "--output-directory"] + (sub == "config" ? ["-f", "--file"] : [])
+            if let eq = w.firstIndex(of: "="), named.contains(String(w[..<eq])) {
+                write(String(w[w.index(after: eq)...]), .tree, follow: true)
+            } else if named.contains(w), k2 < rest.count {
+                write(rest[k2], .tree, follow: true)
+                k2 += 1
+            }
+        }
         switch sub {
         case _ where readOnly.contains(sub):
-            if sub == "config", let f = o.values("--file", "-f").first { write(f, .node, follow: true) }
             if sub == "init" || sub == "clone", let dir = o.operands.last { write(dir, .node, follow: true) }
+            // `git init` with no folder makes the repository in the working folder.
+            if sub == "init" && o.operands.isEmpty { write(o.has("--bare") ? "." : ".git", .node, follow: true) }
             return
         case "clone":
             if o.operands.count >= 2, let dir = o.operands.last { write(dir, .tree, follow: true) }

@@ -34,6 +34,9 @@ public struct Guard {
     let guardTalks: Bool
     /// Real paths of the session-bridge helper of this installation (nil: found when first needed).
     let givenHelpers: Set<String>?
+    /// More folders the analysis treats as guarded (reserved folders), so that writes reaching them indirectly
+    /// (git restoring tracked files, a copy into an ancestor) are reported as writes there.
+    var extraGuardedRoots: [String] = []
 
     /// How the reasons name the helper: as the hook's session runs it.
     var helper: HelperName {
@@ -109,7 +112,11 @@ public struct Guard {
             return .allow
         }
         let g = Guard(cwd: hook.cwd.map { FileSystem.absolute($0) } ?? FileSystem.currentDirectory(), environment: environment)
-        return g.check(hook)
+        let effects = g.effects(of: hook)
+        let verdict = g.verdict(effects, tool: hook.toolName ?? "")
+        guard verdict == .allow else { return verdict }
+        // Edit reservations of other sessions: the same analysis, aimed at reserved paths.
+        return ReservationGuard.check(hook, input: input, guard: g, effects: effects)
     }
 
     /// Evaluates one shell command string run in `cwd` (the fuzzing and testing entry point). Never traps.
@@ -176,7 +183,7 @@ public struct Guard {
             if let given { return given.contains(path) }
             return Guard.installationHelpers(environment: env).contains(path) || Guard.registeredHelpers(environment: env).contains(path)
         })
-        let roots = protected.filter { $0.area == .store || guardTalks }.map(\.path)
+        let roots = protected.filter { $0.area == .store || guardTalks }.map(\.path) + extraGuardedRoots
         a.guardedRoots = { roots }
         return a
     }
@@ -313,17 +320,21 @@ enum ScriptScan {
                           "chmod", "chown", "symlink", "truncate", "system", "popen", "subprocess", "exec", "spawn", "rmsync", "rm_rf", "rm_r",
                           "appendfile", "sysopen", "utime", "touch", "shutil", "fileutils", "rm(", "delete", "io.open", "fopen", "file_put_contents",
                           "dump(", ">", "attach", "vacuum", ".backup", ".save", ".once", ".output", "tofile", "save(", "'w", "\"w", "'a", "\"a",
-                          "'x'", "\"x\"", "+'", "+\"", "mode=", "`", "qx", "link(", "outfile", "print >", "printf >", "mkfifo", "os.open", "creat"]
+                          "'x'", "\"x\"", "mode=", "`", "qx", "link(", "outfile", "print >", "printf >", "mkfifo", "os.open", "creat"]
     static let builders = ["chr(", "fromcharcode", "\\x", "\\u00", "\\0", "base64", "b64decode", "atob", "decode(", "fromhex", "unhexlify",
                            "[::-1]", "reverse", "rot13", "codecs", "pack(", "eval(", "exec(", "compile(", "new function(", "__import__",
                            "getattr(", "expanduser", "path.home", "homedir", "environ", "getenv", "env[", "process.env", "$env", "walk(", "listdir",
                            "scandir", "readdir", "opendir", "glob(", "\u{2}", "\u{3}"]
 
-    /// Whether the code has any way to create, change or remove a file (or to run a command that could).
+    /// Whether the code has any way to create, change or remove a file (or to run a command that could). A writer's
+    /// name split by quotes and `+` (`'writ'+'eFile'`) counts as that name; a concatenation alone does not.
     static func mayWrite(_ text: String, language: String = "") -> Bool {
         if language == "sh" { return true }
         let lower = text.lowercased()
-        return writers.contains(where: { lower.contains($0) })
+        if writers.contains(where: { lower.contains($0) }) { return true }
+        guard lower.contains("+'") || lower.contains("+\"") || lower.contains("+`") else { return false }
+        let squeezed = String(lower.unicodeScalars.filter { !"'\"`+ \t\n".unicodeScalars.contains($0) }.map(Character.init))
+        return writers.contains(where: { $0.first?.isLetter == true && squeezed.contains($0) })
     }
 
     static func mayConstructPath(_ text: String, language: String) -> Bool {

@@ -111,6 +111,7 @@ enum ProgramModels {
             for v in o.values("-v") { state.variables[v] = [Marker.anyString] }
         case "source", ".":
             guard let file = args.first else { return }
+            if isStandardInput(file) { shellStdin(a, &state, stdin); return }
             scriptFile(file, language: "sh", a, &state, positional: Array(args.dropFirst()), direct: false)
         case "eval":
             a.runScript(args.joined(separator: " "), &state, positional: state.positional, stdin: stdin)
@@ -173,25 +174,26 @@ enum ProgramModels {
         case "xargs":
             let o = ProgramOptions(args, shortWithValue: "aIiEeLlnPsd", longWithValue: ["--arg-file", "--replace", "--eof", "--max-lines", "--max-args", "--max-procs", "--max-chars", "--delimiter", "--process-slot-var"], stopAtOperand: true)
             let item: String
-            if !o.values("-a", "--arg-file").isEmpty { item = Marker.anyString } else {
-                switch stdin {
-                case .paths(let root): item = Marker.under(root)
-                case .text(let t) where Marker.isPlain(t):
-                    let words = t.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init)
-                    if words.isEmpty { runWrapped(o.operands.isEmpty ? ["echo"] : o.operands.filter { !$0.contains("{}") }, a, &state, .none); return }
-                    item = words.count == 1 ? words[0] : Marker.anyString
-                    if words.count > 1 {
-                        var command = o.operands.isEmpty ? ["echo"] : o.operands
-                        let replace = o.values("-I", "-i", "--replace").first
-                        for w in words.prefix(64) {
-                            let inner = replace.map { r in command.map { $0.replacingOccurrences(of: r, with: w) } } ?? (command + [w])
-                            runWrapped(inner, a, &state, .none)
-                        }
-                        command = []
-                        return
+            // The items come from the argument file when one is given (a process substitution or a file is read
+            // as `cat` would), else from standard input.
+            let items = o.values("-a", "--arg-file").first.map { a.fileStream($0, state) } ?? stdin
+            switch items {
+            case .paths(let root): item = Marker.under(root)
+            case .text(let t) where Marker.isPlain(t):
+                let words = t.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init)
+                if words.isEmpty { runWrapped(o.operands.isEmpty ? ["echo"] : o.operands.filter { !$0.contains("{}") }, a, &state, .none); return }
+                item = words.count == 1 ? words[0] : Marker.anyString
+                if words.count > 1 {
+                    var command = o.operands.isEmpty ? ["echo"] : o.operands
+                    let replace = o.values("-I", "-i", "--replace").first
+                    for w in words.prefix(64) {
+                        let inner = replace.map { r in command.map { $0.replacingOccurrences(of: r, with: w) } } ?? (command + [w])
+                        runWrapped(inner, a, &state, .none)
                     }
-                default: item = Marker.anyString
+                    command = []
+                    return
                 }
+            default: item = Marker.anyString
             }
             var command = o.operands.isEmpty ? ["echo"] : o.operands
             if let r = o.values("-I", "-i", "--replace").first ?? (o.has("-i") ? "{}" : nil) {
@@ -268,7 +270,9 @@ enum ProgramModels {
         case "dd":
             for w in args where w.hasPrefix("of=") { write(String(w.dropFirst(3))) }
         case "split", "csplit":
-            let o = ProgramOptions(args, shortWithValue: "abClnfst", longWithValue: ["--prefix", "--suffix-length", "--bytes", "--lines", "--number"])
+            let o = name == "csplit"
+                ? ProgramOptions(args, shortWithValue: "bfn", longWithValue: ["--prefix", "--suffix-format", "--digits"])
+                : ProgramOptions(args, shortWithValue: "abClnt", longWithValue: ["--prefix", "--suffix-length", "--bytes", "--lines", "--number", "--additional-suffix", "--filter", "--separator"])
             let prefix = name == "csplit" ? (o.values("-f", "--prefix").first ?? "xx") : (o.operands.count > 1 ? o.operands[1] : "x")
             write(prefix + "aa")
         case "sort":
@@ -340,7 +344,7 @@ enum ProgramModels {
             }
         case "cpio":
             let o = ProgramOptions(args, shortWithValue: "DEFHIMORs", longWithValue: ["--directory", "--file", "--format", "--pattern-file"])
-            if o.has("-i", "--extract") { write(o.values("-D", "--directory").first ?? ".", .tree) }
+            if o.has("-i", "--extract") && !o.has("-t", "--list") { write(o.values("-D", "--directory").first ?? ".", .tree) }
             if o.has("-p", "--pass-through"), let dest = o.operands.first { write(dest, .tree) }
             for f in o.values("-F", "-O", "--file") where o.has("-o", "--create") { write(f) }
         case "pax":
@@ -407,6 +411,34 @@ enum ProgramModels {
             var inner = state
             for d in o.values("-C", "--directory") { inner.cwd = GuardPaths.join(state.cwd, d) }
             opaque(name, o.operands + o.values("-f", "--file", "--makefile"), a, inner)
+            // The recipes are shell scripts: those of the targets asked for (and what they depend on) in the
+            // makefile make reads are checked like any script file. A dry run runs none.
+            if o.has("-n", "--dry-run", "--just-print", "--recon", "-q", "--question") { return }
+            let makefiles = o.values("-f", "--file", "--makefile")
+            let targets = o.operands.filter { !$0.contains("=") }
+            for file in makefiles.isEmpty ? ["GNUmakefile", "makefile", "Makefile"] : makefiles {
+                if buildFile(file, a, inner, recipes: { makeRecipes($0, targets: targets) }) { if makefiles.isEmpty { break } }
+            }
+        case "npm", "pnpm", "yarn":
+            opaque(name, args, a, state)
+            // `npm run X`, `npm test`, `yarn X`, `npm install` run scripts of package.json: checked like script files.
+            let o = ProgramOptions(args, shortWithValue: "C", longWithValue: ["--prefix", "--dir", "--cwd", "-w", "--workspace"])
+            var inner = state
+            for d in o.values("--prefix", "--dir", "--cwd", "-C") { inner.cwd = GuardPaths.join(state.cwd, d) }
+            let ops = o.operands
+            let lifecycle = ["install", "i", "ci", "add", "rebuild", "pack", "publish"]
+            var names: [String] = []
+            if let first = ops.first {
+                if ["run", "run-script", "rum", "urn"].contains(first) { names = ops.count > 1 ? [ops[1]] : [] }
+                else if ["test", "t", "tst", "start", "stop", "restart"].contains(first) { names = [first.hasPrefix("t") ? "test" : first] }
+                else if lifecycle.contains(first) { names = ["preinstall", "install", "postinstall", "prepare", "prepack", "postpack", "prepublish", "prepublishOnly"] }
+                else if name == "yarn" || name == "pnpm" { names = [first] }
+            } else if name == "yarn" || name == "pnpm" {
+                names = ["preinstall", "install", "postinstall", "prepare"]
+            }
+            if !names.isEmpty {
+                _ = buildFile("package.json", a, inner) { text in packageScripts(text, names: names) }
+            }
         default:
             if readOnly.contains(name) { return }
             opaque(name, args, a, state)
@@ -472,6 +504,16 @@ enum ProgramModels {
     static func scriptFile(_ path: String, language: String, _ a: ShellAnalyzer, _ state: inout State, positional: [String], direct: Bool) {
         guard Marker.isPlain(path) else {
             a.record(.script(language: language, text: nil, network: false, cwd: a.place(".", state, follow: true)))
+            return
+        }
+        if let printed = a.processOutputs[path] {
+            // `bash <(…)`, `. <(…)`: the script is what the command inside prints.
+            switch printed {
+            case .none: return
+            case .text(let t): runScriptText(t, path: path, language: language, a, &state, positional: positional)
+            case .network: a.record(.script(language: language, text: nil, network: true, cwd: a.place(".", state, follow: true)))
+            case .paths, .unknown: a.record(.script(language: language, text: nil, network: false, cwd: a.place(".", state, follow: true)))
+            }
             return
         }
         var abs = GuardPaths.collapse(a.absolute(path, state))
@@ -579,7 +621,7 @@ enum ProgramModels {
             a.runScript(script, &inner, positional: positional, stdin: stdin)
             return
         }
-        if k < args.count && !readsStdin {
+        if k < args.count && !readsStdin && !isStandardInput(args[k]) {
             scriptFile(args[k], language: "sh", a, &state, positional: Array(args.dropFirst(k + 1)), direct: false)
             return
         }
@@ -650,7 +692,17 @@ enum ProgramModels {
             return
         }
         if moduleMode {
-            ProgramModels.opaque(name, operands, a, state)
+            pythonModule(name, operands, a, &state)
+            return
+        }
+        if let script = operands.first, isStandardInput(script) {
+            switch stdin {
+            case .none: break
+            case .text(let t): a.record(.script(language: name, text: t, network: false, cwd: cwd))
+            case .network: a.record(.script(language: name, text: nil, network: true, cwd: cwd))
+            case .paths, .unknown: a.record(.script(language: name, text: nil, network: false, cwd: cwd))
+            }
+            opaque(name, Array(operands.dropFirst()), a, state)
             return
         }
         if let script = operands.first, base != "deno" || script == "run" {
@@ -665,6 +717,123 @@ enum ProgramModels {
         case .text(let t): a.record(.script(language: name, text: t, network: false, cwd: cwd))
         case .network: a.record(.script(language: name, text: nil, network: true, cwd: cwd))
         case .paths, .unknown: a.record(.script(language: name, text: nil, network: false, cwd: cwd))
+        }
+    }
+
+    /// Paths through which a program reads its own standard input.
+    static func isStandardInput(_ path: String) -> Bool {
+        path == "/dev/stdin" || path == "/dev/fd/0" || path == "/proc/self/fd/0"
+    }
+
+    /// A build file (makefile, package.json) that a build tool reads, by the scripts it runs: written earlier in
+    /// this call (checked in full) or on disk (checked for the places it names, as a script file on disk is).
+    /// False when the file is not there.
+    static func buildFile(_ file: String, _ a: ShellAnalyzer, _ state: State, recipes: (String) -> String) -> Bool {
+        guard Marker.isPlain(file) else {
+            a.record(.script(language: "sh", text: nil, network: false, cwd: a.place(".", state, follow: true)))
+            return true
+        }
+        let abs = GuardPaths.collapse(a.absolute(file, state))
+        var inner = state
+        if let written = a.writtenFiles[abs] {
+            guard let text = written else {
+                a.record(.script(language: "sh", text: nil, network: false, cwd: a.place(".", state, follow: true)))
+                return true
+            }
+            runScriptText(recipes(text), path: file, language: "sh", a, &inner, positional: [])
+            return true
+        }
+        guard let bytes = GuardPaths.readPrefix(GuardPaths.resolve(abs, links: a.links), limit: 256 << 10) else { return false }
+        runScriptText(recipes(String(decoding: bytes, as: UTF8.self)), path: file, language: "sh", a, &inner, positional: [], fromDisk: true)
+        return true
+    }
+
+    /// The recipe lines (without their `@`, `-`, `+` prefixes), one command each, that `make TARGETS` may run: those
+    /// of the targets (the first one when none is named) and of what they depend on. A target no explicit rule
+    /// names (a pattern rule's) may run any recipe.
+    static func makeRecipes(_ text: String, targets: [String]) -> String {
+        var rules: [String: (deps: [String], recipe: [String])] = [:]
+        var first: String?
+        var current: [String] = []
+        func recipeLine(_ line: Substring) -> String {
+            var l = line
+            while let c = l.first, c == "@" || c == "-" || c == "+" || c == " " || c == "\t" { l = l.dropFirst() }
+            if l.last == "\r" { l = l.dropLast() }
+            return String(l)
+        }
+        var all: [String] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            if line.first == "\t" {
+                let r = recipeLine(line.dropFirst())
+                all.append(r)
+                for t in current { rules[t, default: ([], [])].recipe.append(r) }
+                continue
+            }
+            current = []
+            guard !line.hasPrefix("#"), let colon = line.firstIndex(of: ":"), !line[..<colon].contains("=") else { continue }
+            let after = line[line.index(after: colon)...]
+            if after.first == "=" || after.hasPrefix(":=") || after.hasPrefix("::=") { continue }
+            let names = line[..<colon].split(separator: " ").map(String.init)
+            var deps = after.drop { $0 == ":" }
+            var inline: String?
+            if let semi = deps.firstIndex(of: ";") { inline = recipeLine(deps[deps.index(after: semi)...]); deps = deps[..<semi] }
+            current = names
+            for t in names {
+                rules[t, default: ([], [])].deps += deps.split(separator: " ").map(String.init)
+                if let inline { rules[t, default: ([], [])].recipe.append(inline); all.append(inline) }
+                if first == nil && !t.hasPrefix(".") && !t.contains("%") { first = t }
+            }
+        }
+        var pending = targets.isEmpty ? (first.map { [$0] } ?? []) : targets
+        var seen: Set<String> = []
+        var out: [String] = []
+        while let t = pending.popLast(), seen.count < 256 {
+            guard seen.insert(t).inserted else { continue }
+            guard let rule = rules[t] else {
+                if targets.contains(t) || !Marker.isPlain(t) { return all.joined(separator: "\n") }
+                continue
+            }
+            out += rule.recipe
+            pending += rule.deps
+        }
+        return out.joined(separator: "\n")
+    }
+
+    private struct PackageManifest: Decodable { var scripts: [String: String]? }
+
+    /// The named scripts of a package.json (with their pre and post hooks), as one shell script.
+    static func packageScripts(_ text: String, names: [String]) -> String {
+        guard let scripts = JSONCoding.decode(PackageManifest.self, from: Array(text.utf8))?.scripts else {
+            // Not JSON that npm would read either; any text it holds still counts.
+            return text.contains("\"scripts\"") ? Marker.anyString : ""
+        }
+        var out: [String] = []
+        for n in names { for key in ["pre" + n, n, "post" + n] { if let s = scripts[key] { out.append(s) } } }
+        return out.joined(separator: "\n")
+    }
+
+    /// `python -m MODULE …`: the standard library's command-line modules by what they write; any other module is
+    /// an unknown program given the remaining arguments.
+    static func pythonModule(_ name: String, _ operands: [String], _ a: ShellAnalyzer, _ state: inout State) {
+        guard let module = operands.first else { return }
+        let rest = Array(operands.dropFirst())
+        func write(_ w: String, _ scope: ToolEffects.Scope) { a.record(.write(a.place(w, state, follow: true), scope, by: "\(name) -m \(module)")) }
+        switch module {
+        case "json.tool":
+            let o = ProgramOptions(rest, longWithValue: ["--indent"])
+            if o.operands.count >= 2 { write(o.operands[1], .node) }
+        case "zipfile", "tarfile":
+            let o = ProgramOptions(rest, shortWithValue: "lecte", longWithValue: ["--list", "--extract", "--create", "--test", "--filter"])
+            // `-e ARCHIVE [DIR]` extracts into DIR (the working folder by default); `-c ARCHIVE FILES…` creates one.
+            if !o.values("-e", "--extract").isEmpty { write(o.operands.first ?? ".", .tree) }
+            for archive in o.values("-c", "--create") { write(archive, .node) }
+        case "base64", "pydoc", "this", "timeit", "dis", "tokenize", "ast", "platform", "sysconfig", "site", "calendar", "uuid",
+             "pprint", "http.server", "webbrowser", "quopri", "filecmp", "pickletools", "symtable", "tabnanny", "inspect", "locale",
+             "mimetypes", "shlex", "pyclbr":
+            // They print (or serve) and write no file.
+            return
+        default:
+            opaque(name, operands, a, state)
         }
     }
 

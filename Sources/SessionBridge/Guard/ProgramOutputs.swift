@@ -156,7 +156,17 @@ enum ProgramOutputs {
             var map: [Character: Character] = [:]
             for (k, ch) in sets[0].enumerated() { map[ch] = sets[1].isEmpty ? ch : sets[1][min(k, sets[1].count - 1)] }
             return .text(String(t.map { map[$0] ?? $0 }))
-        case "curl", "wget", "wget2", "fetch", "http", "https", "xh", "aria2c":
+        case "curl":
+            // `curl file:///path` prints a local file: known as `cat` of it would be.
+            let urls = args.filter { $0.contains("://") }
+            if !urls.isEmpty, urls.allSatisfy({ $0.hasPrefix("file://") }) {
+                return input(urls.map { u in
+                    let rest = u.dropFirst(7)
+                    return rest.hasPrefix("localhost/") ? String(rest.dropFirst(9)) : String(rest)
+                })
+            }
+            return .network
+        case "wget", "wget2", "fetch", "http", "https", "xh", "aria2c":
             return .network
         case "jq", "yq", "gojq":
             return .unknown

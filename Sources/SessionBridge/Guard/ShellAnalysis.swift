@@ -39,6 +39,9 @@ final class ShellAnalyzer {
     var writtenFiles: [String: String?] = [:]
     /// Paths removed earlier in the same call (no longer there for later commands).
     var removed: Set<String> = []
+    /// What each process substitution `<(…)` of this call prints, by the `/dev/fd/N` path it expands to, so a
+    /// script or an argument file read from one is known as well as the command inside it.
+    var processOutputs: [String: Stream] = [:]
     var budget = 5_000
     private var globCount = 0
     var exhausted = false
@@ -148,6 +151,7 @@ final class ShellAnalyzer {
     func fileStream(_ path: String, _ state: State) -> Stream {
         guard Marker.isPlain(path) else { return .unknown }
         if path == "/dev/null" { return .text("") }
+        if let out = processOutputs[path] { return out }
         if path.hasPrefix("/dev/") || path.hasPrefix("/proc/") { return .unknown }
         let abs = GuardPaths.collapse(absolute(path, state))
         if let written = writtenFiles[abs] { return written.map { .text($0) } ?? .unknown }
@@ -284,6 +288,11 @@ final class ShellAnalyzer {
                 alternatives[k].append(f)
             }
         }
+        // Field splitting uses the script's IFS when it set one it knows (`IFS=,; $cmd`).
+        let separators: Set<Character> = {
+            guard let ifs = state.variables["IFS"], ifs.count == 1, let v = ifs.first, Marker.isPlain(v) else { return [" ", "\t", "\n"] }
+            return Set(v)
+        }()
         /// Appends an expansion's possible values; unquoted known values split into fields.
         func appendValues(_ values: [String], quoted: Bool) {
             var next: [[Field]] = []
@@ -292,7 +301,7 @@ final class ShellAnalyzer {
                     var fields = alt
                     let pieces: [String]
                     if !quoted && split && Marker.isPlain(v) {
-                        pieces = v.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init)
+                        pieces = v.split(whereSeparator: { separators.contains($0) }).map(String.init)
                     } else {
                         pieces = [v]
                     }
@@ -334,8 +343,11 @@ final class ShellAnalyzer {
                 appendValues([Marker.opaqueString], quoted: true)
             case .process(let node):
                 var inner = state
-                run(node, &inner, stdin: .unknown)
-                appendValues(["/dev/fd/63"], quoted: true)
+                let printed = run(node, &inner, stdin: .unknown, wantOutput: true)
+                let full = processOutputs.count >= 50
+                let path = "/dev/fd/\(63 - min(processOutputs.count, 50))"
+                processOutputs[path] = full ? .unknown : printed
+                appendValues([path], quoted: true)
             }
         }
         return alternatives.map { fields in

@@ -484,7 +484,8 @@ struct ShellParser {
             skipBlanks()
             guard i < c.count else { break }
             if let r = tryRedirect() { command.redirects.append(r); continue }
-            if ShellParser.isMeta(cur) {
+            // `<(…)` and `>(…)` start a word (a process substitution), not an operator.
+            if ShellParser.isMeta(cur) && !((cur == 60 || cur == 62) && at(i + 1) == 40) {
                 // `name() { … }`: a function definition.
                 if cur == 40 && at(i + 1) == 41, command.words.count == 1, command.assignments.isEmpty, let name = command.words[0].literalText {
                     i += 2
@@ -509,11 +510,14 @@ struct ShellParser {
     static func assignment(_ word: ShellWord) -> (name: String, value: ShellWord)? {
         guard case .literal(let first)? = word.parts.first, let eq = first.firstIndex(of: "=") else { return nil }
         var name = String(first[..<eq])
-        if name.hasSuffix("+") { name.removeLast() }
+        let appends = name.hasSuffix("+")
+        if appends { name.removeLast() }
         guard let f = name.utf8.first, isNameStart(f), name.utf8.allSatisfy(isNameChar) else { return nil }
         var rest = Array(word.parts.dropFirst())
         let tail = String(first[first.index(after: eq)...])
         if !tail.isEmpty { rest.insert(.literal(tail), at: 0) }
+        // `NAME+=value` is `NAME=${NAME}value`.
+        if appends { rest.insert(.parameter(ParameterExpansion(name: name), quoted: true), at: 0) }
         return (name, ShellWord(parts: rest))
     }
 

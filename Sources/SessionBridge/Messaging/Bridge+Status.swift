@@ -135,6 +135,7 @@ extension Bridge {
         me.endedAt = Clock.nowISO8601()
         try store.saveManifest(me)
         try? store.setListenMode(me.id, nil)
+        reservations.releaseAll(holder: me.id)
         var notified: [String] = []
         for peerID in store.connections(me.id) {
             guard let peer = store.manifest(peerID), !peer.isEnded else { continue }
