@@ -6,11 +6,15 @@ public struct Dashboard: Sendable {
     public let store: any BridgeStore
     public let environment: Environment
     public let talkLocations: [TalkLocation]
+    /// How the pages spell the commands they suggest: the main binary as the person runs it.
+    public let helper: HelperName
 
-    public init(store: any BridgeStore, environment: Environment, talkLocations: [TalkLocation]) {
+    public init(store: any BridgeStore, environment: Environment, talkLocations: [TalkLocation],
+                helper: HelperName = HelperName(text: HelperName.bareName)) {
         self.store = store
         self.environment = environment
         self.talkLocations = talkLocations
+        self.helper = helper
     }
 
     /// The pages, by URL.

@@ -5,6 +5,9 @@ import SessionBridge
 struct PageRenderer {
     let dashboard: Dashboard
 
+    /// A suggested command, spelled as this installation runs it.
+    func command(_ arguments: String) -> String { "<code>" + HTML.escape(dashboard.helper.command(arguments)) + "</code>" }
+
     enum Section: String { case sessions, messages, talks }
 
     static func document(title: String, section: Section, main: String) -> String {
@@ -69,7 +72,7 @@ struct PageRenderer {
         out += "<p class=\"summary\"><b id=\"count-sessions\">\(rows.count)</b> sessions · <b>\(live)</b> live · "
             + "<b id=\"count-pending\">\(pending)</b> pending · <b id=\"count-inflight\">\(inFlight)</b> in flight</p>"
         if rows.isEmpty {
-            out += "<p class=\"empty\">No sessions yet. A session joins with <code>session-bridge start --name NAME</code> "
+            out += "<p class=\"empty\">No sessions yet. A session joins with " + command("start --name NAME") + " "
                 + "(an agent session joins by itself on its first bridge command).</p>"
             return out
         }
@@ -139,23 +142,15 @@ struct PageRenderer {
 
     /// The newest `limit` messages (to or from `session` when given), each with its receipt timeline.
     func messageList(bridge: Bridge, session: String?, limit: Int) -> String {
-        let refs = bridge.messageRefs()
+        let refs = session.map { bridge.messageRefs(involving: $0) } ?? bridge.messageRefs()
         var lives: [Bridge.MessageStatus] = []
-        var total = 0
-        for ref in refs {
-            if let session, ref.recipient != session {
-                // Messages it sent lie in other inboxes: read them to see who sent them.
-                guard let life = bridge.messageLife(ref), life.message.from == session else { continue }
-                total += 1
-                if lives.count < limit { lives.append(life) }
-                continue
-            }
-            total += 1
-            if lives.count < limit, let life = bridge.messageLife(ref) { lives.append(life) }
+        for ref in refs where lives.count < limit {
+            if let life = bridge.messageLife(ref) { lives.append(life) }
         }
+        let total = refs.count
         var out = ""
         if lives.isEmpty {
-            return "<p class=\"empty\" id=\"no-messages\">No messages yet. A session asks with <code>session-bridge ask PEER TEXT</code>.</p>"
+            return "<p class=\"empty\" id=\"no-messages\">No messages yet. A session asks with " + command("ask PEER TEXT") + ".</p>"
         }
         if total > lives.count {
             let more = HTML.escape("?limit=\(min(Dashboard.maxLimit, limit * 4))" + (session.map { "&session=\($0)" } ?? ""))
@@ -257,10 +252,10 @@ struct PageRenderer {
             return out + "<p class=\"empty\">No talks folder: start the dashboard in a project with a <code>.talks/</code> folder, or pass <code>--dir TALKS_DIR</code>.</p>"
         }
         out += "<p class=\"summary\">" + dashboard.talkLocations.map { "<span class=\"path\">\(HTML.escape($0.root))</span>" }.joined(separator: ", ") + "</p>"
-        if talks.isEmpty && damaged.isEmpty { return out + "<p class=\"empty\">No talks yet. Start one with <code>session-bridge talk new TOPIC --with PEER</code>.</p>" }
+        if talks.isEmpty && damaged.isEmpty { return out + "<p class=\"empty\">No talks yet. Start one with " + command("talk new TOPIC --with PEER") + ".</p>" }
         out += talksTable(talks, sessions: dashboard.bridge().sessionRows())
         if !damaged.isEmpty {
-            out += "<p class=\"warn\">Damaged (run <code>session-bridge doctor --fix</code>): "
+            out += "<p class=\"warn\">Damaged (run " + command("doctor --fix") + "): "
                 + damaged.map { "<code>\(HTML.escape($0))</code>" }.joined(separator: ", ") + "</p>"
         }
         return out

@@ -98,7 +98,8 @@ struct DashboardResponder: HTTPResponder {
             var rest = query
             rest["token"] = nil
             let tail = rest.sorted { $0.key < $1.key }.map { HTML.urlComponent($0.key) + "=" + HTML.urlComponent($0.value) }.joined(separator: "&")
-            let safePath = path.hasPrefix("/") && !path.hasPrefix("//") ? path : "/"
+            // Only a path of this server: never "//host" or "/\\host", which browsers read as another site.
+            let safePath = path.hasPrefix("/") && !path.hasPrefix("//") && !path.contains("\\") ? path : "/"
             return Self.response(.seeOther, type: "text/plain; charset=utf-8", "", extra: [
                 ("Location", safePath + (tail.isEmpty ? "" : "?" + tail)),
                 ("Set-Cookie", "\(AccessToken.cookieName)=\(token.value); Path=/; HttpOnly; SameSite=Strict"),

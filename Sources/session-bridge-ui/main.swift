@@ -16,6 +16,8 @@ struct Options {
     var port = 0
     var open = false
     var dirs: [String] = []
+    /// How the main binary is named in the commands the pages suggest (passed by `session-bridge ui`).
+    var helper = HelperName.bareName
 
     static let usage = "usage: session-bridge ui [--port PORT] [--open] [--dir TALKS_DIR]..."
 
@@ -28,6 +30,9 @@ struct Options {
                 guard let v = it.next(), let p = Int(v), (0...65535).contains(p) else { fail("--port takes a number from 0 to 65535 (0: any free port)", 64) }
                 o.port = p
             case "--open": o.open = true
+            case "--helper":
+                guard let v = it.next(), !v.isEmpty else { fail("--helper takes the main binary's command text", 64) }
+                o.helper = v
             case "--dir":
                 guard let v = it.next() else { fail("--dir takes a talks folder", 64) }
                 o.dirs.append(v)
@@ -78,7 +83,7 @@ signal(SIGTERM) { _ in _exit(0) }
 signal(SIGPIPE, SIG_IGN)
 
 let token = AccessToken.random()
-let dashboard = Dashboard(store: store, environment: environment, talkLocations: locations)
+let dashboard = Dashboard(store: store, environment: environment, talkLocations: locations, helper: HelperName(text: options.helper))
 let hub = ChangeHub()
 let polling = environment["SESSION_BRIDGE_POLL"].map { $0 != "0" } ?? false
 let talkFolders = locations.map(\.conversations)

@@ -57,6 +57,32 @@ extension Bridge {
         return refs.sorted { $0.id > $1.id }
     }
 
+    /// The messages `session` received or sent, newest first. What it sent is found through its own copies (one
+    /// read each), not by reading every inbox.
+    public func messageRefs(involving session: String) -> [MessageRef] {
+        var refs = messageRefs(sessions: [session])
+        var seen = Set(refs.map(\.id))
+        for id in sentIDs(session) where !seen.contains(id) {
+            guard let m = store.sentMessage(sender: session, id: id), Identifiers.isValidID(m.to),
+                  let box = store.locate(m.to, id), box != .quarantine, box != .tmp else { continue }
+            refs.append(MessageRef(id: id, recipient: m.to, box: box))
+            seen.insert(id)
+        }
+        return refs.sorted { $0.id > $1.id }
+    }
+
+    /// Ids of the sender's copies (file store: a folder listing); other engines: every inbox, filtered by sender.
+    func sentIDs(_ session: String) -> [String] {
+        guard let files = store as? FileStore else {
+            return messageRefs().compactMap { ref in store.peek(ref.recipient, ref.box, ref.id)?.from == session ? ref.id : nil }
+        }
+        return FileSystem.list(files.layout.sentFolder(session)).compactMap { name -> String? in
+            guard name.hasSuffix(".json") else { return nil }
+            let id = String(name.dropLast(5))
+            return Identifiers.isValidID(id) ? id : nil
+        }
+    }
+
     /// Ids in one box without reading the messages (file store), or from the messages (other engines).
     func messageIDs(_ session: String, _ box: MessageState) -> [String] {
         guard let files = store as? FileStore else { return ((try? store.messages(session, box)) ?? []).map(\.id) }

@@ -38,7 +38,7 @@ struct UICommand: ParsableCommand {
             guard access(helper, X_OK) == 0 else {
                 throw .io("the dashboard is not installed: \(helper) is missing; build it in the plugin folder with `swift build -c release --product session-bridge-ui` (it is a program of its own, so the hooks stay fast)")
             }
-            var args = [helper]
+            var args = [helper, "--helper", HelperName.current.text]
             if let port { args += ["--port", String(port)] }
             if open { args.append("--open") }
             for d in dirs { args += ["--dir", d] }
