@@ -63,8 +63,8 @@ extension Bridge {
         var refs = messageRefs(sessions: [session])
         var seen = Set(refs.map(\.id))
         for id in sentIDs(session) where !seen.contains(id) {
-            guard let m = store.sentMessage(sender: session, id: id), Identifiers.isValidID(m.to),
-                  let box = store.locate(m.to, id), box != .quarantine, box != .tmp else { continue }
+            guard let m = (try? store.sentMessage(sender: session, id: id)) ?? nil, Identifiers.isValidID(m.to),
+                  let box = (try? store.locate(m.to, id)) ?? nil, box != .quarantined else { continue }
             refs.append(MessageRef(id: id, recipient: m.to, box: box))
             seen.insert(id)
         }
@@ -74,7 +74,7 @@ extension Bridge {
     /// Ids of the sender's copies (file store: a folder listing); other engines: every inbox, filtered by sender.
     func sentIDs(_ session: String) -> [String] {
         guard let files = store as? FileStore else {
-            return messageRefs().compactMap { ref in store.peek(ref.recipient, ref.box, ref.id)?.from == session ? ref.id : nil }
+            return messageRefs().compactMap { ref in ((try? store.message(ref.recipient, ref.id, in: ref.box)) ?? nil)?.from == session ? ref.id : nil }
         }
         return FileSystem.list(files.layout.sentFolder(session)).compactMap { name -> String? in
             guard name.hasSuffix(".json") else { return nil }
