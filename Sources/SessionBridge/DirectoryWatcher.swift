@@ -38,3 +38,7 @@ public final class DirectoryWatcher {
         return timeoutMilliseconds > pollIntervalMilliseconds
     }
 }
+
+extension DirectoryWatcher: ChangeSignal {
+    public var mechanism: String { mode.rawValue }
+}

@@ -32,7 +32,8 @@ struct AskCommand: ParsableCommand {
             let question = try bridge.ask(peer, content: text, willAwait: wait != nil)
             if let wait {
                 if !json { Output.line("asked \(question.toName) (message \(question.id)); waiting up to \(Int(wait)) s…") }
-                let answer = try bridge.awaitReply(to: question.id, timeoutSeconds: wait)
+                let answer = try AwaitCommand.answer(try bridge.waitForReply(to: question.id, timeoutSeconds: wait), to: question.id,
+                                                     timeout: wait, bridge)
                 if json { Output.json(answer) } else { Output.line(Render.delivery(answer, cli: bridge.config.cliPath)) }
                 return
             }

@@ -21,8 +21,18 @@ struct AwaitCommand: ParsableCommand {
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
             let bridge = try session.bridge()
-            let answer = try bridge.awaitReply(to: messageID, timeoutSeconds: timeout)
+            let answer = try Self.answer(try bridge.waitForReply(to: messageID, timeoutSeconds: timeout), to: messageID, timeout: timeout, bridge)
             if json { Output.json(answer) } else { Output.line(Render.delivery(answer, cli: bridge.config.cliPath)) }
+        }
+    }
+
+    /// The answer, or the exit a timeout or an ended peer means (10 not seen, 11 seen and not answered, 5 ended).
+    static func answer(_ outcome: Bridge.AwaitOutcome, to messageID: String, timeout: Double, _ bridge: Bridge) throws(BridgeError) -> Message {
+        switch outcome {
+        case .answered(let m): return m
+        case .peerEnded(let name): throw .peerEnded(name)
+        case .timedOut(let name, let seen, let seenAt):
+            throw bridge.awaitTimeout(messageID: messageID, peerName: name, seen: seen, seenAt: seenAt, seconds: timeout)
         }
     }
 }

@@ -57,7 +57,9 @@ struct ListenCommand: ParsableCommand {
             let compiled = try filter.map { (p: String) throws(BridgeError) -> JQProgram in
                 try JQProgram(p, limits: .timeout(timeout, command: "listen --timeout"))
             }
-            let delivery = try bridge.listen(timeoutSeconds: timeout, filter: compiled)
+            guard case .delivered(let delivery) = try bridge.nextMessage(timeoutSeconds: timeout, filter: compiled) else {
+                throw bridge.listenTimeout
+            }
             for w in delivery.warnings { Output.warning(w) }
             if json { Output.json(delivery.message) } else { Output.line(Render.delivery(delivery.message, cli: bridge.config.cliPath)) }
         }

@@ -21,7 +21,7 @@ struct PeersCommand: ParsableCommand {
         try reportingErrors { () throws(BridgeError) in
             let bridge = try session.bridge()
             let compiled = try filter.map { (p: String) throws(BridgeError) -> JQProgram in try JQProgram(p) }
-            var rows = bridge.peers(includeEnded: all || filter != nil)
+            var rows = try bridge.peers(includeEnded: all || filter != nil)
             if let compiled {
                 var kept: [Bridge.PeerInfo] = []
                 for r in rows where try compiled.matches(json: JSONCoding.string(r)) { kept.append(r) }

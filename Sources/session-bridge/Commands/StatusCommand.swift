@@ -21,7 +21,7 @@ struct StatusCommand: ParsableCommand {
                 let s = try bridge.messageStatus(messageID)
                 if json { Output.json(s) } else { Output.line(Render.messageStatus(s)) }
             } else {
-                let s = bridge.status()
+                let s = try bridge.status()
                 if json { Output.json(s) } else { Output.line(Render.status(s)) }
             }
         }

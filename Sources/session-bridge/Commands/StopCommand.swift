@@ -37,7 +37,7 @@ struct GCCommand: ParsableCommand {
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
             let bridge = try session.bridge()
-            let removed = bridge.collectGarbage(olderThanSeconds: Int(olderThan * 86400))
+            let removed = try bridge.collectGarbage(olderThanSeconds: Int(olderThan * 86400))
             if json { Output.json(removed) } else { Output.line("removed \(removed.count) ended session(s)") }
         }
     }

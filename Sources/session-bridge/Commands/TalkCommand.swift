@@ -242,7 +242,7 @@ struct DoctorCommand: ParsableCommand {
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
             let env = Environment.current()
-            let store = try FileStore(root: StoreLocation.rootPath(environment: env))
+            let store = try StoreFactory.openForCommand(environment: env).messages
             var talks: Talks?
             var unusable: BridgeError?
             do throws(BridgeError) { talks = try options.talks() } catch { unusable = error }
@@ -251,7 +251,7 @@ struct DoctorCommand: ParsableCommand {
             if json {
                 Output.json(report.findings)
             } else if report.findings.isEmpty {
-                Output.line("nothing wrong: messages in \(store.layout.root)" + (talks.map { ", talks in \($0.location.root)" } ?? ""))
+                Output.line("nothing wrong: messages in \(store.location)" + (talks.map { ", talks in \($0.location.root)" } ?? ""))
             } else {
                 for f in report.findings {
                     Output.line("\(f.repaired ? "fixed" : "PROBLEM")  \(f.area): \(f.subject): \(f.problem)" + (f.repair.map { " → \($0)" } ?? ""))

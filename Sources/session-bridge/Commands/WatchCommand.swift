@@ -34,7 +34,7 @@ struct WatchCommand: ParsableCommand {
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
             let env = Environment.current()
-            let store = try FileStore(root: StoreLocation.rootPath(environment: env))
+            let stores = try StoreFactory.openForCommand(environment: env)
             if installService {
                 Output.line(try WatchService.install(environment: env, cli: env["SESSION_BRIDGE_CLI"] ?? FileSystem.realPath("/proc/self/exe") ?? CommandLine.arguments[0], dirs: dirs))
                 return
@@ -49,12 +49,12 @@ struct WatchCommand: ParsableCommand {
             var settings = Watcher.Settings(debounceMilliseconds: debounceMs ?? config.watcherDebounceMs, talkPrompt: config.watcherPrompt,
                                             forcePolling: poll || env["SESSION_BRIDGE_POLL"] == "1",
                                             settleMilliseconds: max(0, settleMs ?? 3000))
-            try FileSystem.makeDirectories(FileSystem.parentDirectory(of: Watcher.lockPath(storeRoot: store.layout.root)))
-            guard let lock = FileLock.tryExclusive(Watcher.lockPath(storeRoot: store.layout.root)) else {
-                throw BridgeError.conflict("a watcher already runs for \(store.layout.root)")
+            let lockName = StoreLockName.watcher(host: Processes.hostName())
+            guard let lock = try bridged({ () throws(StoreError) in try stores.messages.acquire(lockName, ttlMilliseconds: 120_000, wait: false) }) else {
+                throw BridgeError.conflict("a watcher already runs for \(stores.messages.location)")
             }
             settings.pollingFallback = config.watcherPollingFallback
-            let watcher = Watcher(store: store, talks: locations, injector: injector, settings: settings) { Output.line("watch: " + $0) }
+            let watcher = Watcher(stores: stores, lock: lock, talks: locations, injector: injector, settings: settings) { Output.line("watch: " + $0) }
             if once {
                 let typed = watcher.runOnce()
                 Output.line("watch: \(typed) prompt(s) typed")

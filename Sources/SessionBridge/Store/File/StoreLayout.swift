@@ -17,6 +17,7 @@
 ///     sessions/<id>/inbox.lock        serializes finishing and taking over claims (reply, lease expiry, repair)
 ///     bindings/<hash>                 runtime session key → bridge id
 ///     names/<name>                    name → the id that last took it (a hint, verified against the manifest)
+///     watch/watch.lock                held by the one tmux watcher of this store
 public struct StoreLayout: Sendable {
     public let root: String
 
@@ -47,4 +48,5 @@ public struct StoreLayout: Sendable {
     public func listenLock(_ id: String) -> String { session(id) + "/listen.lock" }
     public func inboxLock(_ id: String) -> String { session(id) + "/inbox.lock" }
     public func listenMode(_ id: String) -> String { session(id) + "/listening" }
+    public var watcherLock: String { root + "/watch/watch.lock" }
 }
