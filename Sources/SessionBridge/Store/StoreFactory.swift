@@ -42,8 +42,8 @@ public enum StoreFactory {
         "memory": { _, _, _ throws(StoreError) in
             throw StoreError(.unsupported, "the memory engine is not built into this binary")
         },
-        "redis": { _, _, _ throws(StoreError) in
-            throw StoreError(.unsupported, "the redis engine is not built into this binary")
+        "redis": { setting, environment, _ throws(StoreError) in
+            try RedisStore.open(url: setting.text, environment: environment)
         },
     ]
 

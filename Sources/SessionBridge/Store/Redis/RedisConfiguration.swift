@@ -25,6 +25,8 @@ public struct RedisConfiguration: Sendable, Equatable {
     public var hookCommandTimeoutMilliseconds: Int
     /// The user accepted an unencrypted link to a non-loopback host (`plaintext=ok`).
     public var plaintextAccepted: Bool
+    /// The URL set `connect_timeout_ms`.
+    public var connectTimeoutExplicit = false
 
     public static let defaultPort: Int32 = 6379
     public static let defaultPrefix = "sb:"
@@ -129,6 +131,7 @@ public struct RedisConfiguration: Sendable, Equatable {
                 passwordFile = value
             case "connect_timeout_ms":
                 config.connectTimeoutMilliseconds = try milliseconds(value, key)
+                config.connectTimeoutExplicit = true
             case "timeout_ms":
                 config.commandTimeoutMilliseconds = try milliseconds(value, key)
             case "plaintext":
