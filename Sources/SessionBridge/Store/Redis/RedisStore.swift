@@ -541,17 +541,35 @@ final class RedisPool: @unchecked Sendable {
 
     func classify(_ text: String) -> RedisError { RedisConnection(configuration).classify(text) }
 
+    /// Runs `body` on an idle connection or a new one. A reused connection the server closed while it sat idle (a
+    /// restart) fails before its command reaches a live server: that one failure is retried on a new connection.
     func with<T>(_ body: (RedisConnection) throws(RedisError) -> T) throws(StoreError) -> T {
         pthread_mutex_lock(&mutex)
-        let c = idle.popLast() ?? RedisConnection(configuration, connectTimeoutMilliseconds: configuration.effectiveConnectTimeout,
-                                                  commandTimeoutMilliseconds: configuration.commandTimeoutMilliseconds)
+        let reused = idle.popLast()
         pthread_mutex_unlock(&mutex)
-        defer {
-            pthread_mutex_lock(&mutex)
-            if c.isConnected && idle.count < 8 { idle.append(c) }
-            pthread_mutex_unlock(&mutex)
+        if let reused {
+            do throws(RedisError) {
+                let result = try body(reused)
+                giveBack(reused)
+                return result
+            } catch {
+                guard case .unreachable(_, let reason) = error, reason == "Server closed the connection" || reason.contains("reset") else {
+                    giveBack(reused)
+                    throw RedisStore.storeError(error)
+                }
+            }
         }
+        let c = RedisConnection(configuration, connectTimeoutMilliseconds: configuration.effectiveConnectTimeout,
+                                commandTimeoutMilliseconds: configuration.commandTimeoutMilliseconds)
+        defer { giveBack(c) }
         do { return try body(c) } catch { throw RedisStore.storeError(error) }
+    }
+
+    private func giveBack(_ c: RedisConnection) {
+        guard c.isConnected else { return }
+        pthread_mutex_lock(&mutex)
+        if idle.count < 8 { idle.append(c) }
+        pthread_mutex_unlock(&mutex)
     }
 }
 
