@@ -24,10 +24,18 @@ let package = Package(
             path: "Sources/CJQ",
             providers: [.apt(["libjq-dev"]), .brew(["jq"])]
         ),
+        // The Redis C client (Debian: libhiredis-dev, which ships a static libhiredis.a, so the main binary stays
+        // fully static). Only `redisCommandArgv` is used: `redisCommand` is C-variadic.
+        .systemLibrary(
+            name: "CHiredis",
+            path: "Sources/CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"]), .brew(["hiredis"])]
+        ),
         // GNU-only libc calls that Swift's Glibc module does not expose.
         .target(name: "CSys", path: "Sources/CSys"),
         // All the logic: store, identity, messages, delivery, hooks. No libjq here (see JQ).
-        .target(name: "SessionBridge", dependencies: ["CSys"]),
+        .target(name: "SessionBridge", dependencies: ["CSys", "CHiredis"]),
         // The command line (commands, the fast path, output), a library so tests can parse and run it in process.
         .target(
             name: "SessionBridgeCLI",

@@ -40,8 +40,8 @@ public enum StoreFactory {
             try stored { () throws(BridgeError) in try FileStore(root: setting.rest, forcePolling: pollingForced(environment)) }
         },
         "memory": { setting, _, _ throws(StoreError) in InMemoryStore.named(setting.rest) },
-        "redis": { _, _, _ throws(StoreError) in
-            throw StoreError(.unsupported, "the redis engine is not built into this binary")
+        "redis": { setting, environment, _ throws(StoreError) in
+            try RedisStore.open(url: setting.text, environment: environment)
         },
     ]
 

@@ -1,0 +1,638 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The Redis engine: sessions on several machines share one Redis server. Each inbox is a set of keys under the
+/// URL's prefix (see `RedisScripts` for the states and the scripts that move messages between them); every step of
+/// the contract that must be exactly once is one Lua script, which Redis runs alone. Heartbeats are keys with a TTL,
+/// so a host that dies leaves sessions that go stale by themselves; locks are `SET NX PX` keys with a token; the
+/// change signal is a blocking `XREAD` on the inbox's event stream (no polling). Durability is the server's: run it
+/// with `appendonly yes` and `appendfsync always` (README, "Several machines").
+public struct RedisStore: BridgeStore {
+    public let configuration: RedisConfiguration
+    let pool: RedisPool
+
+    /// How long a heartbeat lasts without a refresh: past it, a session's host is taken for gone.
+    public static let heartbeatTTLMilliseconds = Int(PeerState.remoteStaleNanoseconds / 1_000_000)
+
+    public init(configuration: RedisConfiguration) {
+        self.configuration = configuration
+        pool = RedisPool(configuration)
+    }
+
+    /// Opens the engine for the factory: parses the URL and checks the server answers (one PING, with the short
+    /// connect bound on a loopback host, so hooks stay fast when Redis is down).
+    public static func open(url: String, environment: Environment) throws(StoreError) -> RedisStore {
+        let config: RedisConfiguration
+        do { config = try RedisConfiguration.parse(url, environment: environment) } catch { throw storeError(error) }
+        let store = RedisStore(configuration: config)
+        return store
+    }
+
+    public var location: String { configuration.redacted }
+
+    // MARK: keys
+
+    func key(_ parts: String...) -> [UInt8] { Array((configuration.prefix + parts.joined(separator: ":")).utf8) }
+    var sessionsKey: [UInt8] { key("sessions") }
+    var allEventsKey: [UInt8] { key("events") }
+    func sessionKey(_ id: String, _ what: String) -> [UInt8] { key("s", id, what) }
+
+    // MARK: calls
+
+    func call(_ args: [[UInt8]]) throws(StoreError) -> RedisReply {
+        try pool.with { (c) throws(RedisError) -> RedisReply in try c.call(bytes: args) }
+    }
+
+    func call(_ args: [String]) throws(StoreError) -> RedisReply { try call(args.map { Array($0.utf8) }) }
+
+    func pipeline(_ commands: [[[UInt8]]]) throws(StoreError) -> [RedisReply] {
+        try pool.with { (c) throws(RedisError) -> [RedisReply] in try c.pipeline(commands) }
+    }
+
+    func eval(_ script: String, keys: [[UInt8]], args: [[UInt8]]) throws(StoreError) -> RedisReply {
+        try call([Array("EVAL".utf8), Array(script.utf8), Array(String(keys.count).utf8)] + keys + args)
+    }
+
+    static func storeError(_ e: RedisError) -> StoreError {
+        switch e {
+        case .unreachable: return StoreError(.unreachable, e.message)
+        case .authRefused, .noPermission, .insecurePasswordFile: return StoreError(.permission, e.message)
+        case .badConfiguration: return StoreError(.unsupported, e.message)
+        case .server(let text):
+            if text.hasPrefix("OOM") { return StoreError(.full, e.message) }
+            if text.hasPrefix("WRONGTYPE") { return StoreError(.corrupt, e.message) }
+            return StoreError(.io, e.message)
+        case .unexpectedReply: return StoreError(.corrupt, e.message)
+        }
+    }
+
+    func b(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+    // MARK: Sessions
+
+    public func createSession(_ manifest: SessionManifest) throws(StoreError) {
+        let id = manifest.id
+        guard Identifiers.isValidID(id) else { throw StoreError(.io, "invalid session id '\(id)'") }
+        let now = String(Clock.nowNanoseconds())
+        let replies = try pipeline([
+            [b("SET"), sessionKey(id, "manifest"), JSONCoding.encode(manifest, pretty: true)],
+            [b("SET"), sessionKey(id, "hb"), b(now), b("PX"), b(String(Self.heartbeatTTLMilliseconds))],
+            [b("SADD"), sessionsKey, b(id)],
+            [b("XADD"), allEventsKey, b("MAXLEN"), b("~"), b("256"), b("*"), b("s"), b(id)],
+        ])
+        try check(replies)
+    }
+
+    func check(_ replies: [RedisReply]) throws(StoreError) {
+        for r in replies { if case .error(let text) = r { throw Self.storeError(pool.classify(text)) } }
+    }
+
+    public func manifest(_ id: String) throws(StoreError) -> SessionManifest? {
+        guard Identifiers.isValidID(id) else { return nil }
+        guard let bytes = try call([b("GET"), sessionKey(id, "manifest")]).bytes else { return nil }
+        guard let m = JSONCoding.decode(SessionManifest.self, from: bytes) else {
+            throw StoreError(.corrupt, "the manifest of session \(id) in Redis is not a session manifest")
+        }
+        return m
+    }
+
+    public func saveManifest(_ manifest: SessionManifest) throws(StoreError) {
+        try check(try pipeline([
+            [b("SET"), sessionKey(manifest.id, "manifest"), JSONCoding.encode(manifest, pretty: true)],
+            [b("SADD"), sessionsKey, b(manifest.id)],
+        ]))
+    }
+
+    public func sessionIDs() throws(StoreError) -> [String] {
+        (try call([b("SMEMBERS"), sessionsKey]).array ?? []).compactMap(\.string).filter { Identifiers.isValidID($0) }.sorted()
+    }
+
+    public func removeSession(_ id: String) throws(StoreError) {
+        guard Identifiers.isValidID(id) else { return }
+        var keys: [[UInt8]] = ["manifest", "hb", "listen", "peers", "msg", "state", "pending", "inflight", "done",
+                               "quarantine", "sent", "awaiting", "events"].map { sessionKey(id, $0) }
+        // Receipts of what it sent: one list per message.
+        var cursor = "0"
+        repeat {
+            let r = try call([b("SCAN"), b(cursor), b("MATCH"), sessionKey(id, "rcpt:*"), b("COUNT"), b("500")])
+            guard let parts = r.array, parts.count == 2, let next = parts[0].string else { break }
+            keys += (parts[1].array ?? []).compactMap(\.bytes)
+            cursor = next
+        } while cursor != "0"
+        _ = try pipeline([[b("DEL")] + keys, [b("SREM"), sessionsKey, b(id)]])
+    }
+
+    public func touchHeartbeat(_ id: String) throws(StoreError) {
+        guard Identifiers.isValidID(id) else { return }
+        _ = try call([b("SET"), sessionKey(id, "hb"), b(String(Clock.nowNanoseconds())), b("PX"), b(String(Self.heartbeatTTLMilliseconds))])
+    }
+
+    public func lastSeen(_ id: String) throws(StoreError) -> Int64? {
+        guard Identifiers.isValidID(id) else { return nil }
+        return try call([b("GET"), sessionKey(id, "hb")]).integer
+    }
+
+    public func sessionSnapshots() throws(StoreError) -> [SessionSnapshot] {
+        let ids = try sessionIDs()
+        if ids.isEmpty { return [] }
+        var commands: [[[UInt8]]] = []
+        for id in ids {
+            commands.append([b("GET"), sessionKey(id, "manifest")])
+            commands.append([b("GET"), sessionKey(id, "hb")])
+            commands.append([b("ZCARD"), sessionKey(id, "pending")])
+            commands.append([b("GET"), sessionKey(id, "listen")])
+        }
+        let r = try pipeline(commands)
+        try check(r)
+        var rows: [SessionSnapshot] = []
+        for (i, _) in ids.enumerated() {
+            guard let bytes = r[4 * i].bytes, let m = JSONCoding.decode(SessionManifest.self, from: bytes) else { continue }
+            rows.append(SessionSnapshot(manifest: m, lastSeen: r[4 * i + 1].integer, pending: Int(r[4 * i + 2].integer ?? 0),
+                                        listenMode: r[4 * i + 3].string.flatMap { ListenMode(rawValue: $0) }))
+        }
+        return rows
+    }
+
+    // MARK: Bindings, names, listen modes, connections
+
+    public func binding(forKey key: String) throws(StoreError) -> String? {
+        guard let id = try call([b("GET"), self.key("bind", key)]).string, Identifiers.isValidID(id) else { return nil }
+        return id
+    }
+
+    public func bind(key: String, to id: String) throws(StoreError) { _ = try call([b("SET"), self.key("bind", key), b(id)]) }
+
+    public func unbind(key: String) throws(StoreError) { _ = try call([b("DEL"), self.key("bind", key)]) }
+
+    public func indexedSession(named name: String) throws(StoreError) -> String? {
+        guard Identifiers.isValidName(name), let id = try call([b("GET"), key("name", name)]).string, Identifiers.isValidID(id) else { return nil }
+        return id
+    }
+
+    public func indexName(_ name: String, id: String) throws(StoreError) {
+        guard Identifiers.isValidName(name) else { return }
+        _ = try call([b("SET"), key("name", name), b(id)])
+    }
+
+    public func listenMode(_ id: String) throws(StoreError) -> ListenMode? {
+        try call([b("GET"), sessionKey(id, "listen")]).string.flatMap { ListenMode(rawValue: $0) }
+    }
+
+    public func setListenMode(_ id: String, _ mode: ListenMode?) throws(StoreError) {
+        if let mode { _ = try call([b("SET"), sessionKey(id, "listen"), b(mode.rawValue)]) }
+        else { _ = try call([b("DEL"), sessionKey(id, "listen")]) }
+    }
+
+    public func addConnection(_ id: String, peer: String) throws(StoreError) {
+        guard Identifiers.isValidID(peer), Identifiers.isValidID(id) else { return }
+        _ = try call([b("SADD"), sessionKey(id, "peers"), b(peer)])
+    }
+
+    public func connections(_ id: String) throws(StoreError) -> [String] {
+        (try call([b("SMEMBERS"), sessionKey(id, "peers")]).array ?? []).compactMap(\.string).filter { Identifiers.isValidID($0) }.sorted()
+    }
+
+    // MARK: Messages
+
+    public func deliver(_ message: Message) throws(StoreError) {
+        guard Identifiers.isValidID(message.to), Identifiers.isValidID(message.id), Identifiers.isValidID(message.from) else {
+            throw StoreError(.notFound, message.to)
+        }
+        let keys = [sessionsKey, sessionKey(message.to, "msg"), sessionKey(message.to, "state"), sessionKey(message.to, "pending"),
+                    sessionKey(message.from, "sent"), sessionKey(message.to, "events"), allEventsKey]
+        do {
+            _ = try eval(RedisScripts.deliver, keys: keys, args: [b(message.to), b(message.id), JSONCoding.encode(message)])
+        } catch {
+            if error.detail.contains("NOTFOUND") { throw StoreError(.notFound, message.to) }
+            if error.detail.contains("CONFLICT") { throw StoreError(.conflict, "message \(message.id) was already delivered") }
+            throw error
+        }
+    }
+
+    public func sentMessage(sender: String, id: String) throws(StoreError) -> Message? {
+        guard Identifiers.isValidID(sender), Identifiers.isValidID(id),
+              let bytes = try call([b("HGET"), sessionKey(sender, "sent"), b(id)]).bytes else { return nil }
+        return JSONCoding.decode(Message.self, from: bytes)
+    }
+
+    func rawState(_ session: String, _ id: String) throws(StoreError) -> String? {
+        guard Identifiers.isValidID(session), Identifiers.isValidID(id) else { return nil }
+        return try call([b("HGET"), sessionKey(session, "state"), b(id)]).string
+    }
+
+    static func state(of raw: String) -> MessageState {
+        switch raw.first {
+        case "p": return .pending
+        case "f": return .inFlight
+        case "q": return .quarantined
+        default: return .done
+        }
+    }
+
+    public func deliveryState(_ recipient: String, _ id: String) throws(StoreError) -> DeliveryState {
+        guard let raw = try rawState(recipient, id) else { return .absent }
+        return .delivered(Self.state(of: raw))
+    }
+
+    /// A delivery is one script here: it is never left half done.
+    public func finishDelivery(_ recipient: String, _ id: String) throws(StoreError) -> Bool {
+        try rawState(recipient, id) != nil
+    }
+
+    static func record(_ id: String, _ raw: String) -> ClaimRecord? {
+        let parts = raw.split(separator: ":")
+        guard parts.count == 3, parts[0] == "f", let at = Int64(parts[1]), let n = Int(parts[2]) else { return nil }
+        return ClaimRecord(messageID: id, claimedAt: at, delivery: n)
+    }
+
+    static func text(_ r: ClaimRecord) -> String { "f:\(r.claimedAt):\(r.delivery)" }
+
+    public func inboxSnapshot(_ session: String) throws(StoreError) -> InboxSnapshot {
+        let r = try eval(RedisScripts.inboxSnapshot, keys: [sessionKey(session, "pending"), sessionKey(session, "inflight"),
+                                                           sessionKey(session, "state")], args: [])
+        guard let parts = r.array, parts.count == 2 else { throw StoreError(.corrupt, "unexpected inbox snapshot reply") }
+        let pending = (parts[0].array ?? []).compactMap(\.string).filter { Identifiers.isValidID($0) }
+        let flat = parts[1].array ?? []
+        var claims: [ClaimRecord] = []
+        var i = 0
+        while i + 1 < flat.count {
+            if let id = flat[i].string, let raw = flat[i + 1].string, let rec = Self.record(id, raw) { claims.append(rec) }
+            i += 2
+        }
+        return InboxSnapshot(pending: pending, claims: claims.sorted { ($0.messageID, $0.claimedAt) < ($1.messageID, $1.claimedAt) })
+    }
+
+    public func pendingMessages(_ session: String) throws(StoreError) -> [PendingMessage] {
+        let ids = try inboxSnapshot(session).pending
+        if ids.isEmpty { return [] }
+        let r = try call([b("HMGET"), sessionKey(session, "msg")] + ids.map { b($0) })
+        let values = r.array ?? []
+        return ids.enumerated().map { i, id in
+            let m = i < values.count ? values[i].bytes.flatMap { JSONCoding.decode(Message.self, from: $0) } : nil
+            return PendingMessage(id: id, message: m.flatMap { $0.isIntact && $0.id == id ? $0 : nil })
+        }
+    }
+
+    func setKey(_ session: String, _ state: MessageState) -> [UInt8] {
+        switch state {
+        case .pending: return sessionKey(session, "pending")
+        case .inFlight: return sessionKey(session, "inflight")
+        case .done: return sessionKey(session, "done")
+        case .quarantined: return sessionKey(session, "quarantine")
+        }
+    }
+
+    public func count(_ session: String, _ state: MessageState) throws(StoreError) -> Int {
+        let cmd = state == .inFlight ? "SCARD" : "ZCARD"
+        return Int(try call([b(cmd), setKey(session, state)]).integer ?? 0)
+    }
+
+    public func message(_ session: String, _ id: String, in state: MessageState) throws(StoreError) -> Message? {
+        guard let raw = try rawState(session, id), Self.state(of: raw) == state,
+              let bytes = try call([b("HGET"), sessionKey(session, "msg"), b(id)]).bytes,
+              let m = JSONCoding.decode(Message.self, from: bytes), m.isIntact, m.id == id else { return nil }
+        return m
+    }
+
+    public func messages(_ session: String, _ state: MessageState) throws(StoreError) -> [Message] {
+        let ids: [String]
+        if state == .inFlight {
+            ids = try claims(session).map(\.messageID)
+        } else {
+            ids = (try call([b("ZRANGE"), setKey(session, state), b("0"), b("-1")]).array ?? []).compactMap(\.string)
+        }
+        if ids.isEmpty { return [] }
+        let values = try call([b("HMGET"), sessionKey(session, "msg")] + ids.map { b($0) }).array ?? []
+        return ids.enumerated().compactMap { i, id in
+            guard i < values.count, let bytes = values[i].bytes, let m = JSONCoding.decode(Message.self, from: bytes),
+                  m.isIntact, m.id == id else { return nil }
+            return m
+        }
+    }
+
+    public func locate(_ session: String, _ id: String) throws(StoreError) -> MessageState? {
+        try rawState(session, id).map(Self.state(of:))
+    }
+
+    /// Checks what a script just took is an intact message for `session`; otherwise quarantines it and says why.
+    func validateTaken(_ session: String, _ id: String, _ reply: RedisReply, from state: String) throws(StoreError) -> ClaimOutcome {
+        guard let bytes = reply.bytes else { return .gone }
+        let reason: String
+        if let m = JSONCoding.decode(Message.self, from: bytes) {
+            if m.isIntact && m.id == id && m.to == session { return .claimed(m) }
+            reason = m.sha256 != SHA256.hex(m.content) ? "checksum mismatch" : "ids do not match the entry"
+        } else {
+            reason = "not a valid message JSON object"
+        }
+        try moveToQuarantine(session, id, from: state)
+        return .malformed(reason)
+    }
+
+    public func claim(_ session: String, _ id: String, keepInFlight: Bool) throws(StoreError) -> ClaimOutcome {
+        guard Identifiers.isValidID(id), Identifiers.isValidID(session) else { return .gone }
+        let record = ClaimRecord(messageID: id, claimedAt: Clock.nowNanoseconds(), delivery: 1)
+        let r = try eval(RedisScripts.claim, keys: [sessionKey(session, "state"), sessionKey(session, "pending"),
+                                                    sessionKey(session, "inflight"), sessionKey(session, "done"),
+                                                    sessionKey(session, "msg")],
+                         args: [b(id), b(keepInFlight ? "1" : "0"), b(Self.text(record))])
+        return try validateTaken(session, id, r, from: keepInFlight ? "f" : "d")
+    }
+
+    public func redeliver(_ session: String, _ record: ClaimRecord) throws(StoreError) -> ClaimOutcome {
+        var next = record
+        next.claimedAt = max(Clock.nowNanoseconds(), record.claimedAt + 1)
+        next.delivery = record.delivery + 1
+        let r = try eval(RedisScripts.redeliver, keys: [sessionKey(session, "state"), sessionKey(session, "msg")],
+                         args: [b(record.messageID), b(Self.text(record)), b(Self.text(next))])
+        return try validateTaken(session, record.messageID, r, from: "f")
+    }
+
+    func finish(_ session: String, _ id: String, expected: String) throws(StoreError) -> Bool {
+        let r = try eval(RedisScripts.finish, keys: [sessionKey(session, "state"), sessionKey(session, "inflight"), sessionKey(session, "done")],
+                         args: [b(id), b(expected)])
+        return r.integer == 1
+    }
+
+    public func finishClaim(_ session: String, _ record: ClaimRecord) throws(StoreError) -> Bool {
+        try finish(session, record.messageID, expected: Self.text(record))
+    }
+
+    public func finishInFlight(_ session: String, _ id: String) throws(StoreError) -> Bool {
+        guard Identifiers.isValidID(id) else { return false }
+        return try finish(session, id, expected: "")
+    }
+
+    public func expire(_ session: String, _ record: ClaimRecord, query: Message, receipt: DeliveryEvent) throws(StoreError) -> Bool {
+        let r = try eval(RedisScripts.expire, keys: [sessionKey(session, "state"), sessionKey(session, "inflight"), sessionKey(session, "done"),
+                                                     sessionKey(query.from, "rcpt:" + query.id), sessionKey(query.from, "events")],
+                         args: [b(record.messageID), b(Self.text(record)), JSONCoding.encode(receipt)])
+        return r.integer == 1
+    }
+
+    public func replyAndComplete(_ session: String, _ record: ClaimRecord, query: Message, reply: Message,
+                                 receipt: DeliveryEvent) throws(StoreError) {
+        let asker = reply.to
+        guard Identifiers.isValidID(asker), Identifiers.isValidID(reply.id) else { throw StoreError(.notFound, asker) }
+        let keys = [sessionsKey, sessionKey(asker, "msg"), sessionKey(asker, "state"), sessionKey(asker, "pending"),
+                    sessionKey(reply.from, "sent"), sessionKey(asker, "events"), allEventsKey,
+                    sessionKey(query.from, "rcpt:" + query.id),
+                    sessionKey(session, "state"), sessionKey(session, "inflight"), sessionKey(session, "done")]
+        do {
+            _ = try eval(RedisScripts.replyAndComplete, keys: keys,
+                         args: [b(asker), b(reply.id), JSONCoding.encode(reply), b(query.id), b(Self.text(record)), JSONCoding.encode(receipt)])
+        } catch {
+            if error.detail.contains("NOTFOUND") { throw StoreError(.notFound, asker) }
+            if error.detail.contains("CONFLICT") { throw StoreError(.conflict, "message \(reply.id) was already delivered") }
+            throw error
+        }
+    }
+
+    public func claims(_ session: String) throws(StoreError) -> [ClaimRecord] { try inboxSnapshot(session).claims }
+
+    public func claimRecord(_ session: String, _ id: String) throws(StoreError) -> ClaimRecord? {
+        guard let raw = try rawState(session, id) else { return nil }
+        return Self.record(id, raw)
+    }
+
+    func moveToQuarantine(_ session: String, _ id: String, from state: String) throws(StoreError) {
+        _ = try eval(RedisScripts.quarantine, keys: [sessionKey(session, "state"), sessionKey(session, "pending"), sessionKey(session, "inflight"),
+                                                     sessionKey(session, "done"), sessionKey(session, "quarantine")],
+                     args: [b(id), b(state)])
+    }
+
+    public func quarantine(_ session: String, _ id: String, from state: MessageState) throws(StoreError) {
+        guard Identifiers.isValidID(id) else { return }
+        switch state {
+        case .pending: try moveToQuarantine(session, id, from: "p")
+        case .inFlight: try moveToQuarantine(session, id, from: "f")
+        case .done: try moveToQuarantine(session, id, from: "d")
+        case .quarantined: return
+        }
+    }
+
+    // MARK: Awaited replies
+
+    public func setAwaiting(_ session: String, messageID: String, pid: Int32) throws(StoreError) {
+        guard Identifiers.isValidID(messageID) else { return }
+        _ = try call([b("HSET"), sessionKey(session, "awaiting"), b(messageID), b(String(pid))])
+    }
+
+    public func clearAwaiting(_ session: String, messageID: String) throws(StoreError) {
+        _ = try call([b("HDEL"), sessionKey(session, "awaiting"), b(messageID)])
+    }
+
+    public func awaiting(_ session: String) throws(StoreError) -> [String: Int32] {
+        var out: [String: Int32] = [:]
+        for (k, v) in try call([b("HGETALL"), sessionKey(session, "awaiting")]).fieldMap ?? [:] where Identifiers.isValidID(k) {
+            out[k] = Int32(v.string ?? "") ?? 0
+        }
+        return out
+    }
+
+    // MARK: Receipts
+
+    public func appendEvent(sender: String, messageID: String, _ event: DeliveryEvent) throws(StoreError) {
+        guard Identifiers.isValidID(sender), Identifiers.isValidID(messageID) else { return }
+        try check(try pipeline([
+            [b("RPUSH"), sessionKey(sender, "rcpt:" + messageID), JSONCoding.encode(event)],
+            [b("XADD"), sessionKey(sender, "events"), b("MAXLEN"), b("~"), b("256"), b("*"), b("r"), b(messageID)],
+        ]))
+    }
+
+    public func events(sender: String, messageID: String) throws(StoreError) -> [DeliveryEvent] {
+        guard Identifiers.isValidID(sender), Identifiers.isValidID(messageID) else { return [] }
+        return (try call([b("LRANGE"), sessionKey(sender, "rcpt:" + messageID), b("0"), b("-1")]).array ?? [])
+            .compactMap { $0.bytes.flatMap { JSONCoding.decode(DeliveryEvent.self, from: $0) } }
+    }
+
+    // MARK: Locks
+
+    func lockKey(_ name: StoreLockName) -> [UInt8] {
+        switch name {
+        case .registry: return key("lock", "registry")
+        case .inbox(let id): return key("lock", "inbox", id)
+        case .listener(let id): return key("lock", "listen", id)
+        case .watcher(let host): return key("lock", "watcher", host)
+        }
+    }
+
+    /// `SET key token NX PX ttl`; waiting retries with a growing pause (locks are held for a few calls).
+    public func acquire(_ name: StoreLockName, ttlMilliseconds: Int, wait: Bool) throws(StoreError) -> (any HeldLock)? {
+        let k = lockKey(name)
+        let token = Identifiers.sessionID()
+        var pause: UInt64 = 1_000_000
+        while true {
+            let r = try call([b("SET"), k, b(token), b("NX"), b("PX"), b(String(max(1, ttlMilliseconds)))])
+            if r == .status("OK") { return RedisLock(store: self, key: k, token: token, ttl: ttlMilliseconds) }
+            if !wait { return nil }
+            RedisClock.sleep(nanoseconds: pause)
+            pause = min(pause * 2, 50_000_000)
+        }
+    }
+
+    // MARK: Change signal
+
+    public func changeSignal(_ scope: ChangeScope, alsoWatching folders: [String]) throws(StoreError) -> any ChangeSignal {
+        let streams: [[UInt8]]
+        switch scope {
+        case .inbox(let id), .inboxAndReceipts(let id): streams = [sessionKey(id, "events")]
+        case .allInboxes: streams = [allEventsKey]
+        }
+        do {
+            return try RedisChangeSignal(configuration: configuration, streams: streams)
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    // MARK: doctor
+
+    public func check(fix: Bool, policy: LeasePolicy) -> [Doctor.Finding] {
+        do {
+            _ = try call(["PING"])
+            return []
+        } catch {
+            return [Doctor.Finding(area: "messages", subject: location, problem: error.detail, repair: nil, repaired: false)]
+        }
+    }
+}
+
+/// A lock held in Redis: a key holding this holder's token, with a TTL.
+final class RedisLock: HeldLock, @unchecked Sendable {
+    let store: RedisStore
+    let key: [UInt8]
+    let token: String
+    let ttl: Int
+    private var released = false
+
+    init(store: RedisStore, key: [UInt8], token: String, ttl: Int) {
+        self.store = store
+        self.key = key
+        self.token = token
+        self.ttl = ttl
+    }
+
+    deinit { release() }
+
+    func renew() throws(StoreError) -> Bool {
+        try store.eval(RedisScripts.renew, keys: [key], args: [Array(token.utf8), Array(String(ttl).utf8)]).integer == 1
+    }
+
+    func release() {
+        if released { return }
+        released = true
+        _ = try? store.eval(RedisScripts.release, keys: [key], args: [Array(token.utf8)])
+    }
+}
+
+/// Connections of one store, reused across calls and threads (one caller per connection at a time).
+final class RedisPool: @unchecked Sendable {
+    let configuration: RedisConfiguration
+    private var idle: [RedisConnection] = []
+    private var mutex = pthread_mutex_t()
+
+    init(_ configuration: RedisConfiguration) {
+        self.configuration = configuration
+        pthread_mutex_init(&mutex, nil)
+    }
+
+    deinit { pthread_mutex_destroy(&mutex) }
+
+    func classify(_ text: String) -> RedisError { RedisConnection(configuration).classify(text) }
+
+    /// Runs `body` on an idle connection or a new one. A reused connection the server closed while it sat idle (a
+    /// restart) fails before its command reaches a live server: that one failure is retried on a new connection.
+    func with<T>(_ body: (RedisConnection) throws(RedisError) -> T) throws(StoreError) -> T {
+        pthread_mutex_lock(&mutex)
+        let reused = idle.popLast()
+        pthread_mutex_unlock(&mutex)
+        if let reused {
+            do throws(RedisError) {
+                let result = try body(reused)
+                giveBack(reused)
+                return result
+            } catch {
+                guard case .unreachable(_, let reason) = error, reason == "Server closed the connection" || reason.contains("reset") else {
+                    giveBack(reused)
+                    throw RedisStore.storeError(error)
+                }
+            }
+        }
+        let c = RedisConnection(configuration, connectTimeoutMilliseconds: configuration.effectiveConnectTimeout,
+                                commandTimeoutMilliseconds: configuration.commandTimeoutMilliseconds)
+        defer { giveBack(c) }
+        do { return try body(c) } catch { throw RedisStore.storeError(error) }
+    }
+
+    private func giveBack(_ c: RedisConnection) {
+        guard c.isConnected else { return }
+        pthread_mutex_lock(&mutex)
+        if idle.count < 8 { idle.append(c) }
+        pthread_mutex_unlock(&mutex)
+    }
+}
+
+extension RedisConfiguration {
+    /// The connect bound used: the short hook bound for a loopback host (a local server or a tunnel's end, which
+    /// accept at once when up), unless the URL set one; the ordinary bound for a remote host.
+    var effectiveConnectTimeout: Int {
+        if connectTimeoutExplicit { return connectTimeoutMilliseconds }
+        return isLoopback ? hookConnectTimeoutMilliseconds : connectTimeoutMilliseconds
+    }
+}
+
+/// Wakes when an entry is added to any of its streams: a blocking `XREAD` from the last entry seen. After a lost
+/// connection it reconnects with backoff and reports a wake-up (the caller looks again, so nothing is missed).
+final class RedisChangeSignal: ChangeSignal {
+    let connection: RedisConnection
+    let streams: [[UInt8]]
+    private var lastIDs: [[UInt8]]
+
+    init(configuration: RedisConfiguration, streams: [[UInt8]]) throws(RedisError) {
+        connection = RedisConnection(configuration, connectTimeoutMilliseconds: configuration.effectiveConnectTimeout,
+                                     commandTimeoutMilliseconds: configuration.commandTimeoutMilliseconds)
+        self.streams = streams
+        lastIDs = []
+        for s in streams { lastIDs.append(try Self.top(connection, s)) }
+    }
+
+    static func top(_ c: RedisConnection, _ stream: [UInt8]) throws(RedisError) -> [UInt8] {
+        let r = try c.call(bytes: [Array("XREVRANGE".utf8), stream, Array("+".utf8), Array("-".utf8), Array("COUNT".utf8), Array("1".utf8)])
+        return r.array?.first?.array?.first?.bytes ?? Array("0-0".utf8)
+    }
+
+    var mechanism: String { "redis" }
+    var pollingReason: String? { nil }
+
+    func wait(timeoutMilliseconds: Int) -> Bool {
+        let deadline = RedisClock.now() + UInt64(max(0, timeoutMilliseconds)) * 1_000_000
+        var lost = false
+        while true {
+            let now = RedisClock.now()
+            if now >= deadline { return false }
+            let left = Int((deadline - now) / 1_000_000)
+            do throws(RedisError) {
+                if !connection.isConnected {
+                    try connection.connect(retryingUntil: deadline)
+                    if lost { return true }
+                }
+                let block = max(1, min(left, 30_000))
+                let r = try connection.send(bytes: [Array("XREAD".utf8), Array("BLOCK".utf8), Array(String(block).utf8), Array("STREAMS".utf8)]
+                                            + streams + lastIDs, timeoutMilliseconds: block + 2000)
+                if case .array(let perStream) = r {
+                    for entry in perStream {
+                        guard let parts = entry.array, parts.count == 2, let name = parts[0].bytes,
+                              let index = streams.firstIndex(of: name), let last = parts[1].array?.last?.array?.first?.bytes else { continue }
+                        lastIDs[index] = last
+                    }
+                    return true
+                }
+                if case .error = r { lost = true; connection.close(); RedisClock.sleep(nanoseconds: 10_000_000) }
+            } catch {
+                lost = true
+                if RedisClock.now() >= deadline { return false }
+            }
+        }
+    }
+}

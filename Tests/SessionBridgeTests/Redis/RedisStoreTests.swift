@@ -1,0 +1,170 @@
+import Foundation
+import Testing
+@testable import SessionBridge
+
+/// The Redis engine through the factory, against a private server: exactly-once steps under concurrency, replies,
+/// leases, locks, the change signal, a restart, and the real binary with `SESSION_BRIDGE_STORE=redis://…`.
+@Suite(.enabled(if: RedisTestServer.enabled, RedisTestServer.skipReason), .serialized)
+struct RedisStoreTests {
+    static func manifest(_ id: String) -> SessionManifest {
+        let now = Clock.nowISO8601()
+        return SessionManifest(id: id, name: id, projectPath: "/p/\(id)", host: "h", pid: 1, pidStartTime: nil, agent: "cli",
+                               claudeSessionId: nil, codexThreadId: nil, startedAt: now, lastSeen: now, state: "live", endedAt: nil)
+    }
+
+    static func message(from: String, to: String, _ type: MessageType = .query, content: String = "hello") -> Message {
+        Message(from: from, fromName: from, to: to, toName: to, type: type, content: content)
+    }
+
+    func open(_ server: RedisTestServer, prefix: String = "t") throws -> any BridgeStore {
+        let root = makeTempDir("sb-redis-local")
+        return try StoreFactory.open(environment: Environment(["SESSION_BRIDGE_STORE": server.url + "?prefix=\(prefix)",
+                                                               "SESSION_BRIDGE_HOME": root, "HOME": root])).messages
+    }
+
+    @Test func theFactoryOpensRedisAndAnUnreachableServerIsExitCode15() throws {
+        let server = try RedisTestServer()
+        let store = try open(server)
+        #expect(store is RedisStore)
+        #expect(store.location.hasPrefix("redis://127.0.0.1:"))
+        server.stop()
+        do {
+            _ = try store.sessionIDs()
+            Issue.record("a stopped server answered")
+        } catch {
+            #expect(error.code == .unreachable)
+            #expect(BridgeError(error).exitCode == 15)
+        }
+    }
+
+    @Test func deliverClaimAndStatesAreExactlyOnceUnderConcurrency() throws {
+        let server = try RedisTestServer()
+        let store = try open(server)
+        try store.createSession(Self.manifest("a"))
+        try store.createSession(Self.manifest("b"))
+        let sent = (0..<300).map { i in Self.message(from: "a", to: "b", .ping, content: "m\(i)") }
+        for m in sent { try store.deliver(m) }
+        #expect(throws: StoreError.self) { try store.deliver(sent[0]) }
+        #expect(try store.count("b", .pending) == 300)
+        #expect(try store.sentMessage(sender: "a", id: sent[7].id) == sent[7])
+        let taken = Locked<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            guard let s = try? open(server) else { return }
+            while let pending = try? s.inboxSnapshot("b").pending, !pending.isEmpty {
+                for id in pending.shuffled() {
+                    if case .claimed(let m)? = try? s.claim("b", id, keepInFlight: false) { taken.mutate { $0.append(m.id) } }
+                }
+            }
+        }
+        let ids = taken.value
+        let expectedIDs = Set(sent.map { $0.id })
+        #expect(ids.count == 300 && Set(ids) == expectedIDs, "every message taken once: \(ids.count)")
+        #expect(try store.count("b", .pending) == 0)
+        #expect(try store.count("b", .done) == 300)
+        #expect(try store.locate("b", sent[0].id) == .done)
+        #expect(try store.deliveryState("b", "nope") == .absent)
+    }
+
+    @Test func replyAndCompleteOnceAndLeasesRedeliverByRecord() throws {
+        let server = try RedisTestServer()
+        let store = try open(server)
+        try store.createSession(Self.manifest("a"))
+        try store.createSession(Self.manifest("b"))
+        let q = Self.message(from: "a", to: "b")
+        try store.deliver(q)
+        guard case .claimed = try store.claim("b", q.id, keepInFlight: true), let rec = try store.claimRecord("b", q.id) else {
+            Issue.record("no claim"); return
+        }
+        #expect(rec.delivery == 1)
+        #expect(try store.claims("b") == [rec])
+        #expect(try store.claim("b", q.id, keepInFlight: true) == .gone)
+        // Two listeners take over the same expired claim: one wins.
+        let wins = Locked(0)
+        DispatchQueue.concurrentPerform(iterations: 6) { _ in
+            if case .claimed? = try? store.redeliver("b", rec) { wins.mutate { $0 += 1 } }
+        }
+        #expect(wins.value == 1)
+        guard let rec2 = try store.claimRecord("b", q.id) else { Issue.record("claim lost"); return }
+        #expect(rec2.delivery == 2)
+        #expect(try store.finishClaim("b", rec) == false, "the old record is gone")
+        let reply = Message(id: Identifiers.replyID(for: q.id), from: "b", fromName: "b", to: "a", toName: "a", type: .response,
+                            inReplyTo: q.id, content: "answer")
+        let receipt = DeliveryEvent(event: .answered, by: "b", byName: "b", via: "reply", replyId: reply.id)
+        let answered = Locked(0)
+        DispatchQueue.concurrentPerform(iterations: 6) { _ in
+            if (try? store.replyAndComplete("b", rec2, query: q, reply: reply, receipt: receipt)) != nil { answered.mutate { $0 += 1 } }
+        }
+        #expect(answered.value == 1)
+        #expect(try store.deliveryState("a", reply.id) == .delivered(.pending))
+        #expect(try store.locate("b", q.id) == .done)
+        #expect(try store.events(sender: "a", messageID: q.id) == [receipt])
+        #expect(try store.claims("b").isEmpty)
+    }
+
+    @Test func locksAreExclusiveAndATTLFreesADeadHoldersLock() throws {
+        let server = try RedisTestServer()
+        let store = try open(server)
+        guard let held = try store.acquire(.inbox("b"), ttlMilliseconds: 300, wait: false) else { Issue.record("not acquired"); return }
+        #expect(try store.acquire(.inbox("b"), ttlMilliseconds: 300, wait: false) == nil)
+        #expect(try held.renew())
+        held.release()
+        #expect(try store.acquire(.inbox("b"), ttlMilliseconds: 200, wait: false) != nil, "released")
+        // The previous one was never released (its holder "died" when dropped? no: deinit releases), so plant one.
+        _ = try server.admin(["SET", "t:lock:watcher:h1", "someone", "PX", "200"])
+        #expect(try store.acquire(.watcher(host: "h1"), ttlMilliseconds: 1000, wait: false) == nil)
+        let start = Date()
+        #expect(try store.acquire(.watcher(host: "h1"), ttlMilliseconds: 1000, wait: true) != nil)
+        #expect(Date().timeIntervalSince(start) < 2)
+    }
+
+    @Test func theChangeSignalWakesWithinMillisecondsAndSurvivesARestart() throws {
+        let server = try RedisTestServer()
+        let store = try open(server)
+        try store.createSession(Self.manifest("a"))
+        try store.createSession(Self.manifest("b"))
+        let signal = try store.changeSignal(.inbox("b"), alsoWatching: [])
+        #expect(signal.pollingReason == nil)
+        #expect(signal.wait(timeoutMilliseconds: 150) == false)
+        let sender = Thread { usleep(100_000); try? store.deliver(Self.message(from: "a", to: "b", .ping)) }
+        let start = Date()
+        sender.start()
+        #expect(signal.wait(timeoutMilliseconds: 5000))
+        let waited = Date().timeIntervalSince(start)
+        #expect(waited < 1.0, "woke after \(waited) s")
+        try server.restart()
+        _ = signal.wait(timeoutMilliseconds: 2000)   // the lost connection is a wake-up: look again
+        #expect(try store.count("b", .pending) == 1, "AOF kept the delivered message across the restart")
+        let sender2 = Thread { usleep(100_000); try? store.deliver(Self.message(from: "a", to: "b", .ping)) }
+        sender2.start()
+        #expect(signal.wait(timeoutMilliseconds: 5000))
+    }
+
+    /// The real binary on a Redis store: two sessions, ask and reply; and silence plus exit 15 when Redis is down.
+    @Test func theCLIAsksAndRepliesThroughRedis() throws {
+        let server = try RedisTestServer()
+        let rootA = makeTempDir("sb-redis-cli-a"), rootB = makeTempDir("sb-redis-cli-b")
+        let storeURL = ["SESSION_BRIDGE_STORE": server.url + "?prefix=cli"]
+        let a = try CLI.run(["start", "--name", "alice"], root: rootA, key: "ka", extra: storeURL)
+        let b = try CLI.run(["start", "--name", "bob"], root: rootB, key: "kb", extra: storeURL)
+        #expect(a.status == 0 && b.status == 0, "\(a.stderr) \(b.stderr)")
+        let ask = try CLI.run(["ask", "bob", "ping?"], root: rootA, key: "ka", extra: storeURL)
+        #expect(ask.status == 0, "\(ask.stderr)")
+        let listen = try CLI.run(["listen", "--timeout", "5"], root: rootB, key: "kb", extra: storeURL)
+        #expect(listen.status == 0 && listen.stdout.contains("ping?"), "\(listen.stdout) \(listen.stderr)")
+        server.stop()
+        let start = Date()
+        let down = try CLI.run(["peers"], root: rootA, key: "ka", extra: storeURL)
+        #expect(down.status == 15, "\(down.status) \(down.stderr)")
+        #expect(down.stderr.contains("unreachable"))
+        #expect(Date().timeIntervalSince(start) < 2)
+    }
+}
+
+/// A value shared by test threads.
+final class Locked<T>: @unchecked Sendable {
+    private var v: T
+    private let lock = NSLock()
+    init(_ v: T) { self.v = v }
+    var value: T { lock.lock(); defer { lock.unlock() }; return v }
+    func mutate(_ f: (inout T) -> Void) { lock.lock(); f(&v); lock.unlock() }
+}
