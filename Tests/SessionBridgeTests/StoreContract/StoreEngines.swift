@@ -8,6 +8,7 @@ enum StoreEngines {
     static let all: [EngineMaker] = [
         EngineMaker("file") { .available(try .file()) },
         EngineMaker("memory") { .available(.memory()) },
+        EngineMaker("redis") { RedisTestServer.enabled ? .available(try .redis()) : .unavailable("redis-server is not installed") },
     ]
 }
 
@@ -107,5 +108,23 @@ final class EngineUnderTest: @unchecked Sendable {
             locksExpireByTTL: true,
             plantPending: { session, id, bytes in store.plantPending(session, id: id, bytes: bytes) },
             cleanup: {})
+    }
+
+    /// The Redis engine on a private redis-server (AOF, fsync always) of its own, on the system clock.
+    static func redis() throws -> EngineUnderTest {
+        let server = try RedisTestServer()
+        let root = makeTempDir("contract-redis")
+        let stores = try StoreFactory.open(environment: Environment(["SESSION_BRIDGE_STORE": server.url + "?prefix=contract",
+                                                                     "SESSION_BRIDGE_HOME": root, "HOME": root]))
+        return EngineUnderTest(
+            name: "redis", store: stores.messages,
+            advanceClock: { ns in Thread.sleep(forTimeInterval: Double(ns) / 1e9) },
+            now: { Clock.nowNanoseconds() },
+            locksExpireByTTL: true,
+            plantPending: nil,
+            cleanup: {
+                server.stop()
+                try? FileManager.default.removeItem(atPath: root)
+            })
     }
 }

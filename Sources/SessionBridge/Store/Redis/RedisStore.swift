@@ -125,7 +125,10 @@ public struct RedisStore: BridgeStore {
 
     public func touchHeartbeat(_ id: String) throws(StoreError) {
         guard Identifiers.isValidID(id) else { return }
-        _ = try call([b("SET"), sessionKey(id, "hb"), b(String(Clock.nowNanoseconds())), b("PX"), b(String(Self.heartbeatTTLMilliseconds))])
+        // Only a registered session has a heartbeat: a touch for an unknown id must not make one appear.
+        _ = try eval("if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) return 1 end return 0",
+                     keys: [sessionKey(id, "manifest"), sessionKey(id, "hb")],
+                     args: [b(String(Clock.nowNanoseconds())), b(String(Self.heartbeatTTLMilliseconds))])
     }
 
     public func lastSeen(_ id: String) throws(StoreError) -> Int64? {
@@ -488,13 +491,45 @@ public struct RedisStore: BridgeStore {
 
     // MARK: doctor
 
+    /// `doctor` on Redis: the server answers, and every in-flight claim is looked at as the lease rules say: one
+    /// answered by an interrupted reply is finished, one past its last lease is expired (with `fix`).
     public func check(fix: Bool, policy: LeasePolicy) -> [Doctor.Finding] {
+        var out: [Doctor.Finding] = []
+        func add(_ subject: String, _ problem: String, _ repair: String?, done: Bool) {
+            out.append(Doctor.Finding(area: "messages", subject: subject, problem: problem, repair: fix ? repair : nil,
+                                      repaired: fix && done))
+        }
         do {
             _ = try call(["PING"])
-            return []
+            let now = Clock.nowNanoseconds()
+            let leases = Leases(store: self, policy: policy)
+            for id in try sessionIDs() {
+                let name: String
+                do {
+                    guard let m = try manifest(id) else { continue }
+                    name = m.name
+                } catch {
+                    add("session \(id)", error.detail, nil, done: false)
+                    continue
+                }
+                for record in try claims(id) {
+                    guard let m = try message(id, record.messageID, in: .inFlight) else { continue }
+                    let subject = "session \(id): message \(m.id)"
+                    if case .delivered = try deliveryState(m.from, Identifiers.replyID(for: m.id)) {
+                        let done = fix && ((try? leases.completeIfAnswered(id, name: name, record, m)) == true)
+                        add(subject, "answered by an interrupted reply but still claimed",
+                            "finished the reply (receipt written, moved to done)", done: done)
+                    } else if policy.decide(record, now: now) == .expire {
+                        let done = fix && ((try? expire(id, record, query: m,
+                                                         receipt: DeliveryEvent(event: .expired, by: id, byName: name))) == true)
+                        add(subject, "claimed \(record.delivery) time(s) without an answer, past its lease", "marked expired", done: done)
+                    }
+                }
+            }
         } catch {
-            return [Doctor.Finding(area: "messages", subject: location, problem: error.detail, repair: nil, repaired: false)]
+            out.append(Doctor.Finding(area: "messages", subject: location, problem: error.detail, repair: nil, repaired: false))
         }
+        return out
     }
 }
 
