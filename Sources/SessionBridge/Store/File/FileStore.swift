@@ -21,8 +21,22 @@ public struct FileStore: MessageStore {
 
     // MARK: Sessions
 
+    /// Whether `id` names a session folder of this store: a real folder, never a link planted to one elsewhere.
+    /// Until `doctor --fix` removes such a link, the session does not exist for any command: nothing reads,
+    /// writes, moves or locks through it.
+    public func isOwnSession(_ id: String) -> Bool {
+        Identifiers.isValidID(id) && FileSystem.isRealDirectory(layout.session(id))
+    }
+
+    /// The error for a session entry that is not a real folder (`doctor --fix` removes it).
+    func notOwnSession(_ id: String) -> BridgeError {
+        let kind = FileSystem.kind(layout.session(id)).map { $0.rawValue } ?? "missing entry"
+        return .insecureStore("\(layout.session(id)) is a \(kind), not a session folder; run doctor --fix")
+    }
+
     public func createSession(_ manifest: SessionManifest) throws(BridgeError) {
         let id = manifest.id
+        if let kind = FileSystem.kind(layout.session(id)), kind != .directory { throw notOwnSession(id) }
         for box in StoreLayout.Box.allCases { try FileSystem.makeDirectories(layout.box(id, box)) }
         try FileSystem.makeDirectories(layout.sentFolder(id))
         try FileSystem.makeDirectories(layout.receiptsFolder(id))
@@ -33,16 +47,17 @@ public struct FileStore: MessageStore {
     }
 
     public func manifest(_ id: String) -> SessionManifest? {
-        guard Identifiers.isValidID(id), let bytes = try? FileSystem.read(layout.manifest(id), limit: 1 << 20) else { return nil }
+        guard isOwnSession(id), let bytes = try? FileSystem.read(layout.manifest(id), limit: 1 << 20) else { return nil }
         return JSONCoding.decode(SessionManifest.self, from: bytes)
     }
 
     public func saveManifest(_ manifest: SessionManifest) throws(BridgeError) {
+        guard isOwnSession(manifest.id) else { throw notOwnSession(manifest.id) }
         try AtomicFile.write(JSONCoding.encode(manifest, pretty: true), to: layout.manifest(manifest.id))
     }
 
     public func sessionIDs() -> [String] {
-        FileSystem.list(layout.sessionsFolder).filter { Identifiers.isValidID($0) }.sorted()
+        FileSystem.list(layout.sessionsFolder).filter { isOwnSession($0) }.sorted()
     }
 
     public func removeSession(_ id: String) {
@@ -52,12 +67,13 @@ public struct FileStore: MessageStore {
 
     /// Refreshes the heartbeat at most once a second: a stat is cheaper than a metadata write on every command.
     public func touchHeartbeat(_ id: String) {
+        guard isOwnSession(id) else { return }
         let path = layout.heartbeat(id)
         if let t = FileSystem.modificationTime(path), Clock.nowNanoseconds() - t < 1_000_000_000 { return }
         FileSystem.touch(path)
     }
 
-    public func lastSeen(_ id: String) -> Int64? { FileSystem.modificationTime(layout.heartbeat(id)) }
+    public func lastSeen(_ id: String) -> Int64? { isOwnSession(id) ? FileSystem.modificationTime(layout.heartbeat(id)) : nil }
 
     public func withRegistryLock<T>(_ body: () throws(BridgeError) -> T) throws(BridgeError) -> T {
         let lock = try FileLock.exclusive(layout.registryLock)
@@ -96,11 +112,12 @@ public struct FileStore: MessageStore {
     // MARK: Listen mode
 
     public func listenMode(_ id: String) -> ListenMode? {
-        guard let text = try? FileSystem.readString(layout.listenMode(id), limit: 64) else { return nil }
+        guard isOwnSession(id), let text = try? FileSystem.readString(layout.listenMode(id), limit: 64) else { return nil }
         return ListenMode(rawValue: text.trimmed(" \n"))
     }
 
     public func setListenMode(_ id: String, _ mode: ListenMode?) throws(BridgeError) {
+        guard isOwnSession(id) else { throw notOwnSession(id) }
         if let mode {
             try AtomicFile.write(Array((mode.rawValue + "\n").utf8), to: layout.listenMode(id))
         } else {
@@ -111,13 +128,14 @@ public struct FileStore: MessageStore {
     // MARK: Connections
 
     public func addConnection(_ id: String, peer: String) {
-        guard Identifiers.isValidID(peer), FileSystem.isRealDirectory(layout.peersFolder(id)) else { return }
+        guard Identifiers.isValidID(peer), isOwnSession(id), FileSystem.isRealDirectory(layout.peersFolder(id)) else { return }
         let marker = layout.peersFolder(id) + "/" + peer
         if !FileSystem.exists(marker) { FileSystem.touch(marker) }
     }
 
     public func connections(_ id: String) -> [String] {
-        FileSystem.list(layout.peersFolder(id)).filter { Identifiers.isValidID($0) }.sorted()
+        guard isOwnSession(id) else { return [] }
+        return FileSystem.list(layout.peersFolder(id)).filter { Identifiers.isValidID($0) }.sorted()
     }
 
     // MARK: Messages
@@ -128,7 +146,7 @@ public struct FileStore: MessageStore {
     /// `doctor` and by every reply to the same question) publishes; a crash after (3) is a delivered message.
     public func deliver(_ message: Message) throws(BridgeError) {
         // The recipient's folders must be its own: a planted link to a folder elsewhere is never written through.
-        guard Identifiers.isValidID(message.to), FileSystem.isRealDirectory(layout.session(message.to)),
+        guard isOwnSession(message.to),
               FileSystem.isRealDirectory(layout.session(message.to) + "/inbox"),
               FileSystem.isRealDirectory(layout.box(message.to, .new)), FileSystem.isRealDirectory(layout.box(message.to, .tmp)) else {
             throw .unknownPeer(message.to)
@@ -140,7 +158,7 @@ public struct FileStore: MessageStore {
         let sentPath = layout.sent(message.from, message.id)
         var linked = false
         defer { if !published { unlink(temp); if linked { unlink(sentPath) } } }
-        if FileSystem.isRealDirectory(layout.sentFolder(message.from)) {
+        if isOwnSession(message.from), FileSystem.isRealDirectory(layout.sentFolder(message.from)) {
             if link(temp, sentPath) != 0 {
                 // A copy left by an interrupted attempt at the same (reply) id: replaced by this one.
                 guard errno == EEXIST, unlink(sentPath) == 0 || errno == ENOENT, link(temp, sentPath) == 0 else {
@@ -164,7 +182,7 @@ public struct FileStore: MessageStore {
     }
 
     public func sentMessage(sender: String, id: String) -> Message? {
-        guard Identifiers.isValidID(sender), Identifiers.isValidID(id),
+        guard isOwnSession(sender), Identifiers.isValidID(id),
               let bytes = try? FileSystem.read(layout.sent(sender, id)) else { return nil }
         return JSONCoding.decode(Message.self, from: bytes)
     }
@@ -174,7 +192,7 @@ public struct FileStore: MessageStore {
     /// is never missed. A published copy wins over any temp file: a writer killed mid-write leaves an incomplete
     /// temp file beside the copy a retry published. Of several temp files, a complete one is named.
     public func deliveryState(_ recipient: String, _ id: String) -> DeliveryState {
-        guard Identifiers.isValidID(recipient), Identifiers.isValidID(id) else { return .absent }
+        guard isOwnSession(recipient), Identifiers.isValidID(id) else { return .absent }
         let prefix = "." + id + ".json."
         let temps = FileSystem.list(layout.box(recipient, .tmp), includeHidden: true).filter { $0.hasPrefix(prefix) }.sorted()
             .map { layout.box(recipient, .tmp) + "/" + $0 }
@@ -203,6 +221,7 @@ public struct FileStore: MessageStore {
     /// rename of one temp file succeeds for one caller. Returns whether the message is now delivered.
     @discardableResult
     public func finishDelivery(_ recipient: String, tempPath: String) -> Bool {
+        guard isOwnSession(recipient) else { return false }
         guard let m = completeTemp(recipient, tempPath: tempPath) else {
             // Incomplete: a writer may still be at work; only an old one is an interrupted write.
             if let t = FileSystem.modificationTime(tempPath), Clock.nowNanoseconds() - t > FileStore.tempGraceNanoseconds {
@@ -211,7 +230,7 @@ public struct FileStore: MessageStore {
             return false
         }
         let sentPath = layout.sent(m.from, m.id)
-        if FileSystem.isRealDirectory(layout.sentFolder(m.from)) && !FileSystem.exists(sentPath) { _ = link(tempPath, sentPath) }
+        if isOwnSession(m.from) && FileSystem.isRealDirectory(layout.sentFolder(m.from)) && !FileSystem.exists(sentPath) { _ = link(tempPath, sentPath) }
         let id = m.id
         if (try? FileSystem.moveNoReplace(tempPath, layout.message(recipient, .new, id))) == true {
             FileSystem.syncDirectory(layout.box(recipient, .new))
@@ -228,6 +247,7 @@ public struct FileStore: MessageStore {
     public static let messageFileLimit = 64 << 20
 
     public func pending(_ session: String) -> [String] {
+        guard isOwnSession(session) else { return [] }
         var ids: [String] = []
         for name in FileSystem.list(layout.box(session, .new)) {
             if name.hasSuffix(".json"), Identifiers.isValidID(String(name.dropLast(5))) {
@@ -240,11 +260,12 @@ public struct FileStore: MessageStore {
     }
 
     public func count(_ session: String, _ box: StoreLayout.Box) -> Int {
-        FileSystem.count(layout.box(session, box))
+        isOwnSession(session) ? FileSystem.count(layout.box(session, box)) : 0
     }
 
     /// The path of message `id` in `box` (a claimed message is found through its claim record).
     func path(_ session: String, _ box: StoreLayout.Box, _ id: String) -> String? {
+        guard isOwnSession(session) else { return nil }
         if box == .claimed {
             guard let record = claimRecord(session, id) else { return nil }
             return layout.box(session, .claimed) + "/" + record.fileName
@@ -280,6 +301,7 @@ public struct FileStore: MessageStore {
     /// Claims a pending message in one rename: into `claimed/` under a name carrying the claim time and delivery
     /// number (when a reply is expected), or straight into `done/`.
     public func claim(_ session: String, _ id: String, keepInFlight: Bool) throws(BridgeError) -> ClaimOutcome {
+        guard isOwnSession(session) else { return .gone }
         let source = layout.message(session, .new, id)
         let target = keepInFlight
             ? layout.box(session, .claimed) + "/" + ClaimRecord(messageID: id, claimedAt: Clock.nowNanoseconds(), delivery: 1).fileName
@@ -292,6 +314,7 @@ public struct FileStore: MessageStore {
     /// Takes over a claim whose lease ran out: one rename to a new claim record (now, delivery + 1). Exactly one of
     /// any number of concurrent callers gets `.claimed`.
     public func reclaim(_ session: String, _ record: ClaimRecord) throws(BridgeError) -> ClaimOutcome {
+        guard isOwnSession(session) else { return .gone }
         let folder = layout.box(session, .claimed)
         var next = record
         next.claimedAt = max(Clock.nowNanoseconds(), record.claimedAt + 1)
@@ -303,7 +326,8 @@ public struct FileStore: MessageStore {
 
     /// Moves a claimed message (this exact claim) to `done/`; false when the claim is gone (taken over or finished).
     public func finishClaim(_ session: String, _ record: ClaimRecord) throws(BridgeError) -> Bool {
-        try FileSystem.moveNoReplace(layout.box(session, .claimed) + "/" + record.fileName, layout.message(session, .done, record.messageID))
+        guard isOwnSession(session) else { return false }
+        return try FileSystem.moveNoReplace(layout.box(session, .claimed) + "/" + record.fileName, layout.message(session, .done, record.messageID))
     }
 
     public func move(_ session: String, _ id: String, from: StoreLayout.Box, to: StoreLayout.Box) throws(BridgeError) -> Bool {
@@ -313,6 +337,7 @@ public struct FileStore: MessageStore {
     }
 
     public func locate(_ session: String, _ id: String) -> StoreLayout.Box? {
+        guard isOwnSession(session) else { return nil }
         if FileSystem.exists(layout.message(session, .new, id)) { return .new }
         if claimRecord(session, id) != nil { return .claimed }
         for box in [StoreLayout.Box.done, .quarantine] where FileSystem.exists(layout.message(session, box, id)) { return box }
@@ -322,6 +347,7 @@ public struct FileStore: MessageStore {
     /// The claims in `claimed/`, oldest message first. Files with other names are quarantined; a claimed file
     /// named by an older version (`<id>.json`) is renamed to a claim record dated from its mtime.
     public func claims(_ session: String) -> [ClaimRecord] {
+        guard isOwnSession(session) else { return [] }
         let folder = layout.box(session, .claimed)
         var records: [ClaimRecord] = []
         for name in FileSystem.list(folder) {
@@ -340,6 +366,7 @@ public struct FileStore: MessageStore {
     }
 
     public func claimRecord(_ session: String, _ id: String) -> ClaimRecord? {
+        guard isOwnSession(session) else { return nil }
         let prefix = id + "."
         for name in FileSystem.list(layout.box(session, .claimed)) where name.hasPrefix(prefix) {
             if let r = ClaimRecord(fileName: name), r.messageID == id { return r }
@@ -363,7 +390,7 @@ public struct FileStore: MessageStore {
 
     /// Moves any entry (file, link, FIFO, folder…) aside into `inbox/quarantine` without opening or following it.
     public func quarantine(_ session: String, fileName: String, from box: StoreLayout.Box) {
-        guard !fileName.contains("/"), fileName != ".", fileName != ".." else { return }
+        guard !fileName.contains("/"), fileName != ".", fileName != "..", isOwnSession(session) else { return }
         _ = try? FileSystem.moveNoReplace(layout.box(session, box) + "/" + fileName, uniqueQuarantinePath(session, fileName))
     }
 
@@ -377,6 +404,7 @@ public struct FileStore: MessageStore {
     /// Serializes the steps that finish or take over a claim (reply, lease expiry, redelivery, repair) within one
     /// session; claims from `new/` need no lock (one rename). flock(2): a killed holder releases it.
     public func withInboxLock<T>(_ session: String, _ body: () throws(BridgeError) -> T) throws(BridgeError) -> T {
+        guard isOwnSession(session) else { throw notOwnSession(session) }
         let lock = try FileLock.exclusive(layout.inboxLock(session))
         defer { lock.release() }
         return try body()
@@ -385,16 +413,19 @@ public struct FileStore: MessageStore {
     // MARK: Awaited replies
 
     public func setAwaiting(_ session: String, messageID: String, pid: Int32) {
+        guard isOwnSession(session) else { return }
         try? FileSystem.makeDirectories(layout.awaitingFolder(session))
         guard FileSystem.isRealDirectory(layout.awaitingFolder(session)) else { return }
         _ = try? AtomicFile.write(Array("\(pid)\n".utf8), to: layout.awaitingFolder(session) + "/" + messageID, durable: false)
     }
 
     public func clearAwaiting(_ session: String, messageID: String) {
+        guard isOwnSession(session) else { return }
         FileSystem.remove(layout.awaitingFolder(session) + "/" + messageID)
     }
 
     public func awaiting(_ session: String) -> [String: Int32] {
+        guard isOwnSession(session) else { return [:] }
         var result: [String: Int32] = [:]
         for name in FileSystem.list(layout.awaitingFolder(session)) where Identifiers.isValidID(name) {
             let text = (try? FileSystem.readString(layout.awaitingFolder(session) + "/" + name, limit: 64)) ?? ""
@@ -406,12 +437,12 @@ public struct FileStore: MessageStore {
     // MARK: Receipts
 
     public func appendEvent(sender: String, messageID: String, _ event: DeliveryEvent) {
-        guard Identifiers.isValidID(sender), Identifiers.isValidID(messageID), FileSystem.isRealDirectory(layout.receiptsFolder(sender)) else { return }
+        guard isOwnSession(sender), Identifiers.isValidID(messageID), FileSystem.isRealDirectory(layout.receiptsFolder(sender)) else { return }
         try? FileSystem.appendLine(JSONCoding.string(event), to: layout.receipts(sender, messageID))
     }
 
     public func events(sender: String, messageID: String) -> [DeliveryEvent] {
-        guard Identifiers.isValidID(sender), Identifiers.isValidID(messageID),
+        guard isOwnSession(sender), Identifiers.isValidID(messageID),
               let text = try? FileSystem.readString(layout.receipts(sender, messageID), limit: FileStore.messageFileLimit) else { return [] }
         return text.split(separator: "\n").compactMap { JSONCoding.decode(DeliveryEvent.self, from: Array($0.utf8)) }
     }
