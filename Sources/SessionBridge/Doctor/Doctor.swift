@@ -169,6 +169,15 @@ public struct Doctor {
                         "marked expired")
                 }
             }
+            // A query in done/ with no reply and no receipt saying answered or expired was moved there by a lease
+            // expiry that a crash stopped before its receipt (stores written before the receipt came first).
+            for m in store.messages(id, .done) where m.type == .query && m.from != id && store.manifest(m.from) != nil {
+                guard store.deliveryState(m.from, Identifiers.replyID(for: m.id)) == .absent,
+                      !store.events(sender: m.from, messageID: m.id).contains(where: { $0.event == .answered || $0.event == .expired }) else { continue }
+                if fix { store.appendEvent(sender: m.from, messageID: m.id, DeliveryEvent(event: .expired, by: id, byName: manifest.name)) }
+                add("session \(id): message \(m.id)", "in inbox/done unanswered without its expired receipt (an interrupted lease expiry)",
+                    "wrote the expired receipt")
+            }
             for box in [StoreLayout.Box.done, .quarantine] {
                 for name in FileSystem.list(layout.box(id, box), includeHidden: true) {
                     let path = layout.box(id, box) + "/" + name

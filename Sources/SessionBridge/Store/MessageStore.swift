@@ -125,7 +125,7 @@ extension MessageStore {
     }
 
     /// Settles the claims whose lease ran out, under the inbox lock: a query answered by an interrupted `reply` is
-    /// finished, one on its last delivery is marked expired (moved to `done/`, then the receipt), the rest are due
+    /// finished, one on its last delivery is marked expired (the receipt, then the move to `done/`), the rest are due
     /// for redelivery. Safe with concurrent callers: each move happens once.
     public func settleClaims(_ session: String, name: String, policy: LeasePolicy, now: Int64) -> ClaimSettlement {
         let due = claims(session).filter { policy.leaseEnd($0) <= now }
@@ -143,11 +143,13 @@ extension MessageStore {
                     continue
                 }
                 if policy.decide(record, now: now) == .expire {
-                    if try finishClaim(session, record) {
-                        CrashPoint.reached("expire", 1)
+                    // The receipt comes first: a crash before the move leaves an expired claim that the next
+                    // settling (or doctor) moves, never a query in done/ that reads as answered.
+                    if !events(sender: m.from, messageID: m.id).contains(where: { $0.event == .expired }) {
                         appendEvent(sender: m.from, messageID: m.id, DeliveryEvent(event: .expired, by: session, byName: name))
-                        out.expired.append(m.id)
                     }
+                    CrashPoint.reached("expire", 1)
+                    if try finishClaim(session, record) { out.expired.append(m.id) }
                 } else {
                     out.redeliverable.append(record)
                 }
