@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <spawn.h>
 #include <unistd.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -57,3 +58,7 @@ int csys_open_nofollow(const char *path, int flags, unsigned mode) {
 }
 
 int csys_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int csys_spawn_add_closefrom(void *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, from);
+}

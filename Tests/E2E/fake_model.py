@@ -620,8 +620,57 @@ class Attempts(Policy):
         return {"tool": "raw", "name": a["tool"], "input": a["input"]}
 
 
+RESERVE = r' reserve PATH… --reason "(?P<reason>[^"\n]*)"'
+RELEASE = r" release PATH…"
+# The ask command a reservation denial shows: the holder's id, the question quoted, a wait.
+ASK_HOLDER = r" ask (?P<peer>[a-z0-9]{8}) '(?P<question>[^'\n]*)' --wait (?P<seconds>\d+)"
+
+
+class ReserveHolder(Listener):
+    """/bridge reserve PATH --reason …: reserves `path` with the reserve command the /bridge text shows, then
+    listens; when a peer asks, releases `path` with the release command its context shows and replies that it is
+    free (with the reply command printed with the question); then stops."""
+
+    def act(self, view, ctx):
+        path, reason = self.args.get("path", "src/api/"), self.args.get("reason", "reworking it")
+        cmds = [c or "" for c, _ in view.calls]
+        if not any(" reserve " in c for c in cmds):
+            f = ctx.find("reserving a path", RESERVE)
+            return shell(f.render({"PATH…": path, f'"{f["reason"]}"': f'"{reason}"'}))
+        queries = list(dict.fromkeys(QUERY_RE.findall(view.all_text)))
+        if not queries:
+            return self.listen(ctx)
+        if not any(" release " in c for c in cmds):
+            return shell(ctx.find("releasing a path", RELEASE).render({"PATH…": path}))
+        if not any(" reply " in c for c in cmds):
+            return shell(self.reply_to(ctx, queries[0], f"Released {path}: go ahead."))
+        return say("Released and answered; stopping as scripted.")
+
+
+class ReservedEditor(Policy):
+    """Edits `path` (Read, then Edit with `old` → `new`); when the edit is denied because another session holds the
+    path, runs the ask command the denial shows, and once it has the answer, edits again; then stops."""
+
+    def act(self, view, ctx):
+        path = self.args["path"]
+        edit = {"tool": "raw", "name": "Edit", "input": {"file_path": path, "old_string": self.args.get("old", "a"),
+                                                          "new_string": self.args.get("new", "b")}}
+        calls = [(c, r or "") for c, r in view.calls if not is_skill_read(c)]
+        if not calls:
+            return {"tool": "raw", "name": "Read", "input": {"file_path": path}}
+        cmd, last = calls[-1]
+        if len(calls) == 1:
+            return edit
+        if cmd is None and "session-bridge reservation:" in last:
+            return shell(ctx.find("asking the holder (the command the denial shows)", ASK_HOLDER).render(), 120000)
+        if cmd and " ask " in cmd:
+            return say("the holder did not answer: " + last.strip()[:300]) if last.startswith("Exit code") else edit
+        return say("edit finished: " + last.strip()[:300])
+
+
 POLICIES = {"attempts": Attempts, "listener": Listener, "asker": Asker, "commands": Commands, "responder": Responder,
-            "talk-initiator": TalkInitiator, "talk-joiner": TalkJoiner}
+            "talk-initiator": TalkInitiator, "talk-joiner": TalkJoiner, "reserve-holder": ReserveHolder,
+            "reserved-editor": ReservedEditor}
 
 
 def decide(policy, view, errors_path):

@@ -28,4 +28,7 @@ int csys_open_read_nofollow(const char *path);
 int csys_open_nofollow(const char *path, int flags, unsigned mode);
 /// pipe2(2) with O_CLOEXEC.
 int csys_pipe_cloexec(int fds[2]);
+/// posix_spawn_file_actions_addclosefrom_np on a `posix_spawn_file_actions_t *`: the child closes every descriptor
+/// from `from` up. 0 on success.
+int csys_spawn_add_closefrom(void *actions, int from);
 #endif

@@ -4,7 +4,7 @@
 /// 0 success · 1 unexpected failure · 3 no identity · 4 not found · 5 peer ended ·
 /// 6 invalid input · 7 bad jq filter · 8 insecure store · 9 storage failure ·
 /// 10 timed out, nothing arrived / not seen · 11 timed out, seen but not answered · 12 conflict ·
-/// 13 doctor found problems · 14 the talk is closed · 64 usage.
+/// 13 doctor found problems · 14 the talk is closed · 15 store unreachable · 64 usage.
 public enum BridgeError: Error, Equatable, Sendable {
     case noIdentity
     case unknownPeer(String)
@@ -29,6 +29,8 @@ public enum BridgeError: Error, Equatable, Sendable {
     case talkClosed(String)
     case invalidInput(String)
     case io(String)
+    /// The store cannot be reached (a network engine's server is down or refuses the connection).
+    case storeUnreachable(String)
 
     public var exitCode: Int32 {
         switch self {
@@ -46,6 +48,7 @@ public enum BridgeError: Error, Equatable, Sendable {
         case .conflict: return 12
         case .problemsFound: return 13
         case .talkClosed: return 14
+        case .storeUnreachable: return 15
         }
     }
 
@@ -83,6 +86,8 @@ public enum BridgeError: Error, Equatable, Sendable {
             return "insecure store: \(m)"
         case .storage(let m):
             return "storage failure: \(m)"
+        case .storeUnreachable(let m):
+            return "store unreachable: \(m)"
         case .timedOut(let m), .seenNotAnswered(let m), .conflict(let m), .invalidInput(let m), .io(let m),
              .problemsFound(let m), .talkClosed(let m):
             return m

@@ -73,7 +73,10 @@ public enum Clock {
         parts.tm_year = Int32(y - 1900); parts.tm_mon = Int32(mo - 1); parts.tm_mday = Int32(d)
         parts.tm_hour = Int32(h); parts.tm_min = Int32(mi); parts.tm_sec = Int32(s)
         let seconds = timegm(&parts)
-        return Int64(seconds) * 1_000_000_000 + Int64(millis) * 1_000_000
+        // A time past what nanoseconds since 1970 can hold (the year 2262) is malformed, not a trap.
+        let (ns, overflow) = Int64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        let (total, overflow2) = ns.addingReportingOverflow(Int64(millis) * 1_000_000)
+        return overflow || overflow2 ? nil : total
     }
 
     /// Sleeps for the given milliseconds (used for backoff).

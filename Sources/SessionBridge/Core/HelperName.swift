@@ -26,14 +26,14 @@ public struct HelperName: Sendable, Equatable {
     /// The helper as this process should name it, from its own environment and argv[0]. Computed once, on first use:
     /// nothing on a hook's quiet path reads it.
     public static let current: HelperName = HelperName(
-        environment: .current(), argv0: CommandLine.arguments.first ?? bareName, executable: FileSystem.realPath("/proc/self/exe"))
+        environment: .current(), argv0: CommandLine.arguments.first ?? bareName, executable: Processes.executablePath())
 
     /// The helper as an agent session runs it, for text that a process outside the session hands to it (the
     /// watcher's typed prompts): the full launcher path, quoted.
     public static let forAgents: HelperName = {
         let environment = Environment.current()
         if let explicit = environment["SESSION_BRIDGE_CLI"] { return HelperName(text: explicit) }
-        return HelperName(text: quoteAlways(launcherPath(environment: environment, executable: { FileSystem.realPath("/proc/self/exe") }) ?? bareName))
+        return HelperName(text: quoteAlways(launcherPath(environment: environment, executable: { Processes.executablePath() }) ?? bareName))
     }()
 
     /// - Parameters:

@@ -84,34 +84,18 @@ public final class JQProgram {
             close(toChild[0]); close(toChild[1])
             throw .io("cannot create pipes for the jq helper: \(FileSystem.errorText(code))")
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
         // Everything the helper has to say comes over its protocol; libjq's own stderr chatter would garble ours.
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t(), defaults = sigset_t()
-        sigemptyset(&none)
-        sigemptyset(&defaults)
-        for s in [SIGPIPE, SIGTERM, SIGINT, SIGHUP] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), strdup("--parent"), strdup(String(getpid())), strdup(program), nil]
-        defer { for p in argv { free(p) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, path, &actions, &attributes, argv, environ)
+        let spawned = Subprocess.spawn([path, "--parent", String(getpid()), program],
+                                       streams: [.descriptor(toChild[0]), .descriptor(fromChild[1]), .null(flags: O_WRONLY)])
         close(toChild[0])
         close(fromChild[1])
-        guard rc == 0 else {
+        switch spawned {
+        case .failure(let error):
             close(toChild[1]); close(fromChild[0])
-            throw .badFilter("cannot start the jq helper \(path): \(FileSystem.errorText(rc))")
+            throw .badFilter("cannot start the jq helper \(path): \(FileSystem.errorText(error.code))")
+        case .success(let child):
+            pid = child
         }
-        pid = child
         input = toChild[1]
         // Writes never block: a helper stuck in a program stops reading, and the deadline must still hold.
         _ = fcntl(input, F_SETFL, fcntl(input, F_GETFL) | O_NONBLOCK)
@@ -149,9 +133,9 @@ public final class JQProgram {
             // The helper reads one line at a time; a program that never finishes stops reading, and a large input
             // could then fill the pipe: wait for room only until the deadline.
             guard wait(for: input, events: Int16(POLLOUT)) else { throw stop(timedOut: true) }
-            let n = bytes.withUnsafeBytes { write(input, $0.baseAddress! + offset, $0.count - offset) }
+            let n = bytes.withUnsafeBytes { SystemCall.write(input, $0.baseAddress! + offset, $0.count - offset) }
             if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
+                if errno == EAGAIN { continue }
                 throw stop(timedOut: false)
             }
             offset += n
@@ -190,8 +174,8 @@ public final class JQProgram {
                 return .line(line)
             }
             guard wait(for: output, events: Int16(POLLIN)) else { return .failed(stop(timedOut: true)) }
-            let n = chunk.withUnsafeMutableBytes { read(output, $0.baseAddress!, $0.count) }
-            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+            let n = chunk.withUnsafeMutableBytes { SystemCall.read(output, $0.baseAddress!, $0.count) }
+            if n < 0 && errno == EAGAIN { continue }
             if n <= 0 { return .failed(stop(timedOut: false)) }
             pending.append(contentsOf: chunk[0..<n])
         }
@@ -239,11 +223,7 @@ public final class JQProgram {
     private func reap() -> Int32? {
         if reaped { return nil }
         reaped = true
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { return nil }
-        }
-        return status
+        return SystemCall.wait(pid)
     }
 
     /// The dynamic loader's exit status when a shared library is missing.
@@ -256,10 +236,7 @@ public final class JQProgram {
     /// `session-bridge-jq` beside the running executable, or `$SESSION_BRIDGE_JQ`.
     public static func defaultHelperPath() -> String {
         if let explicit = getenv("SESSION_BRIDGE_JQ") { return String(cString: explicit) }
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { return "session-bridge-jq" }
-        let exe = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        guard let exe = Processes.executablePath() else { return "session-bridge-jq" }
         return FileSystem.parentDirectory(of: exe) + "/session-bridge-jq"
     }
 }

@@ -34,11 +34,14 @@ public struct Guard {
     let guardTalks: Bool
     /// Real paths of the session-bridge helper of this installation (nil: found when first needed).
     let givenHelpers: Set<String>?
+    /// More folders the analysis treats as guarded (reserved folders), so that writes reaching them indirectly
+    /// (git restoring tracked files, a copy into an ancestor) are reported as writes there.
+    var extraGuardedRoots: [String] = []
 
     /// How the reasons name the helper: as the hook's session runs it.
     var helper: HelperName {
         HelperName(environment: environment, argv0: CommandLine.arguments.first ?? HelperName.bareName,
-                   executable: FileSystem.realPath("/proc/self/exe"))
+                   executable: Processes.executablePath())
     }
 
     init(cwd: String, environment: Environment, trustedHelpers: Set<String>? = nil) {
@@ -77,7 +80,7 @@ public struct Guard {
     /// The helper binary that runs this code, its jq helper and the plugin's launcher, by real path.
     static func installationHelpers(environment: Environment) -> Set<String> {
         var out: Set<String> = []
-        guard let exe = FileSystem.realPath("/proc/self/exe") else { return out }
+        guard let exe = Processes.executablePath() else { return out }
         guard FileSystem.lastComponent(of: exe) == "session-bridge" else { return out }
         out.insert(exe)
         let dir = FileSystem.parentDirectory(of: exe)
@@ -109,7 +112,11 @@ public struct Guard {
             return .allow
         }
         let g = Guard(cwd: hook.cwd.map { FileSystem.absolute($0) } ?? FileSystem.currentDirectory(), environment: environment)
-        return g.check(hook)
+        let effects = g.effects(of: hook)
+        let verdict = g.verdict(effects, tool: hook.toolName ?? "")
+        guard verdict == .allow else { return verdict }
+        // Edit reservations of other sessions: the same analysis, aimed at reserved paths.
+        return ReservationGuard.check(hook, input: input, guard: g, effects: effects)
     }
 
     /// Evaluates one shell command string run in `cwd` (the fuzzing and testing entry point). Never traps.
@@ -176,7 +183,7 @@ public struct Guard {
             if let given { return given.contains(path) }
             return Guard.installationHelpers(environment: env).contains(path) || Guard.registeredHelpers(environment: env).contains(path)
         })
-        let roots = protected.filter { $0.area == .store || guardTalks }.map(\.path)
+        let roots = protected.filter { $0.area == .store || guardTalks }.map(\.path) + extraGuardedRoots
         a.guardedRoots = { roots }
         return a
     }

@@ -52,12 +52,22 @@ public enum Hooks {
         return (try? HookInput(json: bytes))?.sessionID
     }
 
-    static func openStore(_ environment: Environment) -> FileStore? {
-        let polling = environment["SESSION_BRIDGE_POLL"].map { $0 != "0" } ?? false
-        return try? FileStore(root: StoreLocation.rootPath(environment: environment), forcePolling: polling)
+    /// The store, or nil when it cannot be opened: a hook stays silent rather than fail the agent's action.
+    static func openStore(_ environment: Environment) -> (any BridgeStore)? {
+        try? StoreFactory.open(environment: environment).messages
     }
 
-    static func bridge(_ store: FileStore, _ identity: Identity, _ environment: Environment) -> Bridge {
+    /// The bridge id bound to the hook's session, nil when unbound or the store cannot answer.
+    static func boundSession(_ store: any BridgeStore, _ identity: Identity) -> String? {
+        (try? store.binding(forKey: identity.bindingKey)) ?? nil
+    }
+
+    /// Pending messages left for later (the "more waiting" line).
+    static func pendingCount(_ store: any BridgeStore, _ id: String) -> Int {
+        (try? store.count(id, .pending)) ?? 0
+    }
+
+    static func bridge(_ store: any BridgeStore, _ identity: Identity, _ environment: Environment) -> Bridge {
         Bridge(store: store, environment: environment, config: BridgeConfig(environment: environment), identity: identity)
     }
 
@@ -71,8 +81,8 @@ public enum Hooks {
         let bridge = bridge(store, identity, environment)
         let cwd = (try? HookInput(json: input))?.cwd ?? FileSystem.currentDirectory()
         guard let me = try? bridge.start(name: nil, projectPath: cwd).manifest else { return .silent }
-        let others = bridge.peers(includeEnded: false).filter { !$0.you && ($0.state == .active || $0.state == .idle) }
-        let pending = store.count(me.id, .new)
+        let others = ((try? bridge.peers(includeEnded: false)) ?? []).filter { !$0.you && ($0.state == .active || $0.state == .idle) }
+        let pending = pendingCount(store, me.id)
         guard !others.isEmpty || pending > 0 else { return .silent }
         var line = "session-bridge: this session is '\(me.name)' (id \(me.id)); other agent sessions can ask it questions "
             + "(the helper: \(bridge.config.cliPath))"
@@ -99,10 +109,10 @@ public enum Hooks {
     /// commands; prints nothing when none are pending.
     public static func deliverPending(event: String, input: [UInt8], environment: Environment) -> Outcome {
         guard let identity = identity(input: input, environment: environment), let store = openStore(environment),
-              let id = store.binding(forKey: identity.bindingKey) else { return .silent }
-        store.touchHeartbeat(id)
+              let id = boundSession(store, identity) else { return .silent }
+        try? store.touchHeartbeat(id)
         let bridge = bridge(store, identity, environment)
-        if !bridge.hasDeliverable(id) { return .silent }
+        guard (try? bridge.hasDeliverable(id)) == true else { return .silent }
         guard let me = bridge.currentSession() else { return .silent }
         var messages: [Message] = []
         var warnings: [String] = []
@@ -111,23 +121,23 @@ public enum Hooks {
             messages.append(m)
         }
         guard !messages.isEmpty else { return .silent }
-        return context(event: event, renderForContext(messages, cli: bridge.config.cliPath, more: store.count(id, .new)))
+        return context(event: event, renderForContext(messages, cli: bridge.config.cliPath, more: pendingCount(store, id)))
     }
 
     /// Stop, synchronous (foreground listening): while the session listens in the foreground, waits for the next
     /// message and continues the session with it. Returns at once for sessions that are not listening.
     public static func stop(input: [UInt8], environment: Environment) -> Outcome {
         guard let identity = identity(input: input, environment: environment), let store = openStore(environment),
-              let id = store.binding(forKey: identity.bindingKey), store.listenMode(id) == .foreground else { return .silent }
+              let id = boundSession(store, identity), (try? store.listenMode(id)) == .foreground else { return .silent }
         let bridge = bridge(store, identity, environment)
         let wait = Double(environment.integer("SESSION_BRIDGE_STOP_WAIT_SECONDS") ?? 540)
-        do {
-            let delivery = try bridge.listen(timeoutSeconds: wait, via: "hook")
-            return block(renderForContext([delivery.message], cli: bridge.config.cliPath, more: store.count(id, .new)))
-        } catch .timedOut {
+        switch try? bridge.nextMessage(timeoutSeconds: wait, via: "hook") {
+        case .delivered(let delivery)?:
+            return block(renderForContext([delivery.message], cli: bridge.config.cliPath, more: pendingCount(store, id)))
+        case .timedOut?:
             return block("session-bridge: no peer message in the last \(duration(seconds: wait)); still listening. "
                 + "End your turn to keep waiting, or run `\(bridge.config.cliPath) listen --off` to stop listening.")
-        } catch {
+        case nil:
             return .silent
         }
     }
@@ -144,19 +154,21 @@ public enum Hooks {
     /// sessions not listening in the background, or when another waiter of the session already runs.
     public static func stopBackground(input: [UInt8], environment: Environment) -> Outcome {
         guard let identity = identity(input: input, environment: environment), let store = openStore(environment),
-              let id = store.binding(forKey: identity.bindingKey), store.listenMode(id) == .background,
-              let lock = FileLock.tryExclusive(store.layout.listenLock(id)) else { return .silent }
+              let id = boundSession(store, identity), (try? store.listenMode(id)) == .background else { return .silent }
+        let slice = Double(environment.integer("SESSION_BRIDGE_BACKGROUND_CHECK_SECONDS") ?? 5)
+        // The lock outlives a waiter that died by at most a few slices; a live waiter renews it every slice.
+        let ttl = Int(max(slice, 1) * 3_000) + 10_000
+        guard let lock = (try? store.acquire(.listener(id), ttlMilliseconds: ttl, wait: false)) ?? nil else { return .silent }
         defer { lock.release() }
         let bridge = bridge(store, identity, environment)
-        let slice = Double(environment.integer("SESSION_BRIDGE_BACKGROUND_CHECK_SECONDS") ?? 5)
-        while store.listenMode(id) == .background {
-            do {
-                let delivery = try bridge.listen(timeoutSeconds: slice, via: "hook")
-                let text = renderForContext([delivery.message], cli: bridge.config.cliPath, more: store.count(id, .new))
+        while (try? store.listenMode(id)) == .background, (try? lock.renew()) == true {
+            switch try? bridge.nextMessage(timeoutSeconds: slice, via: "hook") {
+            case .delivered(let delivery)?:
+                let text = renderForContext([delivery.message], cli: bridge.config.cliPath, more: pendingCount(store, id))
                 return Outcome(stdout: nil, stderr: text, exitCode: 2)
-            } catch .timedOut {
+            case .timedOut?:
                 continue
-            } catch {
+            case nil:
                 return .silent
             }
         }

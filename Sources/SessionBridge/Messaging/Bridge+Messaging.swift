@@ -17,10 +17,14 @@ extension Bridge {
 
     /// Delivers (keeping the sender's copy); nothing is left behind when delivery fails.
     func publish(_ message: Message) throws(BridgeError) {
-        try store.deliver(message)
-        // Both sides now know each other: whichever stops first tells the other.
-        store.addConnection(message.from, peer: message.to)
-        store.addConnection(message.to, peer: message.from)
+        try bridged { () throws(StoreError) in try store.deliver(message) }
+        connect(message.from, message.to)
+    }
+
+    /// Both sides now know each other: whichever stops first tells the other.
+    func connect(_ a: String, _ b: String) {
+        try? store.addConnection(a, peer: b)
+        try? store.addConnection(b, peer: a)
     }
 
     /// Validates raw content bytes against the configured cap.
@@ -35,87 +39,112 @@ extension Bridge {
         let peer = try resolvePeer(peerText)
         if peer.id == me.id { throw .cannotMessageSelf }
         let message = Message(from: me.id, fromName: me.name, to: peer.id, toName: peer.name, type: .query, content: content)
-        if willAwait { store.setAwaiting(me.id, messageID: message.id, pid: Processes.currentPID()) }
+        if willAwait { try bridged { () throws(StoreError) in try store.setAwaiting(me.id, messageID: message.id, pid: Processes.currentPID()) } }
         do {
             try publish(message)
         } catch {
-            store.clearAwaiting(me.id, messageID: message.id)
+            try? store.clearAwaiting(me.id, messageID: message.id)
             throw error
         }
         return message
     }
 
+    /// How waiting for a reply ended. Expected outcomes, not failures: the CLI maps them to exit codes.
+    public enum AwaitOutcome: Sendable, Equatable {
+        case answered(Message)
+        /// Nothing came in time. `seenAt`: when the peer claimed the question (nil when it has not, or the time is
+        /// unknown); `seen` says whether it has.
+        case timedOut(peerName: String, seen: Bool, seenAt: String?)
+        /// The peer ended its session (or is gone: stale, as `peers` says) without answering.
+        case peerEnded(peerName: String)
+    }
+
     /// Blocks until the reply to one of this session's messages arrives, and claims it. The reply is found by its
-    /// id (derived from the question's), so a lost or late receipt cannot hide it.
-    /// Throws `.peerEnded` as soon as the peer has ended its session (or is gone: stale, as `peers` says) without
-    /// answering. On timeout: `.seenNotAnswered` when the peer has claimed the question, `.timedOut` when it has not.
-    public func awaitReply(to messageID: String, timeoutSeconds: Double) throws(BridgeError) -> Message {
+    /// id (derived from the question's), so a lost or late receipt cannot hide it. Ends as soon as the peer has
+    /// ended its session without answering.
+    public func waitForReply(to messageID: String, timeoutSeconds: Double) throws(BridgeError) -> AwaitOutcome {
         let id = try Identifiers.validateID(messageID)
         let me = try requireSession(register: false)
-        guard let sent = store.sentMessage(sender: me.id, id: id) else { throw .unknownMessage(id) }
-        store.setAwaiting(me.id, messageID: id, pid: Processes.currentPID())
-        defer { store.clearAwaiting(me.id, messageID: id) }
-        let watcher = park(store.makeWatcher(me.id, includeReceipts: true))
+        guard let sent = try bridged({ () throws(StoreError) in try store.sentMessage(sender: me.id, id: id) }) else { throw .unknownMessage(id) }
+        try bridged { () throws(StoreError) in try store.setAwaiting(me.id, messageID: id, pid: Processes.currentPID()) }
+        defer { try? store.clearAwaiting(me.id, messageID: id) }
+        let signal = park(try bridged { () throws(StoreError) in try store.changeSignal(.inboxAndReceipts(me.id), alsoWatching: []) })
         let deadline = Clock.monotonicNanoseconds() + Int64(max(0, timeoutSeconds) * 1e9)
         while true {
-            if let reply = takeReply(Identifiers.replyID(for: id), session: me) { return reply }
-            let events = store.events(sender: me.id, messageID: id)
+            if let reply = try takeReply(Identifiers.replyID(for: id), session: me) { return .answered(reply) }
+            let events = try bridged { () throws(StoreError) in try store.events(sender: me.id, messageID: id) }
             // Replies made by versions that gave them random ids are found through the receipt.
-            if let replyID = events.last(where: { $0.event == .answered })?.replyId, let reply = takeReply(replyID, session: me) {
-                return reply
+            if let replyID = events.last(where: { $0.event == .answered })?.replyId, let reply = try takeReply(replyID, session: me) {
+                return .answered(reply)
             }
-            if peerHasEnded(sent.to) {
-                throw .peerEnded(sent.toName)
-            }
+            if try peerHasEnded(sent.to) { return .peerEnded(peerName: sent.toName) }
             let remaining = deadline - Clock.monotonicNanoseconds()
             if remaining <= 0 {
-                let seconds = Int(timeoutSeconds.rounded())
                 let seen = events.last(where: { $0.event == .claimed })
-                if seen != nil || store.claimRecord(sent.to, id) != nil {
-                    let when = seen.map { " at \($0.at)" } ?? ""
-                    throw .seenNotAnswered("\(sent.toName) saw the message\(when) but has not answered within \(seconds) s; "
-                        + "wait again with `\(config.cliPath) await \(id)`")
-                }
-                throw .timedOut("no reply from \(sent.toName) within \(seconds) s: the message has not been seen yet "
-                    + "(is \(sent.toName) listening?); it stays queued, wait again with `\(config.cliPath) await \(id)`")
+                let claimed = try bridged { () throws(StoreError) in try store.claimRecord(sent.to, id) } != nil
+                return .timedOut(peerName: sent.toName, seen: seen != nil || claimed, seenAt: seen?.at)
             }
-            // A peer's `stop` wakes the watcher (its session-ended message); a peer that dies is noticed by the
+            // A peer's `stop` wakes the signal (its session-ended message); a peer that dies is noticed by the
             // periodic look.
-            _ = watcher.wait(timeoutMilliseconds: Int(min(remaining, Bridge.peerCheckNanoseconds) / 1_000_000) + 1)
+            _ = signal.wait(timeoutMilliseconds: Int(min(remaining, Bridge.peerCheckNanoseconds) / 1_000_000) + 1)
         }
+    }
+
+    /// `waitForReply`, with a timeout or an ended peer reported as the error the CLI exits with.
+    public func awaitReply(to messageID: String, timeoutSeconds: Double) throws(BridgeError) -> Message {
+        switch try waitForReply(to: messageID, timeoutSeconds: timeoutSeconds) {
+        case .answered(let m): return m
+        case .peerEnded(let name): throw .peerEnded(name)
+        case .timedOut(let name, let seen, let seenAt):
+            throw awaitTimeout(messageID: messageID, peerName: name, seen: seen, seenAt: seenAt, seconds: timeoutSeconds)
+        }
+    }
+
+    /// The error (and its text) for a wait for a reply that ran out.
+    public func awaitTimeout(messageID: String, peerName: String, seen: Bool, seenAt: String?, seconds timeoutSeconds: Double) -> BridgeError {
+        let seconds = Int(timeoutSeconds.rounded())
+        if seen {
+            let when = seenAt.map { " at \($0)" } ?? ""
+            return .seenNotAnswered("\(peerName) saw the message\(when) but has not answered within \(seconds) s; "
+                + "wait again with `\(config.cliPath) await \(messageID)`")
+        }
+        return .timedOut("no reply from \(peerName) within \(seconds) s: the message has not been seen yet "
+            + "(is \(peerName) listening?); it stays queued, wait again with `\(config.cliPath) await \(messageID)`")
     }
 
     /// How often a waiter looks at its peer's liveness when nothing wakes it.
     static let peerCheckNanoseconds: Int64 = 1_000_000_000
 
     /// True when the session will never answer: ended, removed, or stale (its process is gone), as `peers` says.
-    func peerHasEnded(_ peerID: String) -> Bool {
-        guard let peer = store.manifest(peerID) else { return !FileSystem.exists((store as? FileStore)?.layout.session(peerID) ?? "") }
+    func peerHasEnded(_ peerID: String) throws(BridgeError) -> Bool {
+        guard let peer = try manifest(peerID) else { return !(try sessionExists(peerID)) }
         if peer.isEnded { return true }
-        let seen = store.lastSeen(peerID) ?? Clock.parseISO8601(peer.lastSeen) ?? 0
+        let seen = ((try? store.lastSeen(peerID)) ?? nil) ?? Clock.parseISO8601(peer.lastSeen) ?? 0
         return PeerState.of(peer, lastSeenNanoseconds: seen, now: Clock.nowNanoseconds(), localHost: host) == .stale
     }
 
     /// Claims a reply from this session's inbox wherever it is (a hook may have taken it first; a crashed replier
-    /// may have left it as a complete temp file, which is published first).
-    private func takeReply(_ replyID: String, session me: SessionManifest) -> Message? {
+    /// may have left its publication interrupted, which is completed first).
+    private func takeReply(_ replyID: String, session me: SessionManifest) throws(BridgeError) -> Message? {
         guard Identifiers.isValidID(replyID) else { return nil }
-        switch store.deliveryState(me.id, replyID) {
-        case .absent, .delivered(.quarantine), .delivered(.tmp):
+        return try bridged { () throws(StoreError) -> Message? in
+            switch try store.deliveryState(me.id, replyID) {
+            case .absent, .delivered(.quarantined):
+                return nil
+            case .interrupted:
+                guard try store.finishDelivery(me.id, replyID) else { return nil }
+            case .delivered(.pending), .delivered(.inFlight), .delivered(.done):
+                break
+            }
+            if case .claimed(let m) = try store.claim(me.id, replyID, keepInFlight: false) {
+                try? store.appendEvent(sender: m.from, messageID: m.id, DeliveryEvent(event: .claimed, by: me.id, byName: me.name, via: "ask"))
+                return m
+            }
+            for state in [MessageState.done, .inFlight] {
+                if let m = try store.message(me.id, replyID, in: state) { return m }
+            }
             return nil
-        case .interrupted(let temp):
-            guard store.finishDelivery(me.id, tempPath: temp) else { return nil }
-        case .delivered(.new), .delivered(.claimed), .delivered(.done):
-            break
         }
-        if case .claimed(let m)? = try? store.claim(me.id, replyID, keepInFlight: false) {
-            store.appendEvent(sender: m.from, messageID: m.id, DeliveryEvent(event: .claimed, by: me.id, byName: me.name, via: "ask"))
-            return m
-        }
-        for box in [StoreLayout.Box.done, .claimed] {
-            if let m = store.peek(me.id, box, replyID) { return m }
-        }
-        return nil
     }
 
     /// What `listen` and the hooks hand over: the message, plus problems met on the way.
@@ -124,62 +153,82 @@ extension Bridge {
         public var warnings: [String]
     }
 
+    /// How listening ended. Expected outcomes, not failures: the CLI maps a timeout to exit 10.
+    public enum ListenOutcome: Sendable {
+        case delivered(Delivery)
+        /// Nothing came in time (with the problems met on the way).
+        case timedOut(warnings: [String])
+    }
+
     /// Claims the next pending message for this session, exactly once across any number of concurrent listeners.
     /// Pings are answered automatically and pongs consumed; everything else is returned.
-    public func listen(timeoutSeconds: Double, filter: JQProgram? = nil, via: String = "listen") throws(BridgeError) -> Delivery {
+    public func nextMessage(timeoutSeconds: Double, filter: JQProgram? = nil, via: String = "listen") throws(BridgeError) -> ListenOutcome {
         let me = try requireSession()
         let deadline = Clock.monotonicNanoseconds() + Int64(max(0, timeoutSeconds) * 1e9)
         var warnings: [String] = []
-        // Fast path: something is already pending, so no watch is needed (creating and closing one costs more
+        // Fast path: something is already pending, so no signal is needed (creating and closing one costs more
         // than the whole claim).
         if let message = try claimNext(me, filter: filter, via: via, warnings: &warnings) {
-            return Delivery(message: message, warnings: warnings)
+            return .delivered(Delivery(message: message, warnings: warnings))
         }
-        let watcher = park(store.makeWatcher(me.id, includeReceipts: false))
-        if let reason = watcher.pollingReason { warnings.append("watching by polling: \(reason)") }
+        let signal = park(try bridged { () throws(StoreError) in try store.changeSignal(.inbox(me.id), alsoWatching: []) })
+        if let reason = signal.pollingReason { warnings.append("watching by polling: \(reason)") }
         while true {
             if let message = try claimNext(me, filter: filter, via: via, warnings: &warnings) {
-                return Delivery(message: message, warnings: warnings)
+                return .delivered(Delivery(message: message, warnings: warnings))
             }
             let remaining = deadline - Clock.monotonicNanoseconds()
-            if remaining <= 0 {
-                throw .timedOut("nothing yet, listen again: `\(config.cliPath) listen`")
-            }
+            if remaining <= 0 { return .timedOut(warnings: warnings) }
             // Wake for the next lease expiry too, so a crashed listener's message is redelivered on time.
-            var waitNs = remaining
-            let now = Clock.nowNanoseconds()
-            for record in store.claims(me.id) {
-                waitNs = min(waitNs, max(1_000_000, config.lease.leaseEnd(record) - now))
-            }
-            _ = watcher.wait(timeoutMilliseconds: Int(waitNs / 1_000_000) + 1)
+            let claims = try bridged { () throws(StoreError) in try store.claims(me.id) }
+            let waitNs = leases.wait(remaining: remaining, claims: claims, now: Clock.nowNanoseconds())
+            _ = signal.wait(timeoutMilliseconds: Int(waitNs / 1_000_000) + 1)
         }
     }
 
-    /// Whether anything could be delivered now: a pending message, or a claim whose lease ran out.
-    public func hasDeliverable(_ session: String) -> Bool {
-        !store.pending(session).isEmpty || store.hasDueClaims(session, policy: config.lease, now: Clock.nowNanoseconds())
+    /// `nextMessage`, with a timeout reported as the error the CLI exits with.
+    public func listen(timeoutSeconds: Double, filter: JQProgram? = nil, via: String = "listen") throws(BridgeError) -> Delivery {
+        switch try nextMessage(timeoutSeconds: timeoutSeconds, filter: filter, via: via) {
+        case .delivered(let d): return d
+        case .timedOut: throw listenTimeout
+        }
     }
 
-    /// One pass over the pending box and the claims whose lease ran out; nil when nothing deliverable is there.
+    /// The error (and its text) for a `listen` that ran out.
+    public var listenTimeout: BridgeError { .timedOut("nothing yet, listen again: `\(config.cliPath) listen`") }
+
+    /// Whether anything could be delivered now: a pending message, or a claim whose lease ran out. One store call.
+    public func hasDeliverable(_ session: String) throws(BridgeError) -> Bool {
+        let inbox = try bridged { () throws(StoreError) in try store.inboxSnapshot(session) }
+        return !inbox.pending.isEmpty || leases.hasDue(inbox.claims, now: Clock.nowNanoseconds())
+    }
+
+    /// One pass over the pending messages and the claims whose lease ran out; nil when nothing deliverable is there.
     public func claimNext(_ me: SessionManifest, filter: JQProgram?, via: String, warnings: inout [String]) throws(BridgeError) -> Message? {
-        let pending = store.pending(me.id)
-        let redeliverable = settleClaims(me)
-        if pending.isEmpty && redeliverable.isEmpty { return nil }
+        let inbox = try bridged { () throws(StoreError) in try store.inboxSnapshot(me.id) }
+        let redeliverable = leases.settle(me.id, name: me.name, claims: inbox.claims, now: Clock.nowNanoseconds()).redeliverable
+        if inbox.pending.isEmpty && redeliverable.isEmpty { return nil }
         // Oldest first, whether pending or due again.
-        var candidates: [(id: String, record: ClaimRecord?)] = pending.map { ($0, nil) }
+        var candidates: [(id: String, record: ClaimRecord?)] = inbox.pending.map { ($0, nil) }
         candidates += redeliverable.map { ($0.messageID, $0) }
         if !redeliverable.isEmpty { candidates.sort { $0.id < $1.id } }
         // Replies that a live `ask --wait` of this session is blocked on belong to it.
-        let awaited = Set(store.awaiting(me.id).filter { Processes.isAlive($0.value) }.keys)
+        let awaited = Set(try bridged { () throws(StoreError) in try store.awaiting(me.id) }.filter { Processes.isAlive($0.value) }.keys)
+        // A message is read without taking it, only when a choice is to be made (awaited replies, a filter), and
+        // the chosen one is then claimed by id; one left alone stays pending.
+        func read(_ id: String, _ record: ClaimRecord?) throws(BridgeError) -> Message? {
+            try bridged { () throws(StoreError) in try store.message(me.id, id, in: record == nil ? .pending : .inFlight) }
+        }
         for (id, record) in candidates {
-            let box: StoreLayout.Box = record == nil ? .new : .claimed
-            if !awaited.isEmpty, let peeked = store.peek(me.id, box, id), peeked.type == .response,
+            if !awaited.isEmpty, let peeked = try read(id, record), peeked.type == .response,
                let original = peeked.inReplyTo, awaited.contains(original) {
                 continue
             }
             if let filter {
-                guard let peeked = store.peek(me.id, box, id) else {
-                    if record == nil, case .malformed(let reason) = try store.claim(me.id, id, keepInFlight: true) {
+                guard let peeked = try read(id, record) else {
+                    if record == nil, case .malformed(let reason) = try bridged({ () throws(StoreError) in
+                        try store.claim(me.id, id, keepInFlight: true)
+                    }) {
                         warnings.append("quarantined malformed message \(id): \(reason)")
                     }
                     continue
@@ -188,9 +237,9 @@ extension Bridge {
             }
             let outcome: ClaimOutcome
             if let record {
-                outcome = try takeOver(me, record)
+                outcome = try leases.takeOver(me, record)
             } else {
-                outcome = try store.claim(me.id, id, keepInFlight: true)
+                outcome = try bridged { () throws(StoreError) in try store.claim(me.id, id, keepInFlight: true) }
             }
             switch outcome {
             case .gone:
@@ -200,29 +249,29 @@ extension Bridge {
                 continue
             case .claimed(let m):
                 if m.from == me.id {
-                    _ = try store.move(me.id, id, from: .claimed, to: .done)
+                    _ = try bridged { () throws(StoreError) in try store.finishInFlight(me.id, id) }
                     continue
                 }
-                if !m.type.expectsReply { _ = try store.move(me.id, id, from: .claimed, to: .done) }
+                if !m.type.expectsReply { _ = try bridged { () throws(StoreError) in try store.finishInFlight(me.id, id) } }
                 let leaseUntil = m.type.expectsReply
                     ? Clock.iso8601(nanoseconds: Clock.nowNanoseconds() + config.lease.leaseNanoseconds) : nil
-                store.appendEvent(sender: m.from, messageID: m.id,
-                                  DeliveryEvent(event: .claimed, by: me.id, byName: me.name, via: via, leaseUntil: leaseUntil))
+                try? store.appendEvent(sender: m.from, messageID: m.id,
+                                       DeliveryEvent(event: .claimed, by: me.id, byName: me.name, via: via, leaseUntil: leaseUntil))
                 CrashPoint.reached(record == nil ? "claim" : "lease", record == nil ? 2 : 3)
                 switch m.type {
                 case .ping:
-                    store.addConnection(me.id, peer: m.from)
-                    if let peer = store.manifest(m.from), !peer.isEnded {
+                    try? store.addConnection(me.id, peer: m.from)
+                    if let peer = readableManifest(m.from), !peer.isEnded {
                         let pong = Message(id: Identifiers.replyID(for: m.id), from: me.id, fromName: me.name, to: peer.id,
                                            toName: peer.name, type: .pong, inReplyTo: m.id, content: "pong from \(me.name)")
                         if (try? publish(pong)) != nil {
-                            store.appendEvent(sender: m.from, messageID: m.id,
-                                              DeliveryEvent(event: .answered, by: me.id, byName: me.name, via: via, replyId: pong.id))
+                            try? store.appendEvent(sender: m.from, messageID: m.id,
+                                                   DeliveryEvent(event: .answered, by: me.id, byName: me.name, via: via, replyId: pong.id))
                         }
                     }
                     continue
                 case .pong:
-                    store.addConnection(me.id, peer: m.from)
+                    try? store.addConnection(me.id, peer: m.from)
                     continue
                 case .query, .response, .sessionEnded:
                     return m
@@ -232,89 +281,71 @@ extension Bridge {
         return nil
     }
 
-    /// Takes over a claim whose lease ran out, under the inbox lock so it cannot interleave with a reply: unless the
-    /// query was answered meanwhile (then the answer's bookkeeping is finished instead), one rename makes it a new
-    /// claim (delivery + 1) and the sender's receipt records the redelivery.
-    func takeOver(_ me: SessionManifest, _ record: ClaimRecord) throws(BridgeError) -> ClaimOutcome {
-        let outcome = try store.withInboxLock(me.id) { () throws(BridgeError) -> ClaimOutcome in
-            guard store.claimRecord(me.id, record.messageID) == record else { return .gone }
-            if let m = store.peek(me.id, .claimed, record.messageID), try completeIfAnswered(me, record, m) { return .gone }
-            return try store.reclaim(me.id, record)
-        }
-        if case .claimed(let m) = outcome {
-            store.appendEvent(sender: m.from, messageID: m.id, DeliveryEvent(event: .redelivered, by: me.id, byName: me.name))
-            CrashPoint.reached("lease", 2)
-        }
-        return outcome
-    }
-
-    /// Settles the claims whose lease ran out (see `MessageStore.settleClaims`); returns those due for redelivery.
+    /// Settles the claims whose lease ran out (see `Leases.settle`); returns those due for redelivery.
     @discardableResult
     public func settleClaims(_ me: SessionManifest) -> [ClaimRecord] {
-        store.settleClaims(me.id, name: me.name, policy: config.lease, now: Clock.nowNanoseconds()).redeliverable
-    }
-
-    func completeIfAnswered(_ me: SessionManifest, _ record: ClaimRecord, _ m: Message) throws(BridgeError) -> Bool {
-        try store.completeIfAnswered(me.id, name: me.name, record, m)
+        leases.settle(me.id, name: me.name, now: Clock.nowNanoseconds()).redeliverable
     }
 
     /// Answers a query this session received. Exactly one reply per query, even with concurrent `reply` calls and a
-    /// SIGKILL at any step. Under the session's inbox lock: (1) the query is claimed if still pending, (2) the reply
-    /// (its id derived from the query's) is published to the asker, (3) the "answered" receipt is written, (4) the
-    /// query moves to `done/`. After (2) the query counts as answered: the asker finds the reply by its id, and the
-    /// next reply, lease check or `doctor` finishes (3) and (4).
+    /// SIGKILL at any step. Under the session's inbox lock: the query is claimed if still pending, then
+    /// `replyAndComplete` publishes the reply (its id derived from the query's), writes the "answered" receipt and
+    /// finishes the claim. Once the reply exists the query counts as answered: the asker finds the reply by its id,
+    /// and the next reply, lease check or `doctor` finishes what a crash left.
     public func reply(to messageID: String, content: String) throws(BridgeError) -> Message {
         let id = try Identifiers.validateID(messageID)
         let me = try requireSession(register: false)
-        guard store.locate(me.id, id) != nil else { throw .unknownMessage(id) }
-        return try store.withInboxLock(me.id) { () throws(BridgeError) -> Message in
-            if store.claimRecord(me.id, id) == nil {
-                switch store.locate(me.id, id) {
+        guard try bridged({ () throws(StoreError) in try store.locate(me.id, id) }) != nil else { throw .unknownMessage(id) }
+        let response = try store.withInboxLock(me.id) { () throws(BridgeError) -> Message in
+            func s<T>(_ body: () throws(StoreError) -> T) throws(BridgeError) -> T { try bridged(body) }
+            if try s({ () throws(StoreError) in try store.claimRecord(me.id, id) }) == nil {
+                switch try s({ () throws(StoreError) in try store.locate(me.id, id) }) {
                 case nil:
                     throw .unknownMessage(id)
-                case .new?:
-                    if case .malformed(let reason) = try store.claim(me.id, id, keepInFlight: true) {
+                case .pending?:
+                    if case .malformed(let reason) = try s({ () throws(StoreError) in try store.claim(me.id, id, keepInFlight: true) }) {
                         throw .conflict("message \(id) is malformed (\(reason)) and was quarantined")
                     }
                     CrashPoint.reached("reply", 1)
                 case .done?:
-                    let original = store.peek(me.id, .done, id)
+                    let original = try s { () throws(StoreError) in try store.message(me.id, id, in: .done) }
                     if let original, original.type == .query {
-                        if store.deliveryState(original.from, Identifiers.replyID(for: id)) == .absent,
-                           store.events(sender: original.from, messageID: id).contains(where: { $0.event == .expired }) {
+                        let unanswered = try s { () throws(StoreError) in try store.deliveryState(original.from, Identifiers.replyID(for: id)) } == .absent
+                        let events = try s { () throws(StoreError) in try store.events(sender: original.from, messageID: id) }
+                        let expired = unanswered && events.contains(where: { $0.event == .expired })
+                        if expired {
                             throw .conflict("message \(id) expired unanswered (delivered too many times); the asker can ask again")
                         }
                         throw .conflict("message \(id) was already answered")
                     }
                     throw .conflict("message \(id) is a \(original?.type.rawValue ?? "message") and takes no reply")
-                case .quarantine?:
+                case .quarantined?:
                     throw .conflict("message \(id) is malformed and was quarantined")
-                case .claimed?, .tmp?:
+                case .inFlight?:
                     break
                 }
             }
-            guard let record = store.claimRecord(me.id, id) else { throw .conflict("message \(id) was already answered") }
-            guard let original = store.peek(me.id, .claimed, id) else {
-                store.quarantine(me.id, fileName: record.fileName, from: .claimed)
+            guard let record = try s({ () throws(StoreError) in try store.claimRecord(me.id, id) }) else {
+                throw .conflict("message \(id) was already answered")
+            }
+            guard let original = try s({ () throws(StoreError) in try store.message(me.id, id, in: .inFlight) }) else {
+                try s { () throws(StoreError) in try store.quarantine(me.id, id, from: .inFlight) }
                 throw .conflict("message \(id) is malformed and was quarantined")
             }
             guard original.type == .query else {
-                _ = try store.finishClaim(me.id, record)
+                _ = try s { () throws(StoreError) in try store.finishClaim(me.id, record) }
                 throw .conflict("message \(id) is a \(original.type.rawValue) and takes no reply")
             }
-            if try completeIfAnswered(me, record, original) { throw .conflict("message \(id) was already answered") }
-            guard let asker = store.manifest(original.from) else { throw .unknownPeer(original.fromName) }
+            if try leases.completeIfAnswered(me.id, name: me.name, record, original) { throw .conflict("message \(id) was already answered") }
+            guard let asker = try manifest(original.from) else { throw .unknownPeer(original.fromName) }
             let response = Message(id: Identifiers.replyID(for: id), from: me.id, fromName: me.name, to: asker.id, toName: asker.name,
                                    type: .response, inReplyTo: id, content: content)
-            try publish(response)
-            CrashPoint.reached("reply", 2)
-            store.appendEvent(sender: original.from, messageID: id,
-                              DeliveryEvent(event: .answered, by: me.id, byName: me.name, via: "reply", replyId: response.id))
-            CrashPoint.reached("reply", 3)
-            _ = try store.finishClaim(me.id, record)
-            CrashPoint.reached("reply", 4)
+            let receipt = DeliveryEvent(event: .answered, by: me.id, byName: me.name, via: "reply", replyId: response.id)
+            try s { () throws(StoreError) in try store.replyAndComplete(me.id, record, query: original, reply: response, receipt: receipt) }
             return response
         }
+        connect(me.id, response.to)
+        return response
     }
 
     public struct ConnectResult: Sendable {
@@ -332,7 +363,7 @@ extension Bridge {
         if peer.id == me.id { throw .cannotMessageSelf }
         let ping = try send(from: me, to: peer, type: .ping, content: "ping from \(me.name)", inReplyTo: nil)
         var pong: Message?
-        if waitSeconds > 0 { pong = try? awaitReply(to: ping.id, timeoutSeconds: waitSeconds) }
+        if waitSeconds > 0, case .answered(let m)? = try? waitForReply(to: ping.id, timeoutSeconds: waitSeconds) { pong = m }
         return ConnectResult(peer: peer, ping: ping, pong: pong)
     }
 }

@@ -9,16 +9,17 @@ extension Bridge {
         public var peers: [PeerInfo]
     }
 
-    public func status() -> SessionStatus {
+    public func status() throws(BridgeError) -> SessionStatus {
         let me = currentSession()
         if let me { settleClaims(me) }
-        let root = (store as? FileStore)?.layout.root ?? ""
+        func count(_ state: MessageState) throws(BridgeError) -> Int {
+            guard let me else { return 0 }
+            return try bridged { () throws(StoreError) in try store.count(me.id, state) }
+        }
         return SessionStatus(
-            session: me, storeRoot: root,
-            pending: me.map { store.count($0.id, .new) } ?? 0,
-            claimed: me.map { store.count($0.id, .claimed) } ?? 0,
-            answered: me.map { store.count($0.id, .done) } ?? 0,
-            peers: peers().filter { !$0.you })
+            session: me, storeRoot: store.location,
+            pending: try count(.pending), claimed: try count(.inFlight), answered: try count(.done),
+            peers: try peers().filter { !$0.you })
     }
 
     /// One message's life as its sender (or recipient) sees it.
@@ -45,31 +46,33 @@ extension Bridge {
     public func messageStatus(_ messageID: String) throws(BridgeError) -> MessageStatus {
         let id = try Identifiers.validateID(messageID)
         let me = try requireSession(register: false)
-        if let sent = store.sentMessage(sender: me.id, id: id) {
-            if let recipient = store.manifest(sent.to), !recipient.isEnded { settleClaims(recipient) }
-            let box = store.locate(sent.to, id)
-            return summarize(sent, direction: "sent", box: box, events: eventsWithAnswer(sent, box: box))
+        if let sent = try bridged({ () throws(StoreError) in try store.sentMessage(sender: me.id, id: id) }) {
+            if let recipient = try manifest(sent.to), !recipient.isEnded { settleClaims(recipient) }
+            let state = try bridged { () throws(StoreError) in try store.locate(sent.to, id) }
+            return summarize(sent, direction: "sent", state: state, events: try eventsWithAnswer(sent))
         }
-        if let box = store.locate(me.id, id), let m = store.peek(me.id, box, id) {
-            return summarize(m, direction: "received", box: box, events: eventsWithAnswer(m, box: box))
+        if let state = try bridged({ () throws(StoreError) in try store.locate(me.id, id) }),
+           let m = try bridged({ () throws(StoreError) in try store.message(me.id, id, in: state) }) {
+            return summarize(m, direction: "received", state: state, events: try eventsWithAnswer(m))
         }
         throw .unknownMessage(id)
     }
 
     /// A query's receipt events, with its answer even when the receipt of it was not written (the reply exists;
     /// a crash came between the two).
-    func eventsWithAnswer(_ m: Message, box: StoreLayout.Box?) -> [DeliveryEvent] {
-        var events = store.events(sender: m.from, messageID: m.id)
+    func eventsWithAnswer(_ m: Message) throws(BridgeError) -> [DeliveryEvent] {
+        var events = try bridged { () throws(StoreError) in try store.events(sender: m.from, messageID: m.id) }
         guard m.type == .query, !events.contains(where: { $0.event == .answered }) else { return events }
         let replyID = Identifiers.replyID(for: m.id)
-        if store.deliveryState(m.from, replyID) != .absent {
-            let at = store.sentMessage(sender: m.to, id: replyID)?.createdAt ?? Clock.nowISO8601()
+        if try bridged({ () throws(StoreError) in try store.deliveryState(m.from, replyID) }) != .absent {
+            let sentReply = try bridged { () throws(StoreError) in try store.sentMessage(sender: m.to, id: replyID) }
+            let at = sentReply?.createdAt ?? Clock.nowISO8601()
             events.append(DeliveryEvent(event: .answered, at: at, by: m.to, byName: m.toName, via: "reply", replyId: replyID))
         }
         return events
     }
 
-    func summarize(_ m: Message, direction: String, box: StoreLayout.Box?, events: [DeliveryEvent]) -> MessageStatus {
+    func summarize(_ m: Message, direction: String, state box: MessageState?, events: [DeliveryEvent]) -> MessageStatus {
         let claimed = events.last { $0.event == .claimed }
         let answered = events.last { $0.event == .answered }
         let state: MessageStatus.State
@@ -79,11 +82,11 @@ extension Bridge {
             state = .expired
         } else {
             switch box {
-            case .new?: state = .pending
-            case .claimed?: state = .claimed
+            case .pending?: state = .pending
+            case .inFlight?: state = .claimed
             case .done?: state = .done
-            case .quarantine?: state = .quarantined
-            case .tmp?, nil: state = .unknown
+            case .quarantined?: state = .quarantined
+            case nil: state = .unknown
             }
         }
         let lastRedelivery = events.lastIndex { $0.event == .redelivered }
@@ -108,14 +111,14 @@ extension Bridge {
     public func inbox(all: Bool, filter: JQProgram?) throws(BridgeError) -> [InboxEntry] {
         let me = try requireSession(register: false)
         let due = Set(settleClaims(me).map { $0.messageID })
-        let boxes: [StoreLayout.Box] = all ? [.done, .claimed, .new] : [.new, .claimed]
+        let states: [MessageState] = all ? [.done, .inFlight, .pending] : [.pending, .inFlight]
         var entries: [InboxEntry] = []
-        for box in boxes {
-            for m in store.messages(me.id, box) {
+        for state in states {
+            for m in try bridged({ () throws(StoreError) in try store.messages(me.id, state) }) {
                 // A claim whose lease ran out is pending again: the next listener gets it.
-                if box == .claimed && !all && !due.contains(m.id) { continue }
+                if state == .inFlight && !all && !due.contains(m.id) { continue }
                 if let filter, !(try filter.matches(json: JSONCoding.string(m))) { continue }
-                let label = box == .done ? "answered" : (box == .new || due.contains(m.id) ? "pending" : box.rawValue)
+                let label = state == .done ? "answered" : (state == .pending || due.contains(m.id) ? "pending" : "claimed")
                 entries.append(InboxEntry(box: label, message: m))
             }
         }
@@ -133,29 +136,31 @@ extension Bridge {
         guard var me = currentSession() else { throw .noIdentity }
         me.state = "ended"
         me.endedAt = Clock.nowISO8601()
-        try store.saveManifest(me)
+        try bridged { () throws(StoreError) in try store.saveManifest(me) }
         try? store.setListenMode(me.id, nil)
+        reservations.releaseAll(holder: me.id)
         var notified: [String] = []
-        for peerID in store.connections(me.id) {
-            guard let peer = store.manifest(peerID), !peer.isEnded else { continue }
+        for peerID in (try? store.connections(me.id)) ?? [] {
+            guard let peer = readableManifest(peerID), !peer.isEnded else { continue }
             if (try? send(from: me, to: peer, type: .sessionEnded, content: "\(me.name) (\(me.id)) ended its session", inReplyTo: nil)) != nil {
                 notified.append(peer.name)
             }
         }
-        if let identity { store.unbind(key: identity.bindingKey) }
+        if let identity { try? store.unbind(key: identity.bindingKey) }
         return StopResult(session: me, notified: notified)
     }
 
     /// Deletes sessions that ended more than `olderThanSeconds` ago. Returns their ids.
-    public func collectGarbage(olderThanSeconds: Int) -> [String] {
+    public func collectGarbage(olderThanSeconds: Int) throws(BridgeError) -> [String] {
         let cutoff = Clock.nowNanoseconds() - Int64(olderThanSeconds) * 1_000_000_000
         var removed: [String] = []
-        for id in store.sessionIDs() {
-            guard let m = store.manifest(id), m.isEnded else { continue }
-            let ended = m.endedAt.flatMap { Clock.parseISO8601($0) } ?? store.lastSeen(id) ?? 0
+        for row in try bridged({ () throws(StoreError) in try store.sessionSnapshots() }) {
+            let m = row.manifest
+            guard m.isEnded else { continue }
+            let ended = m.endedAt.flatMap { Clock.parseISO8601($0) } ?? row.lastSeen ?? 0
             if ended <= cutoff {
-                store.removeSession(id)
-                removed.append(id)
+                try bridged { () throws(StoreError) in try store.removeSession(m.id) }
+                removed.append(m.id)
             }
         }
         return removed

@@ -39,8 +39,8 @@ public enum ContentSource {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while out.count <= limit {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw FileSystem.failure("cannot read", path) }
+            let n = chunk.withUnsafeMutableBytes { SystemCall.read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 { throw FileSystem.failure("cannot read", path) }
             if n == 0 { break }
             out.append(contentsOf: chunk[0..<n])
         }

@@ -34,17 +34,8 @@ public struct DeliveryEvent: Codable, Sendable, Equatable {
     }
 }
 
-/// Result of trying to claim one pending message.
-public enum ClaimOutcome: Sendable, Equatable {
-    case claimed(Message)
-    /// Another process took it first.
-    case gone
-    /// The file was unreadable or failed validation and was quarantined.
-    case malformed(String)
-}
-
-/// Where a message is in its delivery, as its recipient's store holds it.
-public enum DeliveryState: Sendable, Equatable {
+/// Where a message is in the file store's delivery (the folder-shaped state `MessageStore` reports).
+public enum FileDeliveryState: Sendable, Equatable {
     /// Not in the recipient's store at all.
     case absent
     /// Its publication was interrupted after the complete temp file was written (path of that file).

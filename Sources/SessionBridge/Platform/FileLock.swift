@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// An exclusive flock(2) on a lock file (a regular file, never a followed symlink), released explicitly or when the process ends (also by SIGKILL).
-public final class FileLock {
+public final class FileLock: HeldLock {
     private var fd: Int32
 
     private init(fd: Int32) { self.fd = fd }
@@ -25,13 +25,24 @@ public final class FileLock {
 
     /// The lock if nobody holds it, nil otherwise.
     public static func tryExclusive(_ path: String) -> FileLock? {
-        guard let fd = try? FileSystem.openRegular(path, flags: O_RDWR | O_CREAT) else { return nil }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        (try? attempt(path)) ?? nil
+    }
+
+    /// The lock if nobody holds it, nil when another holds it; an error when the lock file cannot be opened.
+    public static func attempt(_ path: String) throws(BridgeError) -> FileLock? {
+        let fd = try FileSystem.openRegular(path, flags: O_RDWR | O_CREAT)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            let e = errno
             close(fd)
-            return nil
+            if e == EWOULDBLOCK { return nil }
+            throw FileSystem.failure("cannot lock", path, e)
         }
         return FileLock(fd: fd)
     }
+
+    /// A flock lasts as long as its descriptor: nothing to extend.
+    public func renew() throws(StoreError) -> Bool { fd >= 0 }
 
     public func release() {
         guard fd >= 0 else { return }

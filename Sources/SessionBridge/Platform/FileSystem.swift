@@ -122,8 +122,8 @@ public enum FileSystem {
         var total = 0
         while true {
             if total == buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: 4096)) }
-            let n = buffer.withUnsafeMutableBytes { raw in Glibc.read(fd, raw.baseAddress! + total, raw.count - total) }
-            if n < 0 { if errno == EINTR { continue }; throw failure("cannot read", path) }
+            let n = buffer.withUnsafeMutableBytes { raw in SystemCall.read(fd, raw.baseAddress! + total, raw.count - total) }
+            if n < 0 { throw failure("cannot read", path) }
             if n == 0 { break }
             total += n
             if total > limit { throw .invalidInput("file \(path) is over the \(limit)-byte limit") }
@@ -142,8 +142,8 @@ public enum FileSystem {
         var buffer = [UInt8](repeating: 0, count: limit)
         var total = 0
         while total < limit {
-            let n = buffer.withUnsafeMutableBytes { raw in Glibc.read(fd, raw.baseAddress! + total, limit - total) }
-            if n < 0 { if errno == EINTR { continue }; throw failure("cannot read", path) }
+            let n = buffer.withUnsafeMutableBytes { raw in SystemCall.read(fd, raw.baseAddress! + total, limit - total) }
+            if n < 0 { throw failure("cannot read", path) }
             if n == 0 { break }
             total += n
         }
@@ -155,12 +155,7 @@ public enum FileSystem {
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(BridgeError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset) }
-            if n < 0 { if errno == EINTR { continue }; throw failure("cannot write", path) }
-            offset += n
-        }
+        if !SystemCall.writeAll(fd, bytes) { throw failure("cannot write", path) }
     }
 
     public static func syncDirectory(_ path: String) {

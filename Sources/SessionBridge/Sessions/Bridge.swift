@@ -10,7 +10,7 @@ public struct BridgeConfig: Sendable {
     private let environment: Environment
     private let argv0: String
     /// How the helper is named in the commands it prints (see `HelperName`).
-    public var helper: HelperName { HelperName(environment: environment, argv0: argv0, executable: FileSystem.realPath("/proc/self/exe")) }
+    public var helper: HelperName { HelperName(environment: environment, argv0: argv0, executable: Processes.executablePath()) }
     /// The helper as shell text: the start of every printed command.
     public var cliPath: String { helper.text }
 
@@ -28,22 +28,25 @@ public struct BridgeConfig: Sendable {
 
 /// The bridge's operations, shared by every front end (CLI, hooks). One instance per process.
 public final class Bridge {
-    public let store: any MessageStore
+    public let store: any BridgeStore
     public let environment: Environment
     public let config: BridgeConfig
     public let identity: Identity?
     public private(set) lazy var host: String = Processes.hostName()
     private var cachedSelf: SessionManifest?
-    /// Watchers stay open until the bridge goes away: closing an inotify descriptor waits for a kernel grace
-    /// period (~10 ms), which must not delay printing the message a watcher woke us for.
-    private var parkedWatchers: [DirectoryWatcher] = []
+    /// Change signals stay open until the bridge goes away: closing an inotify descriptor waits for a kernel grace
+    /// period (~10 ms), which must not delay printing the message a signal woke us for.
+    private var parkedSignals: [any ChangeSignal] = []
 
-    func park(_ watcher: DirectoryWatcher) -> DirectoryWatcher {
-        parkedWatchers.append(watcher)
-        return watcher
+    func park(_ signal: any ChangeSignal) -> any ChangeSignal {
+        parkedSignals.append(signal)
+        return signal
     }
 
-    public init(store: any MessageStore, environment: Environment, sessionOverride: String? = nil, config: BridgeConfig? = nil,
+    /// The lease and redelivery rules over this bridge's store.
+    public var leases: Leases { Leases(store: store, policy: config.lease) }
+
+    public init(store: any BridgeStore, environment: Environment, sessionOverride: String? = nil, config: BridgeConfig? = nil,
                 identity: Identity? = nil) {
         self.store = store
         self.environment = environment
@@ -51,12 +54,10 @@ public final class Bridge {
         self.identity = identity ?? Identity.resolve(override: sessionOverride, environment: environment)
     }
 
-    /// Opens the store named by the environment (`SESSION_BRIDGE_HOME`).
+    /// Opens the store named by the environment (`SESSION_BRIDGE_STORE`, see `StoreFactory`).
     public static func open(environment: Environment = .current(), sessionOverride: String? = nil, argv0: String = HelperName.bareName,
                             identity: Identity? = nil) throws(BridgeError) -> Bridge {
-        let root = StoreLocation.rootPath(environment: environment)
-        let polling = environment["SESSION_BRIDGE_POLL"].map { $0 != "0" } ?? false
-        let store = try FileStore(root: root, forcePolling: polling)
+        let store = try StoreFactory.openForCommand(environment: environment).messages
         return Bridge(store: store, environment: environment, sessionOverride: sessionOverride,
                       config: BridgeConfig(environment: environment, argv0: argv0), identity: identity)
     }
@@ -68,13 +69,13 @@ public final class Bridge {
         if let cachedSelf { return cachedSelf }
         guard let identity else { return nil }
         var found: SessionManifest?
-        if case .explicit(let v) = identity.source, Identifiers.isValidID(v), let m = store.manifest(v.lowercased()) {
+        if case .explicit(let v) = identity.source, Identifiers.isValidID(v), let m = readableManifest(v.lowercased()) {
             found = m
-        } else if let id = store.binding(forKey: identity.bindingKey), let m = store.manifest(id) {
+        } else if let id = (try? store.binding(forKey: identity.bindingKey)) ?? nil, let m = readableManifest(id) {
             found = m
         }
         guard var m = found, !m.isEnded else { return nil }
-        store.touchHeartbeat(m.id)
+        try? store.touchHeartbeat(m.id)
         // A resumed agent session has a new process: follow it so liveness stays true. Sessions keyed from a shell
         // (--session) are driven by short-lived shells: following each would rewrite the manifest on every call.
         let followsProcess: Bool
@@ -129,9 +130,11 @@ public final class Bridge {
             cachedSelf = nil
             if var existing = currentSession() {
                 if let requestedName, requestedName != existing.name {
-                    existing.name = uniqueName(requestedName, excluding: existing.id)
-                    try store.saveManifest(existing)
-                    store.indexName(existing.name, id: existing.id)
+                    existing.name = try uniqueName(requestedName, excluding: existing.id)
+                    try bridged { () throws(StoreError) in
+                        try store.saveManifest(existing)
+                        try store.indexName(existing.name, id: existing.id)
+                    }
                     cachedSelf = existing
                 }
                 return StartResult(manifest: existing, reused: true)
@@ -140,10 +143,10 @@ public final class Bridge {
             let launched = environment["SESSION_BRIDGE_NAME"].flatMap { Identifiers.isValidName($0) ? $0 : nil }
             let base = requestedName ?? launched ?? Identifiers.sanitizedName(FileSystem.lastComponent(of: projectPath))
             var id = Identifiers.sessionID()
-            if case .explicit(let v) = identity.source, Identifiers.isValidID(v), v.count >= 6, store.manifest(v.lowercased()) == nil {
+            if case .explicit(let v) = identity.source, Identifiers.isValidID(v), v.count >= 6, try manifest(v.lowercased()) == nil {
                 id = v.lowercased()
             }
-            while store.manifest(id) != nil { id = Identifiers.sessionID() }
+            while try sessionExists(id) { id = Identifiers.sessionID() }
             let pid = identity.owningProcess(environment: environment)
             let now = Clock.nowISO8601()
             var claudeID: String?
@@ -154,27 +157,29 @@ public final class Bridge {
             case .explicit, .terminal: break
             }
             var manifest = SessionManifest(
-                id: id, name: uniqueName(base, excluding: id), projectPath: projectPath, host: host, pid: pid,
+                id: id, name: try uniqueName(base, excluding: id), projectPath: projectPath, host: host, pid: pid,
                 pidStartTime: Processes.startTime(pid), agent: identity.agent, claudeSessionId: claudeID,
                 codexThreadId: codexID, startedAt: now, lastSeen: now, state: "live", endedAt: nil)
             let helpers = Guard.installationHelpers(environment: environment)
             if !helpers.isEmpty { manifest.helpers = helpers.sorted() }
-            try store.createSession(manifest)
-            try store.bind(key: identity.bindingKey, to: id)
-            store.indexName(manifest.name, id: id)
+            try bridged { () throws(StoreError) in
+                try store.createSession(manifest)
+                try store.bind(key: identity.bindingKey, to: id)
+                try store.indexName(manifest.name, id: id)
+            }
             cachedSelf = manifest
             return StartResult(manifest: manifest, reused: false)
         }
     }
 
     /// `name`, or `name-2`, `name-3`, … so that no other live session has it.
-    func uniqueName(_ name: String, excluding id: String) -> String {
+    func uniqueName(_ name: String, excluding id: String) throws(BridgeError) -> String {
         let now = Clock.nowNanoseconds()
-        let taken = Set(store.sessionIDs().compactMap { other -> String? in
-            guard other != id, let m = store.manifest(other) else { return nil }
-            let state = PeerState.of(m, lastSeenNanoseconds: store.lastSeen(other) ?? 0, now: now, localHost: host)
-            return state == .ended || state == .stale ? nil : m.name
-        })
+        var taken = Set<String>()
+        for row in try bridged({ () throws(StoreError) in try store.sessionSnapshots() }) where row.manifest.id != id {
+            let state = PeerState.of(row.manifest, lastSeenNanoseconds: row.lastSeen ?? 0, now: now, localHost: host)
+            if state != .ended && state != .stale { taken.insert(row.manifest.name) }
+        }
         if !taken.contains(name) { return name }
         var n = 2
         while taken.contains("\(name)-\(n)") { n += 1 }
@@ -184,7 +189,7 @@ public final class Bridge {
     /// Turns listening between turns on (foreground or background) or off for this session.
     public func setListenMode(_ mode: ListenMode?) throws(BridgeError) -> SessionManifest {
         let me = try requireSession()
-        try store.setListenMode(me.id, mode)
+        try bridged { () throws(StoreError) in try store.setListenMode(me.id, mode) }
         return me
     }
 
@@ -193,22 +198,25 @@ public final class Bridge {
     /// Finds a session by id, unique id prefix (4+ characters) or name; live sessions win over ended ones.
     public func resolvePeer(_ text: String) throws(BridgeError) -> SessionManifest {
         guard Identifiers.isValidName(text) || Identifiers.isValidID(text) else { throw .invalidID(Identifiers.printable(text)) }
-        if Identifiers.isValidID(text), let m = store.manifest(text.lowercased()) {
+        if Identifiers.isValidID(text), let m = try manifest(text.lowercased()) {
             if m.isEnded { throw .peerEnded(text) }
             return m
         }
-        if let hinted = store.indexedSession(named: text), let m = store.manifest(hinted), m.name == text, !m.isEnded,
-           PeerState.of(m, lastSeenNanoseconds: store.lastSeen(m.id) ?? 0, now: Clock.nowNanoseconds(), localHost: host) != .stale {
+        if let hinted = try bridged({ () throws(StoreError) in try store.indexedSession(named: text) }), let m = try manifest(hinted),
+           m.name == text, !m.isEnded,
+           PeerState.of(m, lastSeenNanoseconds: (try? store.lastSeen(m.id)) ?? nil ?? 0, now: Clock.nowNanoseconds(), localHost: host) != .stale {
             return m
         }
-        let all = store.sessionIDs().compactMap { store.manifest($0) }
+        let rows = try bridged { () throws(StoreError) in try store.sessionSnapshots() }
+        let all = rows.map { $0.manifest }
         let named = all.filter { $0.name == text }
         let liveNamed = named.filter { !$0.isEnded }
         if liveNamed.count == 1 { return liveNamed[0] }
         if liveNamed.count > 1 {
             let now = Clock.nowNanoseconds()
+            let seen = Dictionary(rows.map { ($0.manifest.id, $0.lastSeen ?? 0) }, uniquingKeysWith: { a, _ in a })
             let notStale = liveNamed.filter {
-                PeerState.of($0, lastSeenNanoseconds: store.lastSeen($0.id) ?? 0, now: now, localHost: host) != .stale
+                PeerState.of($0, lastSeenNanoseconds: seen[$0.id] ?? 0, now: now, localHost: host) != .stale
             }
             if notStale.count == 1 { return notStale[0] }
             throw .ambiguousPeer(text, candidates: liveNamed.map { "\($0.name) = \($0.id)" })
@@ -241,21 +249,49 @@ public final class Bridge {
         public var listening: Bool
     }
 
-    public func peers(includeEnded: Bool = true) -> [PeerInfo] {
+    /// Every session as `peers` shows it, from one snapshot read of the store.
+    public func peers(includeEnded: Bool = true) throws(BridgeError) -> [PeerInfo] {
         let me = currentSession()?.id
         let now = Clock.nowNanoseconds()
-        let rows = store.sessionIDs().compactMap { id -> PeerInfo? in
-            guard let m = store.manifest(id) else { return nil }
-            let seen = store.lastSeen(id) ?? Clock.parseISO8601(m.lastSeen) ?? 0
+        var rows: [PeerInfo] = []
+        for row in try bridged({ () throws(StoreError) in try store.sessionSnapshots() }) {
+            let m = row.manifest
+            let seen = row.lastSeen ?? Clock.parseISO8601(m.lastSeen) ?? 0
             let state = PeerState.of(m, lastSeenNanoseconds: seen, now: now, localHost: host)
-            if !includeEnded && state == .ended { return nil }
-            return PeerInfo(id: id, name: m.name, projectPath: m.projectPath, host: m.host, pid: m.pid, agent: m.agent,
-                            startedAt: m.startedAt, lastSeen: Clock.iso8601(nanoseconds: seen), state: state,
-                            you: id == me, pending: store.count(id, .new), listening: store.listenMode(id) != nil)
+            if !includeEnded && state == .ended { continue }
+            rows.append(PeerInfo(id: m.id, name: m.name, projectPath: m.projectPath, host: m.host, pid: m.pid, agent: m.agent,
+                                 startedAt: m.startedAt, lastSeen: Clock.iso8601(nanoseconds: seen), state: state,
+                                 you: m.id == me, pending: row.pending, listening: row.listenMode != nil))
         }
         let order: [PeerState: Int] = [.active: 0, .idle: 1, .stale: 2, .ended: 3]
         return rows.sorted { a, b in
             (order[a.state] ?? 9, a.name, a.id) < (order[b.state] ?? 9, b.name, b.id)
+        }
+    }
+
+    // MARK: Store reads
+
+    /// A session's manifest; nil when there is none or it cannot be read as one (a damaged manifest is `doctor`'s).
+    /// A store that cannot answer is an error.
+    public func manifest(_ id: String) throws(BridgeError) -> SessionManifest? {
+        do {
+            return try store.manifest(id)
+        } catch {
+            if error.code == .corrupt { return nil }
+            throw BridgeError(error)
+        }
+    }
+
+    /// A manifest, nil on any failure (where today's callers cannot report one: identity lookups).
+    func readableManifest(_ id: String) -> SessionManifest? { (try? store.manifest(id)) ?? nil }
+
+    /// Whether the store holds a session with this id, readable or not.
+    func sessionExists(_ id: String) throws(BridgeError) -> Bool {
+        do {
+            return try store.manifest(id) != nil
+        } catch {
+            if error.code == .corrupt { return true }
+            throw BridgeError(error)
         }
     }
 }

@@ -89,13 +89,9 @@ public struct Identity: Sendable, Equatable {
         if let p = environment["CLAUDE_PID"].flatMap({ Int32($0) }) { return p }
         var pid = Processes.parentPID()
         for _ in 0..<12 {
-            guard pid > 1, let stat = try? FileSystem.readString("/proc/\(pid)/stat", limit: 4096),
-                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { break }
-            let comm = stat[stat.index(after: open)..<close]
-            if comm == "claude" || comm == "codex" || comm.hasPrefix("codex-") { return pid }
-            let rest = stat[stat.index(after: close)...].split(separator: " ")
-            guard rest.count > 1, let parent = Int32(rest[1]) else { break }
-            pid = parent
+            guard pid > 1, let stat = Processes.stat(pid) else { break }
+            if stat.name == "claude" || stat.name == "codex" || stat.name.hasPrefix("codex-") { return pid }
+            pid = stat.parent
         }
         return Processes.parentPID()
     }

@@ -49,7 +49,7 @@ struct TalkDoctor {
         var order: [String: [String]] = [:]
         do {
             try TalkStorage.forEachLine(path, maxLine: talks.readLimit) { line in
-                guard Talks.contains(line, #""op":"say""#), Talks.contains(line, #""result":"ok""#),
+                guard FileTalkStore.contains(line, #""op":"say""#), FileTalkStore.contains(line, #""result":"ok""#),
                       let entry = JSONCoding.decode(AuditEntry.self, from: line), let turn = entry.acknowledgedTurn else { return }
                 if byNonce[entry.talk]?[turn.nonce] == nil { order[entry.talk, default: []].append(turn.nonce) }
                 byNonce[entry.talk, default: [:]][turn.nonce] = (turn, entry.next)
@@ -234,7 +234,7 @@ struct TalkDoctor {
             headerChanged = true
         }
         if !header.participants.contains(header.nextSpeaker) {
-            let next = turns.last.map { Talks.following($0.speaker, in: header.participants) } ?? header.participants[0]
+            let next = turns.last.map { TalkRules.following($0.speaker, in: header.participants) } ?? header.participants[0]
             add(subject, "nextSpeaker '\(header.nextSpeaker)' is not a participant", "set nextSpeaker to \(next)")
             header.nextSpeaker = next
             headerChanged = true
@@ -243,7 +243,7 @@ struct TalkDoctor {
         // its acknowledgement recorded it.
         if headerStale, let last = turns.last {
             let recorded = acknowledged.last { $0.turn.nonce == last.nonce }?.next
-            let next = recorded.flatMap { header.participants.contains($0) ? $0 : nil } ?? Talks.following(last.speaker, in: header.participants)
+            let next = recorded.flatMap { header.participants.contains($0) ? $0 : nil } ?? TalkRules.following(last.speaker, in: header.participants)
             if header.nextSpeaker != next && header.status == .active {
                 add(subject, "nextSpeaker '\(header.nextSpeaker)' predates turn \(last.number)", "set nextSpeaker to \(next)")
                 header.nextSpeaker = next

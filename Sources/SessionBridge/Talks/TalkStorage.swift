@@ -106,14 +106,22 @@ public enum TalkStorage {
     }
 }
 
-extension Talks {
+extension TalkStorage {
     /// The largest talk file a `say` may produce (`SESSION_BRIDGE_MAX_TALK_BYTES`, default 64 MiB). A `say` past
     /// it is refused before anything is written; the talk stays readable and can still be resolved.
-    public var maxTalkBytes: Int {
-        environment.integer("SESSION_BRIDGE_MAX_TALK_BYTES").map { max(1024, $0) } ?? TalkStorage.defaultMaxTalkBytes
+    public static func maxTalkBytes(_ environment: Environment) -> Int {
+        environment.integer("SESSION_BRIDGE_MAX_TALK_BYTES").map { max(1024, $0) } ?? defaultMaxTalkBytes
     }
 
     /// The largest talk file read: well past what `say` writes, so a talk that grew past the limit some other way
     /// stays readable.
-    public var readLimit: Int { max(4 * maxTalkBytes, 256 << 20) }
+    public static func readLimit(maxTalkBytes: Int) -> Int { max(4 * maxTalkBytes, 256 << 20) }
+}
+
+extension Talks {
+    /// See `TalkStorage.maxTalkBytes`.
+    public var maxTalkBytes: Int { TalkStorage.maxTalkBytes(environment) }
+
+    /// See `TalkStorage.readLimit`.
+    public var readLimit: Int { TalkStorage.readLimit(maxTalkBytes: maxTalkBytes) }
 }

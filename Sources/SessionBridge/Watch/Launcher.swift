@@ -26,8 +26,7 @@ public enum Launcher {
         let target = WatchTarget(alias: alias, pane: pane, socket: socket, pid: pid, pidStartTime: Processes.startTime(pid),
                                  command: FileSystem.lastComponent(of: command[0]), title: "session-bridge:\(alias)",
                                  launchedAt: Clock.nowISO8601())
-        let store = try FileStore(root: StoreLocation.rootPath(environment: environment))
-        try TargetRegistry(storeRoot: store.layout.root).save(target)
+        try TargetRegistry(storeRoot: StoreFactory.openForCommand(environment: environment).localRoot).save(target)
         return target
     }
 
@@ -37,7 +36,7 @@ public enum Launcher {
         let (socket, _) = try context(alias: alias, command: command, environment: environment)
         var args = ["tmux", "-S", socket, "new-window", "-P", "-F", "#{pane_id}", "-n", alias, "-c", FileSystem.currentDirectory()]
         // A tmux window starts with the server's environment: carry over what decides the store and the identity.
-        for key in ["SESSION_BRIDGE_HOME", "SESSION_BRIDGE_CLI"] { if let v = environment[key] { args += ["-e", "\(key)=\(v)"] } }
+        for key in ["SESSION_BRIDGE_HOME", "SESSION_BRIDGE_STORE", "SESSION_BRIDGE_CLI"] { if let v = environment[key] { args += ["-e", "\(key)=\(v)"] } }
         args += ["--", executable, "launch", "--alias", alias, "--"] + command
         let r = ChildProcess.run(args)
         guard r.status == 0 else { throw .io("tmux new-window failed: \(r.stderr.trimmed(" \n"))") }

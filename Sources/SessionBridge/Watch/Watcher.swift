@@ -30,7 +30,9 @@ public final class Watcher {
         }
     }
 
-    let store: FileStore
+    let store: any BridgeStore
+    /// Held while the watcher runs (one per host and store); renewed every round.
+    let lock: (any HeldLock)?
     let talks: [TalkLocation]
     let registry: TargetRegistry
     let injector: any Injector
@@ -43,15 +45,18 @@ public final class Watcher {
     public private(set) var retryAfterMilliseconds: Int?
     var log: (String) -> Void
 
-    public init(store: FileStore, talks: [TalkLocation], injector: any Injector, settings: Settings, log: @escaping (String) -> Void) {
-        self.store = store
+    /// `stores.localRoot` keeps the launched targets and what was injected: both belong to this host.
+    public init(stores: Stores, lock: (any HeldLock)? = nil, talks: [TalkLocation], injector: any Injector, settings: Settings,
+                log: @escaping (String) -> Void) {
+        self.store = stores.messages
+        self.lock = lock
         // The same folder named twice (a relative path, a doubled slash, a symlink) is watched once.
         var seen: Set<String> = []
         self.talks = talks.filter { seen.insert(FileSystem.realPath($0.root) ?? $0.root).inserted }
-        self.registry = TargetRegistry(storeRoot: store.layout.root)
+        self.registry = TargetRegistry(storeRoot: stores.localRoot)
         self.injector = injector
         self.settings = settings
-        self.statePath = store.layout.root + "/watch/state.json"
+        self.statePath = stores.localRoot + "/watch/state.json"
         self.log = log
         loadState()
     }
@@ -69,9 +74,6 @@ public final class Watcher {
         try? FileSystem.makeDirectories(FileSystem.parentDirectory(of: statePath))
         try? AtomicFile.write(JSONCoding.encode(State(injected: injected)), to: statePath)
     }
-
-    /// The lock that keeps one watcher per store.
-    public static func lockPath(storeRoot: String) -> String { storeRoot + "/watch/watch.lock" }
 
     // MARK: Events
 
@@ -91,15 +93,17 @@ public final class Watcher {
 
     /// What would be injected now: new events for sessions that have a launched target.
     public func pendingEvents() -> [Event] {
-        let sessions = store.sessionIDs().compactMap { store.manifest($0) }.filter { !$0.isEnded }
-        let targets = targetsByName(sessions)
+        let rows = ((try? store.sessionSnapshots()) ?? []).filter { !$0.manifest.isEnded }
+        let targets = targetsByName(rows.map { $0.manifest })
         guard !targets.isEmpty else { return [] }
         var events: [Event] = []
-        for m in sessions {
+        for row in rows where row.pending > 0 {
+            let m = row.manifest
             guard let target = targets[m.name] else { continue }
-            let fresh = store.pending(m.id).filter { !injectedSet.contains("msg:" + $0) }
+            let waiting = ((try? store.pendingMessages(m.id)) ?? []).filter { !injectedSet.contains("msg:" + $0.id) }
+            let fresh = waiting.map { $0.id }
             guard !fresh.isEmpty else { continue }
-            let senders = Array(Set(fresh.compactMap { store.peek(m.id, .new, $0)?.fromName })).sorted()
+            let senders = Array(Set(waiting.compactMap { $0.message?.fromName })).sorted()
             let from = senders.isEmpty ? "a peer" : senders.joined(separator: ", ")
             let listen = HelperName.forAgents.command("listen --timeout 5")
             let text = fresh.count == 1
@@ -170,11 +174,20 @@ public final class Watcher {
 
     // MARK: Loop
 
-    func watchedPaths() -> [String] {
-        var paths = [store.layout.sessionsFolder, registry.folder]
-        for id in store.sessionIDs() { paths.append(store.layout.box(id, .new)) }
-        for t in talks where FileSystem.isDirectory(t.conversations) { paths.append(t.conversations) }
-        return paths.filter { FileSystem.isDirectory($0) }
+    /// The local folders watched beside the store: the target registry and the talk folders that exist.
+    func localFolders() -> [String] {
+        ([registry.folder] + talks.map { $0.conversations }).filter { FileSystem.isDirectory($0) }
+    }
+
+    /// What the change signal was made for: when it changes (a new session, a talk folder made), a new one is made.
+    func watchedSet() -> [String] {
+        localFolders() + ((try? store.sessionIDs()) ?? [])
+    }
+
+    func makeSignal() throws(BridgeError) -> any ChangeSignal {
+        // `--poll`: the loop below polls by itself; a polling watcher of the local folders stands in for the signal.
+        if settings.forcePolling { return DirectoryWatcher(paths: localFolders(), forcePolling: true, pollIntervalMilliseconds: 1000) }
+        return try bridged { () throws(StoreError) in try store.changeSignal(.allInboxes, alsoWatching: localFolders()) }
     }
 
     /// `watch --once`: injects what is pending now, waiting (at most the settle time) for agents still starting.
@@ -192,17 +205,21 @@ public final class Watcher {
     /// Runs until killed: wait for a change, debounce, inject.
     public func run() throws(BridgeError) -> Never {
         try? FileSystem.makeDirectories(registry.folder)
-        var paths = watchedPaths()
-        var watcher = DirectoryWatcher(paths: paths, forcePolling: settings.forcePolling, pollIntervalMilliseconds: 1000)
-        if watcher.mode == .polling && !settings.forcePolling && !settings.pollingFallback {
+        var watched = watchedSet()
+        var watcher = try makeSignal()
+        if watcher.pollingReason != nil && !settings.forcePolling && !settings.pollingFallback {
             throw .io("cannot watch with inotify (\(watcher.pollingReason ?? "unavailable")) and watcher.polling_fallback is false")
         }
-        log("watching \(paths.count) folder(s) with \(watcher.mode.rawValue)" + (watcher.pollingReason.map { " (\($0))" } ?? ""))
+        log("watching \(store.location) and \(localFolders().count) local folder(s) with \(watcher.mechanism)"
+            + (watcher.pollingReason.map { " (\($0))" } ?? ""))
         var idleRounds = 0
         processOnce()
         while true {
             let woke: Bool
-            if watcher.mode == .inotify {
+            if let lock, (try? lock.renew()) != true {
+                throw .conflict("the watcher lost its lock on \(store.location): another watcher took over")
+            }
+            if watcher.pollingReason == nil {
                 // Periodic rescans retry targets that were busy, and pick up folders created meanwhile; an agent that
                 // is still starting is retried as soon as it has settled.
                 woke = watcher.wait(timeoutMilliseconds: retryAfterMilliseconds.map { $0 + 10 } ?? 30_000)
@@ -212,17 +229,17 @@ public final class Watcher {
                 woke = true
             }
             // Polling already batches a burst into one round; only inotify wake-ups are debounced.
-            if woke && watcher.mode == .inotify && settings.debounceMilliseconds > 0 {
+            if woke && watcher.pollingReason == nil && settings.debounceMilliseconds > 0 {
                 // Let a burst settle, then drain what it queued.
                 Clock.sleep(milliseconds: settings.debounceMilliseconds)
                 _ = watcher.wait(timeoutMilliseconds: 0)
             }
             let typed = processOnce()
             idleRounds = typed > 0 ? 0 : idleRounds + 1
-            let now = watchedPaths()
-            if now != paths {
-                paths = now
-                watcher = DirectoryWatcher(paths: paths, forcePolling: settings.forcePolling, pollIntervalMilliseconds: 1000)
+            let now = watchedSet()
+            if now != watched {
+                watched = now
+                watcher = try makeSignal()
             }
         }
     }

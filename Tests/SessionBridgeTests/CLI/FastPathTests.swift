@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import SessionBridge
 
-/// `ask`, `reply`, `listen` and `talk say` skip the argument parser in their plain forms (Sources/session-bridge/
+/// `ask`, `reply`, `listen` and `talk say` skip the argument parser in their plain forms (Sources/SessionBridgeCLI/
 /// FastPath.swift). Every case here runs twice, with the fast path and with SESSION_BRIDGE_NO_FAST_PATH=1, and both
 /// runs must print the same (ids and times aside) and exit with the same code.
 @Suite(.serialized) struct FastPathTests {

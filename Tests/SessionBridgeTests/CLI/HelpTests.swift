@@ -6,7 +6,7 @@ import Testing
 /// (talk, doctor, launch, watch) known to `help`, `--help` and shell completions.
 @Suite struct HelpTests {
     static let everyCommand = ["start", "connect", "peers", "ask", "await", "listen", "reply", "status", "inbox", "stop", "gc",
-                               "talk", "doctor", "launch", "watch", "hook"]
+                               "talk", "doctor", "launch", "watch", "ui", "hook", "reserve", "release", "reservations"]
 
     func help(_ args: [String], columns: Int = 80) throws -> Run {
         try CLI.run(args, root: makeTempDir("help"), key: nil, extra: ["COLUMNS": "\(columns)"])

@@ -26,4 +26,10 @@ import Testing
         #expect(Clock.parseISO8601("garbage") == nil)
         #expect(Clock.parseISO8601("2026-13-01") == nil)
     }
+
+    @Test func timesPastTheNanosecondRangeAreMalformedNotATrap() {
+        #expect(Clock.parseISO8601("2999-01-01T00:00:00.000Z") == nil)
+        #expect(Clock.parseISO8601("9999-12-31T23:59:59Z") == nil)
+        #expect(Clock.parseISO8601("2200-01-01T00:00:00.000Z") != nil)
+    }
 }

@@ -60,7 +60,7 @@ import Testing
         #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
         #expect(try lib.listen(timeoutSeconds: 1).message.id == q.id)
         #expect(throws: BridgeError.self) { try lib2.listen(timeoutSeconds: 0.2) }
-        let record = try #require(lib.store.claimRecord("lib-key", q.id))
+        let record = try #require(try lib.store.claimRecord("lib-key", q.id))
         #expect(record.delivery == 1 && abs(record.claimedAt - Clock.nowNanoseconds()) < 30_000_000_000)
     }
 
@@ -76,13 +76,13 @@ import Testing
         #expect(try lib.listen(timeoutSeconds: 1).message.id == q.id)
         Thread.sleep(forTimeInterval: 1.05)
         let store = try FileStore(root: root)
-        let record = try #require(store.claimRecord("lib-key", q.id))
+        let record = try #require(try store.claimRecord("lib-key", q.id))
         let wins = Tally()
         DispatchQueue.concurrentPerform(iterations: 16) { _ in
-            if case .claimed? = try? store.reclaim("lib-key", record) { wins.add() }
+            if case .claimed? = try? store.redeliver("lib-key", record) { wins.add() }
         }
         #expect(wins.value == 1)
-        #expect(store.claimRecord("lib-key", q.id)?.delivery == 2)
+        #expect(try store.claimRecord("lib-key", q.id)?.delivery == 2)
     }
 
     final class Tally: @unchecked Sendable {

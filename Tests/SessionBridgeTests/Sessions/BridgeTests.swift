@@ -76,7 +76,7 @@ import Testing
         #expect(throws: BridgeError.self) { try lib.listen(timeoutSeconds: 0.1) }
         let pong = try app.awaitReply(to: ping.id, timeoutSeconds: 1)
         #expect(pong.type == .pong)
-        #expect(lib.store.connections(lib.currentSession()!.id).contains(app.currentSession()!.id))
+        #expect(try lib.store.connections(lib.currentSession()!.id).contains(app.currentSession()!.id))
     }
 
     @Test func expiredLeaseRedeliversThenExpires() throws {
@@ -144,7 +144,7 @@ import Testing
         let hb = root + "/sessions/\(g.id)/heartbeat"
         var times = [timespec(tv_sec: time(nil) - 600, tv_nsec: 0), timespec(tv_sec: time(nil) - 600, tv_nsec: 0)]
         utimensat(AT_FDCWD, hb, &times, 0)
-        let rows = lib.peers()
+        let rows = try lib.peers()
         #expect(rows.first { $0.name == "lib" }?.you == true)
         #expect(rows.first { $0.name == "lib" }?.state == .active)
         #expect(rows.first { $0.name == "gone" }?.state == .stale)
@@ -157,8 +157,8 @@ import Testing
         let (root, lib, app) = try pair()
         let libID = lib.currentSession()!.id
         _ = try lib.stop()
-        #expect(app.collectGarbage(olderThanSeconds: 3600).isEmpty)
-        #expect(app.collectGarbage(olderThanSeconds: 0) == [libID])
+        #expect(try app.collectGarbage(olderThanSeconds: 3600).isEmpty)
+        #expect(try app.collectGarbage(olderThanSeconds: 0) == [libID])
         #expect(!FileManager.default.fileExists(atPath: root + "/sessions/\(libID)"))
         #expect(app.currentSession() != nil)
     }

@@ -1,6 +1,5 @@
-#if canImport(Glibc)
+#if os(Linux)
 import Glibc
-#endif
 import CSys
 
 /// inotify on Linux: one descriptor watching every folder for files renamed in, written, or appended to.
@@ -14,10 +13,11 @@ final class InotifyBackend {
 
     enum Creation { case success(InotifyBackend), failure(String) }
 
-    static func make(paths: [String]) -> Creation {
+    static func make(paths: [String], includeRemovals: Bool = false) -> Creation {
         let fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
         if fd < 0 { return .failure("inotify unavailable (\(FileSystem.errorText(errno)))") }
-        let mask = UInt32(IN_MOVED_TO | IN_CLOSE_WRITE | IN_MODIFY | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF)
+        var mask = UInt32(IN_MOVED_TO | IN_CLOSE_WRITE | IN_MODIFY | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF)
+        if includeRemovals { mask |= UInt32(IN_DELETE | IN_MOVED_FROM) }
         for path in paths where inotify_add_watch(fd, path, mask) < 0 {
             let reason = "cannot watch \(path) (\(FileSystem.errorText(errno)))"
             close(fd)
@@ -65,3 +65,4 @@ enum NetworkFileSystem {
         }
     }
 }
+#endif

@@ -10,7 +10,9 @@ public final class DirectoryWatcher {
     let pollIntervalMilliseconds: Int
     var backend: InotifyBackend?
 
-    public init(paths: [String], forcePolling: Bool = false, pollIntervalMilliseconds: Int = 50) {
+    /// `includeRemovals` also wakes for files deleted or moved out (the dashboard shows those; a listener does not
+    /// need them).
+    public init(paths: [String], forcePolling: Bool = false, pollIntervalMilliseconds: Int = 50, includeRemovals: Bool = false) {
         self.paths = paths
         self.pollIntervalMilliseconds = max(1, pollIntervalMilliseconds)
         self.mode = .polling
@@ -22,7 +24,7 @@ public final class DirectoryWatcher {
             pollingReason = "\(network) file system: inotify does not see other machines' writes"
             return
         }
-        switch InotifyBackend.make(paths: paths) {
+        switch InotifyBackend.make(paths: paths, includeRemovals: includeRemovals) {
         case .success(let b):
             backend = b
             mode = .inotify
@@ -37,4 +39,8 @@ public final class DirectoryWatcher {
         Clock.sleep(milliseconds: max(0, min(timeoutMilliseconds, pollIntervalMilliseconds)))
         return timeoutMilliseconds > pollIntervalMilliseconds
     }
+}
+
+extension DirectoryWatcher: ChangeSignal {
+    public var mechanism: String { mode.rawValue }
 }

@@ -3,14 +3,17 @@ import Glibc
 #endif
 import CSys
 
-/// The embedded store: one folder tree under the store root (see `StoreLayout`). Exactly-once claims come from
-/// rename(2), which moves a given file for one caller only; publication is temp file + fsync + rename.
-public struct FileStore: MessageStore {
+/// The file engine: one folder tree under the store root (see `StoreLayout`). Exactly-once claims come from
+/// rename(2), which moves a given file for one caller only; publication is temp file + fsync + rename. Locks are
+/// flock(2) on lock files (released when their process ends, so they need no TTL); the change signal is a
+/// `DirectoryWatcher` (inotify, polling on network file systems).
+public struct FileStore: BridgeStore {
     public let layout: StoreLayout
     /// Force the polling watcher (tests; file systems without inotify are detected automatically).
     public let forcePolling: Bool
 
-    /// Opens (and creates, if needed) the store at `root` after checking that the root is safe.
+    /// Opens (and creates, if needed) the store at `root` after checking that the root is safe. (`StoreFactory`
+    /// opens it for every command; tests open it directly.)
     public init(root: String, forcePolling: Bool = false) throws(BridgeError) {
         try StoreLocation.prepare(root)
         self.layout = StoreLayout(root: root)
@@ -19,91 +22,124 @@ public struct FileStore: MessageStore {
         try FileSystem.makeDirectories(layout.bindingsFolder)
     }
 
+    public var location: String { layout.root }
+
+    /// The bytes of a store file; nil when it is absent or is not a regular file within `limit` (hostile or damaged
+    /// content counts as nothing there; `doctor` reports it). Other failures are errors.
+    func readIfPresent(_ path: String, limit: Int) throws(StoreError) -> [UInt8]? {
+        do {
+            return try FileSystem.read(path, limit: limit)
+        } catch {
+            if case .io(let text) = error, text.hasPrefix("not a regular file") { return nil }
+            if case .invalidInput = error { return nil }
+            let code = errno
+            if code == ENOENT || code == ENOTDIR || code == ELOOP || code == ENXIO || code == EISDIR { return nil }
+            throw StoreError(error)
+        }
+    }
+
+    func readTextIfPresent(_ path: String, limit: Int) throws(StoreError) -> String? {
+        try readIfPresent(path, limit: limit).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     // MARK: Sessions
 
     /// Whether `id` names a session folder of this store: a real folder, never a link planted to one elsewhere.
     /// Until `doctor --fix` removes such a link, the session does not exist for any command: nothing reads,
-    /// writes, moves or locks through it.
+    /// writes, moves, locks or watches through it.
     public func isOwnSession(_ id: String) -> Bool {
         Identifiers.isValidID(id) && FileSystem.isRealDirectory(layout.session(id))
     }
 
     /// The error for a session entry that is not a real folder (`doctor --fix` removes it).
-    func notOwnSession(_ id: String) -> BridgeError {
+    func notOwnSession(_ id: String) -> StoreError {
         let kind = FileSystem.kind(layout.session(id)).map { $0.rawValue } ?? "missing entry"
-        return .insecureStore("\(layout.session(id)) is a \(kind), not a session folder; run doctor --fix")
+        return StoreError(.insecure, "\(layout.session(id)) is a \(kind), not a session folder; run doctor --fix")
     }
 
-    public func createSession(_ manifest: SessionManifest) throws(BridgeError) {
+    public func createSession(_ manifest: SessionManifest) throws(StoreError) {
         let id = manifest.id
+        guard Identifiers.isValidID(id) else { throw StoreError(.io, "invalid session id '\(Identifiers.printable(id))'") }
         if let kind = FileSystem.kind(layout.session(id)), kind != .directory { throw notOwnSession(id) }
-        for box in StoreLayout.Box.allCases { try FileSystem.makeDirectories(layout.box(id, box)) }
-        try FileSystem.makeDirectories(layout.sentFolder(id))
-        try FileSystem.makeDirectories(layout.receiptsFolder(id))
-        try FileSystem.makeDirectories(layout.peersFolder(id))
-        try FileSystem.makeDirectories(layout.awaitingFolder(id))
+        try stored { () throws(BridgeError) in
+            for box in StoreLayout.Box.allCases { try FileSystem.makeDirectories(layout.box(id, box)) }
+            try FileSystem.makeDirectories(layout.sentFolder(id))
+            try FileSystem.makeDirectories(layout.receiptsFolder(id))
+            try FileSystem.makeDirectories(layout.peersFolder(id))
+            try FileSystem.makeDirectories(layout.awaitingFolder(id))
+        }
         try saveManifest(manifest)
-        touchHeartbeat(id)
+        try touchHeartbeat(id)
     }
 
-    public func manifest(_ id: String) -> SessionManifest? {
-        guard isOwnSession(id), let bytes = try? FileSystem.read(layout.manifest(id), limit: 1 << 20) else { return nil }
-        return JSONCoding.decode(SessionManifest.self, from: bytes)
+    public func manifest(_ id: String) throws(StoreError) -> SessionManifest? {
+        guard isOwnSession(id), let bytes = try readIfPresent(layout.manifest(id), limit: 1 << 20) else { return nil }
+        guard let m = JSONCoding.decode(SessionManifest.self, from: bytes) else {
+            throw StoreError(.corrupt, "\(layout.manifest(id)) is not a session manifest")
+        }
+        return m
     }
 
-    public func saveManifest(_ manifest: SessionManifest) throws(BridgeError) {
+    public func saveManifest(_ manifest: SessionManifest) throws(StoreError) {
         guard isOwnSession(manifest.id) else { throw notOwnSession(manifest.id) }
-        try AtomicFile.write(JSONCoding.encode(manifest, pretty: true), to: layout.manifest(manifest.id))
+        try stored { () throws(BridgeError) in try AtomicFile.write(JSONCoding.encode(manifest, pretty: true), to: layout.manifest(manifest.id)) }
     }
 
-    public func sessionIDs() -> [String] {
+    public func sessionIDs() throws(StoreError) -> [String] {
         FileSystem.list(layout.sessionsFolder).filter { isOwnSession($0) }.sorted()
     }
 
-    public func removeSession(_ id: String) {
-        guard Identifiers.isValidID(id) else { return }
+    public func removeSession(_ id: String) throws(StoreError) {
+        guard isOwnSession(id) else { return }
         FileSystem.removeTree(layout.session(id))
     }
 
     /// Refreshes the heartbeat at most once a second: a stat is cheaper than a metadata write on every command.
-    public func touchHeartbeat(_ id: String) {
+    public func touchHeartbeat(_ id: String) throws(StoreError) {
         guard isOwnSession(id) else { return }
         let path = layout.heartbeat(id)
         if let t = FileSystem.modificationTime(path), Clock.nowNanoseconds() - t < 1_000_000_000 { return }
         FileSystem.touch(path)
     }
 
-    public func lastSeen(_ id: String) -> Int64? { isOwnSession(id) ? FileSystem.modificationTime(layout.heartbeat(id)) : nil }
+    public func lastSeen(_ id: String) throws(StoreError) -> Int64? {
+        isOwnSession(id) ? FileSystem.modificationTime(layout.heartbeat(id)) : nil
+    }
 
-    public func withRegistryLock<T>(_ body: () throws(BridgeError) -> T) throws(BridgeError) -> T {
-        let lock = try FileLock.exclusive(layout.registryLock)
-        defer { lock.release() }
-        return try body()
+    public func sessionSnapshots() throws(StoreError) -> [SessionSnapshot] {
+        var rows: [SessionSnapshot] = []
+        for id in try sessionIDs() {
+            guard let m = try? manifest(id) else { continue }
+            rows.append(SessionSnapshot(manifest: m, lastSeen: try lastSeen(id), pending: try count(id, .pending),
+                                        listenMode: try listenMode(id)))
+        }
+        return rows
     }
 
     // MARK: Bindings
 
-    public func binding(forKey key: String) -> String? {
-        guard let text = try? FileSystem.readString(layout.binding(key), limit: 256) else { return nil }
+    public func binding(forKey key: String) throws(StoreError) -> String? {
+        guard let text = try readTextIfPresent(layout.binding(key), limit: 256) else { return nil }
         let id = text.trimmed(" \n\t")
         return Identifiers.isValidID(id) ? id : nil
     }
 
-    public func bind(key: String, to id: String) throws(BridgeError) {
-        try AtomicFile.write(id + "\n", to: layout.binding(key))
+    public func bind(key: String, to id: String) throws(StoreError) {
+        try stored { () throws(BridgeError) in try AtomicFile.write(id + "\n", to: layout.binding(key)) }
     }
 
-    public func unbind(key: String) { FileSystem.remove(layout.binding(key)) }
+    public func unbind(key: String) throws(StoreError) { FileSystem.remove(layout.binding(key)) }
 
     // MARK: Name index
 
-    public func indexedSession(named name: String) -> String? {
-        guard Identifiers.isValidName(name), let text = try? FileSystem.readString(layout.name(name), limit: 256) else { return nil }
+    public func indexedSession(named name: String) throws(StoreError) -> String? {
+        guard Identifiers.isValidName(name), let text = try readTextIfPresent(layout.name(name), limit: 256) else { return nil }
         let id = text.trimmed(" \n")
         return Identifiers.isValidID(id) ? id : nil
     }
 
-    public func indexName(_ name: String, id: String) {
+    /// A hint: written without fsync, and a failure to write it only costs a slower lookup.
+    public func indexName(_ name: String, id: String) throws(StoreError) {
         guard Identifiers.isValidName(name) else { return }
         try? FileSystem.makeDirectories(layout.namesFolder)
         _ = try? AtomicFile.write(Array((id + "\n").utf8), to: layout.name(name), durable: false)
@@ -111,15 +147,15 @@ public struct FileStore: MessageStore {
 
     // MARK: Listen mode
 
-    public func listenMode(_ id: String) -> ListenMode? {
-        guard isOwnSession(id), let text = try? FileSystem.readString(layout.listenMode(id), limit: 64) else { return nil }
+    public func listenMode(_ id: String) throws(StoreError) -> ListenMode? {
+        guard isOwnSession(id), let text = try readTextIfPresent(layout.listenMode(id), limit: 64) else { return nil }
         return ListenMode(rawValue: text.trimmed(" \n"))
     }
 
-    public func setListenMode(_ id: String, _ mode: ListenMode?) throws(BridgeError) {
+    public func setListenMode(_ id: String, _ mode: ListenMode?) throws(StoreError) {
         guard isOwnSession(id) else { throw notOwnSession(id) }
         if let mode {
-            try AtomicFile.write(Array((mode.rawValue + "\n").utf8), to: layout.listenMode(id))
+            try stored { () throws(BridgeError) in try AtomicFile.write(Array((mode.rawValue + "\n").utf8), to: layout.listenMode(id)) }
         } else {
             FileSystem.remove(layout.listenMode(id))
         }
@@ -127,13 +163,13 @@ public struct FileStore: MessageStore {
 
     // MARK: Connections
 
-    public func addConnection(_ id: String, peer: String) {
+    public func addConnection(_ id: String, peer: String) throws(StoreError) {
         guard Identifiers.isValidID(peer), isOwnSession(id), FileSystem.isRealDirectory(layout.peersFolder(id)) else { return }
         let marker = layout.peersFolder(id) + "/" + peer
         if !FileSystem.exists(marker) { FileSystem.touch(marker) }
     }
 
-    public func connections(_ id: String) -> [String] {
+    public func connections(_ id: String) throws(StoreError) -> [String] {
         guard isOwnSession(id) else { return [] }
         return FileSystem.list(layout.peersFolder(id)).filter { Identifiers.isValidID($0) }.sorted()
     }
@@ -144,15 +180,19 @@ public struct FileStore: MessageStore {
     /// recipient's `inbox/tmp`, (2) hard-linked as the sender's `sent/` copy, (3) renamed into `inbox/new` (never
     /// replacing a file there). A crash after (1) or (2) leaves a complete temp file that `finishDelivery` (run by
     /// `doctor` and by every reply to the same question) publishes; a crash after (3) is a delivered message.
-    public func deliver(_ message: Message) throws(BridgeError) {
+    public func deliver(_ message: Message) throws(StoreError) {
         // The recipient's folders must be its own: a planted link to a folder elsewhere is never written through.
         guard isOwnSession(message.to),
               FileSystem.isRealDirectory(layout.session(message.to) + "/inbox"),
               FileSystem.isRealDirectory(layout.box(message.to, .new)), FileSystem.isRealDirectory(layout.box(message.to, .tmp)) else {
-            throw .unknownPeer(message.to)
+            throw StoreError(.notFound, message.to)
         }
-        let temp = try AtomicFile.writeTemp(JSONCoding.encode(message), in: layout.box(message.to, .tmp), name: message.id + ".json",
-                                            crashPoint: ("deliver", 0))
+        // An id delivered before stays delivered once, even after the message moved on (a late second reply).
+        if try locate(message.to, message.id) != nil { throw StoreError(.conflict, "message \(message.id) was already delivered") }
+        let temp = try stored { () throws(BridgeError) in
+            try AtomicFile.writeTemp(JSONCoding.encode(message), in: layout.box(message.to, .tmp), name: message.id + ".json",
+                                     crashPoint: ("deliver", 0))
+        }
         CrashPoint.reached("deliver", 1)
         var published = false
         let sentPath = layout.sent(message.from, message.id)
@@ -162,18 +202,18 @@ public struct FileStore: MessageStore {
             if link(temp, sentPath) != 0 {
                 // A copy left by an interrupted attempt at the same (reply) id: replaced by this one.
                 guard errno == EEXIST, unlink(sentPath) == 0 || errno == ENOENT, link(temp, sentPath) == 0 else {
-                    throw FileSystem.failure("cannot record the sent message", sentPath)
+                    throw StoreError(FileSystem.failure("cannot record the sent message", sentPath))
                 }
             }
             linked = true
         }
         CrashPoint.reached("deliver", 2)
         let target = layout.message(message.to, .new, message.id)
-        if !(try FileSystem.moveNoReplace(temp, target)) {
+        if !(try stored { () throws(BridgeError) in try FileSystem.moveNoReplace(temp, target) }) {
             // Either another process finished this very delivery (the temp file is gone and the message is there),
             // or a message with this id exists already.
-            if FileSystem.exists(temp) || deliveryState(message.to, message.id) == .absent {
-                throw .conflict("message \(message.id) was already delivered")
+            if FileSystem.exists(temp) || fileDeliveryState(message.to, message.id) == .absent {
+                throw StoreError(.conflict, "message \(message.id) was already delivered")
             }
         }
         published = true
@@ -181,23 +221,32 @@ public struct FileStore: MessageStore {
         FileSystem.syncDirectory(layout.box(message.to, .new))
     }
 
-    public func sentMessage(sender: String, id: String) -> Message? {
+    public func sentMessage(sender: String, id: String) throws(StoreError) -> Message? {
         guard isOwnSession(sender), Identifiers.isValidID(id),
-              let bytes = try? FileSystem.read(layout.sent(sender, id)) else { return nil }
+              let bytes = try readIfPresent(layout.sent(sender, id), limit: FileStore.messageFileLimit) else { return nil }
         return JSONCoding.decode(Message.self, from: bytes)
     }
 
-    /// Where message `id` addressed to `recipient` is in its life. The temp files are listed first and the boxes
-    /// then looked at in the order a message moves (new, claimed, done, quarantine), so a concurrent move forward
-    /// is never missed. A published copy wins over any temp file: a writer killed mid-write leaves an incomplete
-    /// temp file beside the copy a retry published. Of several temp files, a complete one is named.
-    public func deliveryState(_ recipient: String, _ id: String) -> DeliveryState {
+    public func deliveryState(_ recipient: String, _ id: String) throws(StoreError) -> DeliveryState {
+        switch fileDeliveryState(recipient, id) {
+        case .absent: return .absent
+        case .interrupted: return .interrupted
+        case .delivered(let box): return .delivered(FileStore.state(of: box))
+        }
+    }
+
+    /// Where message `id` addressed to `recipient` is in its life, with the temp file of an interrupted delivery.
+    /// The temp files are listed first and the boxes then looked at in the order a message moves (new, claimed,
+    /// done, quarantine), so a concurrent move forward is never missed. A published copy wins over any temp file: a
+    /// writer killed mid-write leaves an incomplete temp file beside the copy a retry published. Of several temp
+    /// files, a complete one is named.
+    func fileDeliveryState(_ recipient: String, _ id: String) -> FileDeliveryState {
         guard isOwnSession(recipient), Identifiers.isValidID(id) else { return .absent }
         let prefix = "." + id + ".json."
         let temps = FileSystem.list(layout.box(recipient, .tmp), includeHidden: true).filter { $0.hasPrefix(prefix) }.sorted()
             .map { layout.box(recipient, .tmp) + "/" + $0 }
         if FileSystem.exists(layout.message(recipient, .new, id)) { return .delivered(.new) }
-        if claimRecord(recipient, id) != nil { return .delivered(.claimed) }
+        if fileClaimRecord(recipient, id) != nil { return .delivered(.claimed) }
         if FileSystem.exists(layout.message(recipient, .done, id)) { return .delivered(.done) }
         if FileSystem.exists(layout.message(recipient, .quarantine, id)) { return .delivered(.quarantine) }
         guard let first = temps.first else { return .absent }
@@ -205,9 +254,17 @@ public struct FileStore: MessageStore {
         return .interrupted(temps.first { completeTemp(recipient, tempPath: $0) != nil } ?? first)
     }
 
+    public func finishDelivery(_ recipient: String, _ id: String) throws(StoreError) -> Bool {
+        switch fileDeliveryState(recipient, id) {
+        case .absent: return false
+        case .delivered: return true
+        case .interrupted(let temp): return finishDelivery(recipient, tempPath: temp)
+        }
+    }
+
     /// The complete, intact message a temp file of `recipient`'s holds, if it does (an incomplete one may belong to
     /// a writer still at work, or to one that died mid-write).
-    public func completeTemp(_ recipient: String, tempPath: String) -> Message? {
+    func completeTemp(_ recipient: String, tempPath: String) -> Message? {
         let name = FileSystem.lastComponent(of: tempPath)
         guard name.hasPrefix("."), let dot = name.dropFirst().firstIndex(of: ".") else { return nil }
         let id = String(name.dropFirst()[..<dot])
@@ -220,7 +277,7 @@ public struct FileStore: MessageStore {
     /// the sender's copy (if missing) and renamed into `inbox/new`; anything else is removed. Exactly once: the
     /// rename of one temp file succeeds for one caller. Returns whether the message is now delivered.
     @discardableResult
-    public func finishDelivery(_ recipient: String, tempPath: String) -> Bool {
+    func finishDelivery(_ recipient: String, tempPath: String) -> Bool {
         guard isOwnSession(recipient) else { return false }
         guard let m = completeTemp(recipient, tempPath: tempPath) else {
             // Incomplete: a writer may still be at work; only an old one is an interrupted write.
@@ -236,8 +293,8 @@ public struct FileStore: MessageStore {
             FileSystem.syncDirectory(layout.box(recipient, .new))
             return true
         }
-        if FileSystem.exists(tempPath) && deliveryState(recipient, id) != .absent { FileSystem.remove(tempPath) }
-        return !FileSystem.exists(tempPath) && deliveryState(recipient, id) != .absent
+        if FileSystem.exists(tempPath) && fileDeliveryState(recipient, id) != .absent { FileSystem.remove(tempPath) }
+        return !FileSystem.exists(tempPath) && fileDeliveryState(recipient, id) != .absent
     }
 
     /// Temp files younger than this may belong to a writer at work.
@@ -246,37 +303,68 @@ public struct FileStore: MessageStore {
     /// Largest message file read (the content cap plus JSON escaping).
     public static let messageFileLimit = 64 << 20
 
-    public func pending(_ session: String) -> [String] {
+    static func box(of state: MessageState) -> StoreLayout.Box {
+        switch state {
+        case .pending: return .new
+        case .inFlight: return .claimed
+        case .done: return .done
+        case .quarantined: return .quarantine
+        }
+    }
+
+    static func state(of box: StoreLayout.Box) -> MessageState {
+        switch box {
+        case .new, .tmp: return .pending
+        case .claimed: return .inFlight
+        case .done: return .done
+        case .quarantine: return .quarantined
+        }
+    }
+
+    /// Pending message ids, oldest first; entries that are not message files are quarantined on the way.
+    func pendingIDs(_ session: String) -> [String] {
         guard isOwnSession(session) else { return [] }
         var ids: [String] = []
         for name in FileSystem.list(layout.box(session, .new)) {
             if name.hasSuffix(".json"), Identifiers.isValidID(String(name.dropLast(5))) {
                 ids.append(String(name.dropLast(5)))
             } else {
-                quarantine(session, fileName: name)
+                quarantine(session, fileName: name, from: .new)
             }
         }
         return ids.sorted()
     }
 
-    public func count(_ session: String, _ box: StoreLayout.Box) -> Int {
-        isOwnSession(session) ? FileSystem.count(layout.box(session, box)) : 0
+    public func inboxSnapshot(_ session: String) throws(StoreError) -> InboxSnapshot {
+        InboxSnapshot(pending: pendingIDs(session), claims: try claims(session))
+    }
+
+    public func pendingMessages(_ session: String) throws(StoreError) -> [PendingMessage] {
+        pendingIDs(session).map { PendingMessage(id: $0, message: peek(session, .new, $0)) }
+    }
+
+    public func count(_ session: String, _ state: MessageState) throws(StoreError) -> Int {
+        isOwnSession(session) ? FileSystem.count(layout.box(session, FileStore.box(of: state))) : 0
     }
 
     /// The path of message `id` in `box` (a claimed message is found through its claim record).
     func path(_ session: String, _ box: StoreLayout.Box, _ id: String) -> String? {
         guard isOwnSession(session) else { return nil }
         if box == .claimed {
-            guard let record = claimRecord(session, id) else { return nil }
+            guard let record = fileClaimRecord(session, id) else { return nil }
             return layout.box(session, .claimed) + "/" + record.fileName
         }
         return layout.message(session, box, id)
     }
 
-    public func peek(_ session: String, _ box: StoreLayout.Box, _ id: String) -> Message? {
+    func peek(_ session: String, _ box: StoreLayout.Box, _ id: String) -> Message? {
         guard let path = path(session, box, id), let bytes = try? FileSystem.read(path, limit: FileStore.messageFileLimit) else { return nil }
         guard let m = JSONCoding.decode(Message.self, from: bytes), m.isIntact, m.id == id else { return nil }
         return m
+    }
+
+    public func message(_ session: String, _ id: String, in state: MessageState) throws(StoreError) -> Message? {
+        peek(session, FileStore.box(of: state), id)
     }
 
     /// Reads a file just taken by rename and checks it is an intact message for this session; otherwise moves it
@@ -300,53 +388,84 @@ public struct FileStore: MessageStore {
 
     /// Claims a pending message in one rename: into `claimed/` under a name carrying the claim time and delivery
     /// number (when a reply is expected), or straight into `done/`.
-    public func claim(_ session: String, _ id: String, keepInFlight: Bool) throws(BridgeError) -> ClaimOutcome {
-        guard isOwnSession(session) else { return .gone }
+    public func claim(_ session: String, _ id: String, keepInFlight: Bool) throws(StoreError) -> ClaimOutcome {
+        guard Identifiers.isValidID(id), isOwnSession(session) else { return .gone }
         let source = layout.message(session, .new, id)
         let target = keepInFlight
             ? layout.box(session, .claimed) + "/" + ClaimRecord(messageID: id, claimedAt: Clock.nowNanoseconds(), delivery: 1).fileName
             : layout.message(session, .done, id)
-        guard try FileSystem.moveNoReplace(source, target) else { return .gone }
+        guard try stored({ () throws(BridgeError) in try FileSystem.moveNoReplace(source, target) }) else { return .gone }
         CrashPoint.reached("claim", 1)
         return validateTaken(session, id, at: target)
     }
 
     /// Takes over a claim whose lease ran out: one rename to a new claim record (now, delivery + 1). Exactly one of
     /// any number of concurrent callers gets `.claimed`.
-    public func reclaim(_ session: String, _ record: ClaimRecord) throws(BridgeError) -> ClaimOutcome {
+    public func redeliver(_ session: String, _ record: ClaimRecord) throws(StoreError) -> ClaimOutcome {
         guard isOwnSession(session) else { return .gone }
         let folder = layout.box(session, .claimed)
         var next = record
         next.claimedAt = max(Clock.nowNanoseconds(), record.claimedAt + 1)
         next.delivery = record.delivery + 1
-        guard try FileSystem.moveNoReplace(folder + "/" + record.fileName, folder + "/" + next.fileName) else { return .gone }
+        guard try stored({ () throws(BridgeError) in
+            try FileSystem.moveNoReplace(folder + "/" + record.fileName, folder + "/" + next.fileName)
+        }) else { return .gone }
         CrashPoint.reached("lease", 1)
         return validateTaken(session, record.messageID, at: folder + "/" + next.fileName)
     }
 
     /// Moves a claimed message (this exact claim) to `done/`; false when the claim is gone (taken over or finished).
-    public func finishClaim(_ session: String, _ record: ClaimRecord) throws(BridgeError) -> Bool {
+    public func finishClaim(_ session: String, _ record: ClaimRecord) throws(StoreError) -> Bool {
         guard isOwnSession(session) else { return false }
-        return try FileSystem.moveNoReplace(layout.box(session, .claimed) + "/" + record.fileName, layout.message(session, .done, record.messageID))
+        return try stored { () throws(BridgeError) in
+            try FileSystem.moveNoReplace(layout.box(session, .claimed) + "/" + record.fileName, layout.message(session, .done, record.messageID))
+        }
     }
 
-    public func move(_ session: String, _ id: String, from: StoreLayout.Box, to: StoreLayout.Box) throws(BridgeError) -> Bool {
-        precondition(to != .claimed, "a claim is made with claim(_:_:keepInFlight:) or reclaim(_:_:)")
-        guard let source = path(session, from, id) else { return false }
-        return try FileSystem.moveNoReplace(source, layout.message(session, to, id))
+    public func finishInFlight(_ session: String, _ id: String) throws(StoreError) -> Bool {
+        guard let source = path(session, .claimed, id) else { return false }
+        return try stored { () throws(BridgeError) in try FileSystem.moveNoReplace(source, layout.message(session, .done, id)) }
     }
 
-    public func locate(_ session: String, _ id: String) -> StoreLayout.Box? {
-        guard isOwnSession(session) else { return nil }
-        if FileSystem.exists(layout.message(session, .new, id)) { return .new }
-        if claimRecord(session, id) != nil { return .claimed }
-        for box in [StoreLayout.Box.done, .quarantine] where FileSystem.exists(layout.message(session, box, id)) { return box }
+    /// The "expired" receipt comes first (written once), then the move to `done/`: a crash between the two leaves
+    /// a claim that reads as expired and that the next settling (or `doctor`) moves, never a query in `done/` that
+    /// reads as answered.
+    public func expire(_ session: String, _ record: ClaimRecord, query: Message, receipt: DeliveryEvent) throws(StoreError) -> Bool {
+        guard isOwnSession(session), fileClaimRecord(session, record.messageID) == record else { return false }
+        if !(try events(sender: query.from, messageID: query.id)).contains(where: { $0.event == .expired }) {
+            try appendEvent(sender: query.from, messageID: query.id, receipt)
+        }
+        CrashPoint.reached("expire", 1)
+        return try finishClaim(session, record)
+    }
+
+    /// (1) The reply is published to the asker, (2) the "answered" receipt is written, (3) the query moves to
+    /// `done/`. After (1) the query counts as answered: the asker finds the reply by its id, and the next reply,
+    /// lease check or `doctor` finishes (2) and (3).
+    public func replyAndComplete(_ session: String, _ record: ClaimRecord, query: Message, reply: Message,
+                                 receipt: DeliveryEvent) throws(StoreError) {
+        try deliver(reply)
+        CrashPoint.reached("reply", 2)
+        try appendEvent(sender: query.from, messageID: query.id, receipt)
+        CrashPoint.reached("reply", 3)
+        _ = try finishClaim(session, record)
+        CrashPoint.reached("reply", 4)
+    }
+
+    public func locate(_ session: String, _ id: String) throws(StoreError) -> MessageState? {
+        guard Identifiers.isValidID(id), isOwnSession(session) else { return nil }
+        if FileSystem.exists(layout.message(session, .new, id)) { return .pending }
+        if fileClaimRecord(session, id) != nil { return .inFlight }
+        if FileSystem.exists(layout.message(session, .done, id)) { return .done }
+        if FileSystem.exists(layout.message(session, .quarantine, id)) { return .quarantined }
         return nil
     }
 
     /// The claims in `claimed/`, oldest message first. Files with other names are quarantined; a claimed file
     /// named by an older version (`<id>.json`) is renamed to a claim record dated from its mtime.
-    public func claims(_ session: String) -> [ClaimRecord] {
+    public func claims(_ session: String) throws(StoreError) -> [ClaimRecord] { fileClaims(session) }
+
+    func fileClaims(_ session: String) -> [ClaimRecord] {
         guard isOwnSession(session) else { return [] }
         let folder = layout.box(session, .claimed)
         var records: [ClaimRecord] = []
@@ -365,31 +484,46 @@ public struct FileStore: MessageStore {
         return records.sorted { ($0.messageID, $0.claimedAt) < ($1.messageID, $1.claimedAt) }
     }
 
-    public func claimRecord(_ session: String, _ id: String) -> ClaimRecord? {
+    public func claimRecord(_ session: String, _ id: String) throws(StoreError) -> ClaimRecord? { fileClaimRecord(session, id) }
+
+    func fileClaimRecord(_ session: String, _ id: String) -> ClaimRecord? {
         guard isOwnSession(session) else { return nil }
         let prefix = id + "."
         for name in FileSystem.list(layout.box(session, .claimed)) where name.hasPrefix(prefix) {
             if let r = ClaimRecord(fileName: name), r.messageID == id { return r }
         }
         if FileSystem.exists(layout.box(session, .claimed) + "/" + id + ".json") {
-            return claims(session).first { $0.messageID == id }
+            return fileClaims(session).first { $0.messageID == id }
         }
         return nil
     }
 
-    public func messages(_ session: String, _ box: StoreLayout.Box) -> [Message] {
-        if box == .claimed { return claims(session).compactMap { peek(session, .claimed, $0.messageID) } }
+    public func messages(_ session: String, _ state: MessageState) throws(StoreError) -> [Message] {
+        guard isOwnSession(session) else { return [] }
+        if state == .inFlight { return fileClaims(session).compactMap { peek(session, .claimed, $0.messageID) } }
+        let box = FileStore.box(of: state)
         return FileSystem.list(layout.box(session, box)).filter { $0.hasSuffix(".json") }.sorted().compactMap { name in
             peek(session, box, String(name.dropLast(5)))
         }
     }
 
-    public func quarantine(_ session: String, fileName: String) {
-        quarantine(session, fileName: fileName, from: .new)
+    public func quarantine(_ session: String, _ id: String, from state: MessageState) throws(StoreError) {
+        guard Identifiers.isValidID(id), isOwnSession(session) else { return }
+        switch state {
+        case .inFlight:
+            // Under the message's own name, so that `locate` and `deliveryState` find it quarantined.
+            if let record = fileClaimRecord(session, id) {
+                _ = try? FileSystem.moveNoReplace(layout.box(session, .claimed) + "/" + record.fileName, uniqueQuarantinePath(session, id + ".json"))
+            }
+        case .pending, .done:
+            quarantine(session, fileName: id + ".json", from: FileStore.box(of: state))
+        case .quarantined:
+            return
+        }
     }
 
     /// Moves any entry (file, link, FIFO, folder…) aside into `inbox/quarantine` without opening or following it.
-    public func quarantine(_ session: String, fileName: String, from box: StoreLayout.Box) {
+    func quarantine(_ session: String, fileName: String, from box: StoreLayout.Box) {
         guard !fileName.contains("/"), fileName != ".", fileName != "..", isOwnSession(session) else { return }
         _ = try? FileSystem.moveNoReplace(layout.box(session, box) + "/" + fileName, uniqueQuarantinePath(session, fileName))
     }
@@ -401,56 +535,85 @@ public struct FileStore: MessageStore {
         return base + "." + String(Clock.nowNanoseconds())
     }
 
-    /// Serializes the steps that finish or take over a claim (reply, lease expiry, redelivery, repair) within one
-    /// session; claims from `new/` need no lock (one rename). flock(2): a killed holder releases it.
-    public func withInboxLock<T>(_ session: String, _ body: () throws(BridgeError) -> T) throws(BridgeError) -> T {
-        guard isOwnSession(session) else { throw notOwnSession(session) }
-        let lock = try FileLock.exclusive(layout.inboxLock(session))
-        defer { lock.release() }
-        return try body()
-    }
-
     // MARK: Awaited replies
 
-    public func setAwaiting(_ session: String, messageID: String, pid: Int32) {
+    /// A hint for listeners: written without fsync.
+    public func setAwaiting(_ session: String, messageID: String, pid: Int32) throws(StoreError) {
         guard isOwnSession(session) else { return }
         try? FileSystem.makeDirectories(layout.awaitingFolder(session))
-        guard FileSystem.isRealDirectory(layout.awaitingFolder(session)) else { return }
-        _ = try? AtomicFile.write(Array("\(pid)\n".utf8), to: layout.awaitingFolder(session) + "/" + messageID, durable: false)
+        guard FileSystem.isRealDirectory(layout.awaitingFolder(session)), Identifiers.isValidID(messageID) else { return }
+        try stored { () throws(BridgeError) in
+            _ = try AtomicFile.write(Array("\(pid)\n".utf8), to: layout.awaitingFolder(session) + "/" + messageID, durable: false)
+        }
     }
 
-    public func clearAwaiting(_ session: String, messageID: String) {
-        guard isOwnSession(session) else { return }
+    public func clearAwaiting(_ session: String, messageID: String) throws(StoreError) {
+        guard Identifiers.isValidID(messageID), isOwnSession(session) else { return }
         FileSystem.remove(layout.awaitingFolder(session) + "/" + messageID)
     }
 
-    public func awaiting(_ session: String) -> [String: Int32] {
+    public func awaiting(_ session: String) throws(StoreError) -> [String: Int32] {
         guard isOwnSession(session) else { return [:] }
         var result: [String: Int32] = [:]
         for name in FileSystem.list(layout.awaitingFolder(session)) where Identifiers.isValidID(name) {
-            let text = (try? FileSystem.readString(layout.awaitingFolder(session) + "/" + name, limit: 64)) ?? ""
-            result[name] = Int32(text.trimmed(" \n")) ?? 0
+            let text = (try? readTextIfPresent(layout.awaitingFolder(session) + "/" + name, limit: 64)) ?? nil
+            result[name] = Int32((text ?? "").trimmed(" \n")) ?? 0
         }
         return result
     }
 
     // MARK: Receipts
 
-    public func appendEvent(sender: String, messageID: String, _ event: DeliveryEvent) {
+    public func appendEvent(sender: String, messageID: String, _ event: DeliveryEvent) throws(StoreError) {
         guard isOwnSession(sender), Identifiers.isValidID(messageID), FileSystem.isRealDirectory(layout.receiptsFolder(sender)) else { return }
-        try? FileSystem.appendLine(JSONCoding.string(event), to: layout.receipts(sender, messageID))
+        try stored { () throws(BridgeError) in try FileSystem.appendLine(JSONCoding.string(event), to: layout.receipts(sender, messageID)) }
     }
 
-    public func events(sender: String, messageID: String) -> [DeliveryEvent] {
+    public func events(sender: String, messageID: String) throws(StoreError) -> [DeliveryEvent] {
         guard isOwnSession(sender), Identifiers.isValidID(messageID),
-              let text = try? FileSystem.readString(layout.receipts(sender, messageID), limit: FileStore.messageFileLimit) else { return [] }
+              let text = try readTextIfPresent(layout.receipts(sender, messageID), limit: FileStore.messageFileLimit) else { return [] }
         return text.split(separator: "\n").compactMap { JSONCoding.decode(DeliveryEvent.self, from: Array($0.utf8)) }
     }
 
-    public func makeWatcher(_ session: String, includeReceipts: Bool) -> DirectoryWatcher {
-        var paths = [layout.box(session, .new)]
-        if includeReceipts { paths.append(layout.receiptsFolder(session)) }
-        return DirectoryWatcher(paths: paths, forcePolling: forcePolling)
+    // MARK: Locks
+
+    /// The lock file of each lock (see `StoreLayout`).
+    func lockPath(_ name: StoreLockName) -> String {
+        switch name {
+        case .registry: return layout.registryLock
+        case .inbox(let id): return layout.inboxLock(id)
+        case .listener(let id): return layout.listenLock(id)
+        case .watcher: return layout.watcherLock
+        }
+    }
+
+    /// flock(2): a killed holder releases it, so `ttlMilliseconds` is not needed.
+    public func acquire(_ name: StoreLockName, ttlMilliseconds: Int, wait: Bool) throws(StoreError) -> (any HeldLock)? {
+        switch name {
+        case .inbox(let id), .listener(let id): guard isOwnSession(id) else { throw notOwnSession(id) }
+        case .registry, .watcher: break
+        }
+        let path = lockPath(name)
+        return try stored { () throws(BridgeError) -> (any HeldLock)? in
+            if case .watcher = name { try FileSystem.makeDirectories(FileSystem.parentDirectory(of: path)) }
+            return wait ? try FileLock.exclusive(path) : try FileLock.attempt(path)
+        }
+    }
+
+    // MARK: Change signal
+
+    public func changeSignal(_ scope: ChangeScope, alsoWatching folders: [String]) throws(StoreError) -> any ChangeSignal {
+        var paths: [String]
+        switch scope {
+        case .inbox(let id): paths = isOwnSession(id) ? [layout.box(id, .new)] : []
+        case .inboxAndReceipts(let id): paths = isOwnSession(id) ? [layout.box(id, .new), layout.receiptsFolder(id)] : []
+        case .allInboxes:
+            paths = [layout.sessionsFolder]
+            for id in try sessionIDs() { paths.append(layout.box(id, .new)) }
+            paths = paths.filter { FileSystem.isDirectory($0) }
+        }
+        paths += folders.filter { FileSystem.isDirectory($0) }
+        return DirectoryWatcher(paths: paths, forcePolling: forcePolling, pollIntervalMilliseconds: scope == .allInboxes ? 1000 : 50)
     }
 }
 

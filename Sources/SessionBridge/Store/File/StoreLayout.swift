@@ -17,6 +17,7 @@
 ///     sessions/<id>/inbox.lock        serializes finishing and taking over claims (reply, lease expiry, repair)
 ///     bindings/<hash>                 runtime session key → bridge id
 ///     names/<name>                    name → the id that last took it (a hint, verified against the manifest)
+///     watch/watch.lock                held by the one tmux watcher of this store
 public struct StoreLayout: Sendable {
     public let root: String
 
@@ -32,11 +33,17 @@ public struct StoreLayout: Sendable {
     public var namesFolder: String { root + "/names" }
     public func name(_ name: String) -> String { namesFolder + "/" + name }
 
-    public func session(_ id: String) -> String { sessionsFolder + "/" + id }
+    /// A session's folder. An id that is not a valid id (a '/', "..", an empty string) names a folder no session can
+    /// have ('%' is never in an id), so no id a caller passes reaches outside its own `sessions/<id>`.
+    public func session(_ id: String) -> String { sessionsFolder + "/" + (Identifiers.isValidID(id) ? id : StoreLayout.noSession) }
+    static let noSession = "%invalid-id"
     public func manifest(_ id: String) -> String { session(id) + "/manifest.json" }
     public func heartbeat(_ id: String) -> String { session(id) + "/heartbeat" }
     public func box(_ id: String, _ box: Box) -> String { session(id) + "/inbox/" + box.rawValue }
-    public func message(_ id: String, _ box: Box, _ messageID: String) -> String { self.box(id, box) + "/" + messageID + ".json" }
+    /// A message's file; an invalid message id names a file no message can have, inside the box.
+    public func message(_ id: String, _ box: Box, _ messageID: String) -> String {
+        self.box(id, box) + "/" + (Identifiers.isValidID(messageID) ? messageID : StoreLayout.noSession) + ".json"
+    }
     public func sentFolder(_ id: String) -> String { session(id) + "/sent" }
     public func sent(_ id: String, _ messageID: String) -> String { sentFolder(id) + "/" + messageID + ".json" }
     public func receiptsFolder(_ id: String) -> String { session(id) + "/receipts" }
@@ -47,4 +54,5 @@ public struct StoreLayout: Sendable {
     public func listenLock(_ id: String) -> String { session(id) + "/listen.lock" }
     public func inboxLock(_ id: String) -> String { session(id) + "/inbox.lock" }
     public func listenMode(_ id: String) -> String { session(id) + "/listening" }
+    public var watcherLock: String { root + "/watch/watch.lock" }
 }

@@ -1,0 +1,223 @@
+/// The guard's second half: a tool call that may write a path another live session holds exclusively is denied,
+/// with a reason naming the holder and the command to ask them. It reads the same `ToolEffects` as the store
+/// guard (file tools by path, apply_patch by its headers, shell commands by the writer analysis); the reserved
+/// folders of the project are added to the analysis' guarded roots, so indirect writes (git restoring tracked
+/// files, a copy into an ancestor) are seen too. The holder is never blocked, and its own writes there renew its
+/// reservations. Shared reservations never block an edit; they only keep exclusive ones out.
+struct ReservationGuard {
+    let g: Guard
+    let service: Reservations
+    let keys: Set<String>
+    /// The calling session's id, if it has one.
+    let me: String?
+    let now: Int64
+    let states: HolderStates
+    private var records: [String: (String, [Reservation])?] = [:]
+    private var candidateCache: [String: [ReservationProject]] = [:]
+    /// The caller's own reservations its writes fall in: renewed when the call is allowed.
+    private var own: [String: [Reservation]] = [:]
+
+    /// A reservation in the way, and the path (as shown) it stops.
+    struct Hit {
+        var reservation: Reservation
+        var path: String
+        var what: String
+    }
+
+    static func check(_ hook: PreToolUseInput, input: [UInt8], guard g: Guard, effects: ToolEffects) -> Guard.Verdict {
+        let service = Reservations(environment: g.environment)
+        let keys = service.store.keys()
+        if keys.isEmpty { return .allow }
+        var rg = ReservationGuard(g: g, service: service, keys: keys, me: callerID(input: input, environment: g.environment),
+                                  now: Clock.nowNanoseconds())
+        return rg.run(hook, effects: effects)
+    }
+
+    init(g: Guard, service: Reservations, keys: Set<String>, me: String?, now: Int64) {
+        self.g = g
+        self.service = service
+        self.keys = keys
+        self.me = me
+        self.now = now
+        self.states = HolderStates(layout: service.layout, host: service.host, now: now)
+    }
+
+    /// The bridge session the hook speaks for, by the same rules as the commands (an explicit id, else the binding).
+    static func callerID(input: [UInt8], environment: Environment) -> String? {
+        guard let identity = Hooks.identity(input: input, environment: environment) else { return nil }
+        let layout = StoreLayout(root: StoreLocation.rootPath(environment: environment))
+        if case .explicit(let v) = identity.source, Identifiers.isValidID(v),
+           FileSystem.isRealDirectory(layout.session(v.lowercased())), FileSystem.kind(layout.manifest(v.lowercased())) == .regular {
+            return v.lowercased()
+        }
+        guard let text = try? FileSystem.readString(layout.binding(identity.bindingKey), limit: 256) else { return nil }
+        let id = text.trimmed(" \n\t")
+        return Identifiers.isValidID(id) ? id : nil
+    }
+
+    mutating func run(_ hook: PreToolUseInput, effects given: ToolEffects) -> Guard.Verdict {
+        // Reserved folders near the call that exist join the analysis' guarded roots (one more analysis, only
+        // then): git or a copy can only reach files there through a folder that is there.
+        var extra: [String] = []
+        for project in candidates(GuardPaths.resolve(g.cwd)) {
+            for r in load(project) where r.holder != me && !r.shared {
+                let prefix = r.glob.literalPrefix
+                let folder = prefix.isEmpty ? project.root : GuardPaths.join(project.root, prefix)
+                if FileSystem.exists(folder) { extra.append(folder) }
+            }
+        }
+        var effects = given
+        if !extra.isEmpty {
+            var g2 = g
+            g2.extraGuardedRoots = extra
+            effects = g2.effects(of: hook)
+        }
+        for e in effects.effects {
+            if let hit = conflict(e) { return .deny(reason(hit)) }
+        }
+        renewOwn()
+        return .allow
+    }
+
+    mutating func conflict(_ effect: ToolEffects.Effect) -> Hit? {
+        switch effect {
+        case .write(let place, let scope, let by):
+            return check(place, tree: scope == .tree, what: describeTool(by))
+        case .opaque(let program, let cwd, let arguments):
+            let name = Marker.isPlain(program) ? FileSystem.lastComponent(of: program) : "a program named at run time"
+            if case .exact(let c) = cwd, let hit = check(.exact(c), tree: false, what: "`\(name)` (run inside a reserved folder)") { return hit }
+            for a in arguments {
+                if let hit = check(a, tree: false, what: "`\(name)`") { return hit }
+            }
+            return nil
+        case .script(let language, let text, _, let cwd):
+            var dir = g.cwd
+            if case .exact(let c) = cwd {
+                dir = c
+                if let hit = check(.exact(c), tree: false, what: "a \(language) script run inside a reserved folder") { return hit }
+            }
+            guard let text, ScriptScan.mayWrite(text, language: language) else { return nil }
+            return scriptMention(text, dir: dir, what: "the \(language) code in this call")
+        }
+    }
+
+    /// A write at a place: covered by a reservation (a node), or with `tree`, holding one anywhere beneath.
+    mutating func check(_ place: ToolEffects.Place, tree: Bool, what: String) -> Hit? {
+        switch place {
+        case .anywhere:
+            // The store guard already denies writes it cannot place.
+            return nil
+        case .under(let root):
+            return check(path: root, tree: true, what: what)
+        case .exact(let p):
+            return check(path: p, tree: tree, what: what)
+        }
+    }
+
+    mutating func check(path p: String, tree: Bool, what: String) -> Hit? {
+        for project in candidates(p) {
+            guard let rel = project.relative(p) else { continue }
+            let written = ReservationGlob(path: rel)
+            for r in load(project) {
+                guard tree ? r.glob.overlaps(written) : r.glob.covers(rel) else { continue }
+                if r.holder == me {
+                    if !r.isExpired(now: now) { own[project.id, default: []].append(r) }
+                    continue
+                }
+                if r.shared || states.isOver(r) { continue }
+                return Hit(reservation: r, path: rel.isEmpty ? project.root : rel, what: what)
+            }
+        }
+        guard tree else { return nil }
+        // A folder that holds a whole project (rm -r of its parent).
+        for key in keys.sorted() {
+            guard let (_, list) = record(key) else { continue }
+            for r in list where r.host == service.host && GuardPaths.isInside(r.root, p) && r.holder != me && !r.shared && !states.isOver(r) {
+                return Hit(reservation: r, path: p, what: what)
+            }
+        }
+        return nil
+    }
+
+    /// Code the guard does not parse that may write, and names a folder another session holds exclusively (by its
+    /// path from the root, from the script's folder, or absolute), or any code that may write in a project whose
+    /// whole tree is held.
+    mutating func scriptMention(_ text: String, dir: String, what: String) -> Hit? {
+        for project in candidates(dir) {
+            for r in load(project) where r.holder != me && !r.shared {
+                let prefix = r.glob.literalPrefix
+                let absolute = prefix.isEmpty ? project.root : GuardPaths.join(project.root, prefix)
+                var names = [absolute]
+                if !prefix.isEmpty { names.append(prefix) }
+                if GuardPaths.isInside(absolute, dir), absolute != dir { names.append(String(absolute.dropFirst(dir == "/" ? 1 : dir.count + 1))) }
+                let mentioned = prefix.isEmpty || GuardPaths.isInside(dir, absolute) || names.contains { text.contains($0) }
+                if mentioned && !states.isOver(r) { return Hit(reservation: r, path: prefix.isEmpty ? project.root : prefix, what: what) }
+            }
+        }
+        return nil
+    }
+
+    private func describeTool(_ by: String) -> String {
+        ["Write", "Edit", "MultiEdit", "NotebookEdit", "apply_patch"].contains(by) || by.hasPrefix("a ") ? by : "`\(by)`"
+    }
+
+    // MARK: Reading
+
+    /// The projects a path may be reserved in that have a record (cached by folder).
+    mutating func candidates(_ path: String) -> [ReservationProject] {
+        if let known = candidateCache[path] { return known }
+        var seen: Set<String> = []
+        let found = ReservationProject.candidates(for: path, host: service.host).filter { keys.contains($0.key) && seen.insert($0.key).inserted }
+        candidateCache[path] = found
+        return found
+    }
+
+    mutating func record(_ key: String) -> (String, [Reservation])? {
+        if let known = records[key] { return known }
+        // A damaged record cannot be enforced; `doctor` reports it.
+        let r = (try? service.store.reservations(key: key)) ?? nil
+        let value = r.map { ($0.projectID, $0.reservations) }
+        records[key] = value
+        return value
+    }
+
+    mutating func load(_ project: ReservationProject) -> [Reservation] {
+        guard let (id, list) = record(project.key), id == project.id else { return [] }
+        return list
+    }
+
+    // MARK: Renewal
+
+    /// Moves the end of the caller's reservations it works in to a full TTL from now, at most once a minute each.
+    mutating func renewOwn() {
+        guard let me else { return }
+        for (projectID, list) in own {
+            var byEnd: [Int: Set<String>] = [:]
+            for r in list {
+                guard let end = Clock.parseISO8601(r.until) else { continue }
+                let full = now + Int64(r.ttlSeconds) * 1_000_000_000
+                if full - end >= 60 * 1_000_000_000 { byEnd[r.ttlSeconds, default: []].insert(r.pattern) }
+            }
+            for (ttl, patterns) in byEnd {
+                let until = Clock.iso8601(nanoseconds: now + Int64(ttl) * 1_000_000_000)
+                try? service.store.renew(holder: me, patterns: patterns, until: until, projectID: projectID)
+            }
+        }
+    }
+
+    // MARK: Reason
+
+    func reason(_ hit: Hit) -> String {
+        let r = hit.reservation
+        let p = Identifiers.printable
+        let path = p(hit.path), pattern = p(r.pattern)
+        var text = "session-bridge reservation: \(path) is reserved " + (r.pattern == hit.path ? "" : "(\(pattern)) ")
+            + "by \(ReservationText.holder(r)) since \(p(r.since)) until \(p(r.until))"
+        if let why = r.reason { text += ", for: \(p(why))" }
+        let question = "I need to edit \(path), which you reserved (\(pattern)). Please release it when you can and tell me."
+        text += ". No tool call may change it while they hold it (this one: \(hit.what)). Ask them: "
+            + "`\(g.helper.command("ask \(r.holder) \(HelperName.singleQuoted(question)) --wait 90"))`, "
+            + "then try again once they have released it (`\(g.helper.command("reservations"))` lists what is held)."
+        return text
+    }
+}

@@ -1,0 +1,256 @@
+/// Edit reservations, as the commands and hooks use them: reserve (atomic with the conflict check), release,
+/// list, renew while the holder works there, and clearing what has ended. A reservation ends on `release`, on the
+/// holder's `stop` or SessionEnd, when the holder's session is stale (its process gone, as `peers` says) or ended,
+/// or at its TTL.
+public struct Reservations {
+    public let store: FileReservationStore
+    let layout: StoreLayout
+    public let host: String
+
+    public init(storeRoot: String, host: String = Processes.hostName()) {
+        store = FileReservationStore(storeRoot: storeRoot)
+        layout = StoreLayout(root: storeRoot)
+        self.host = host
+    }
+
+    public init(environment: Environment) {
+        self.init(storeRoot: StoreLocation.rootPath(environment: environment))
+    }
+
+    // MARK: Paths
+
+    /// A reservation argument resolved to its project and pattern.
+    public struct Target: Sendable, Equatable {
+        public var project: ReservationProject
+        public var pattern: String
+    }
+
+    /// Resolves a PATH or GLOB (relative to `cwd`, `~` allowed): its fixed part by real path (symlinks, then `..`,
+    /// as the kernel does), made relative to the project root it lies in; the glob part is kept.
+    public static func target(_ argument: String, cwd: String, home: String, host: String) throws(BridgeError) -> Target {
+        let shown = Identifiers.printable(argument)
+        guard !argument.isEmpty, argument.utf8.count <= Reservation.patternLimit,
+              !argument.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) else {
+            throw .invalidInput("invalid reservation path '\(shown)': give a path or glob of at most \(Reservation.patternLimit) bytes, without control characters")
+        }
+        var text = argument
+        if text == "~" || text.hasPrefix("~/") { text = home + text.dropFirst() }
+        let absolute = GuardPaths.join(cwd, text)
+        let parts = absolute.split(separator: "/", omittingEmptySubsequences: true)
+        let firstGlob = parts.firstIndex { ReservationGlob.hasGlob($0) } ?? parts.endIndex
+        let tail = parts[firstGlob...].filter { $0 != "." }
+        if tail.contains("..") {
+            throw .invalidInput("invalid reservation pattern '\(shown)': '..' may not follow a wildcard")
+        }
+        let fixed = GuardPaths.resolve("/" + parts[..<firstGlob].joined(separator: "/"), followFinal: true)
+        let realCwd = GuardPaths.resolve(cwd, followFinal: true)
+        let fallback = GuardPaths.isInside(fixed, realCwd) ? realCwd : (FileSystem.isDirectory(fixed) ? fixed : FileSystem.parentDirectory(of: fixed))
+        let project = ReservationProject.of(fixed, fallbackRoot: fallback, host: host)
+        guard let relative = project.relative(fixed) else {
+            throw .invalidInput("'\(shown)' is outside the project root \(project.root)")
+        }
+        var segments = relative.split(separator: "/").map(String.init)
+        segments += tail.map(String.init)
+        // `**/**` is `**`; a trailing `**` adds nothing (a pattern covers everything beneath its matches).
+        var cleaned: [String] = []
+        for s in segments where !(s == "**" && cleaned.last == "**") { cleaned.append(s) }
+        while cleaned.count > 1 && cleaned.last == "**" { cleaned.removeLast() }
+        return Target(project: project, pattern: cleaned.isEmpty ? "**" : cleaned.joined(separator: "/"))
+    }
+
+    // MARK: Operations
+
+    public struct Request: Sendable {
+        public var ttlSeconds: Int
+        public var reason: String?
+        public var shared: Bool
+
+        public init(ttlSeconds: Int = Reservation.defaultTTLSeconds, reason: String? = nil, shared: Bool = false) {
+            self.ttlSeconds = ttlSeconds
+            self.reason = reason
+            self.shared = shared
+        }
+    }
+
+    /// What `reserve` did: the project and the reservations now held, or the one in the way.
+    public struct ReserveResult: Sendable {
+        public var project: ReservationProject
+        public var outcome: ReserveOutcome
+    }
+
+    /// Reserves every argument for `holder`, all or none. Arguments must lie in one project.
+    public func reserve(_ arguments: [String], for holder: SessionManifest, cwd: String, home: String,
+                        request: Request, now: Int64 = Clock.nowNanoseconds()) throws(BridgeError) -> ReserveResult {
+        guard !arguments.isEmpty else { throw .invalidInput("name at least one path or glob to reserve") }
+        guard request.ttlSeconds >= 1, request.ttlSeconds <= Reservation.maximumTTLSeconds else {
+            throw .invalidInput("the TTL must be between 1 second and \(Reservation.maximumTTLSeconds / 86400) days")
+        }
+        if let reason = request.reason {
+            guard !reason.isEmpty, reason.utf8.count <= Reservation.reasonLimit, !reason.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) else {
+                throw .invalidInput("the reason must be one line of text of at most \(Reservation.reasonLimit) bytes")
+            }
+        }
+        var targets: [Target] = []
+        for a in arguments { targets.append(try Self.target(a, cwd: cwd, home: home, host: host)) }
+        let project = targets[0].project
+        if let other = targets.first(where: { $0.project.id != project.id }) {
+            throw .invalidInput("'\(other.pattern)' is in another project (\(other.project.root)) than '\(targets[0].pattern)' (\(project.root)): reserve them separately")
+        }
+        let since = Clock.iso8601(nanoseconds: now)
+        let until = Clock.iso8601(nanoseconds: now + Int64(request.ttlSeconds) * 1_000_000_000)
+        var seen: Set<String> = []
+        let requested = targets.filter { seen.insert($0.pattern).inserted }.map {
+            Reservation(pattern: $0.pattern, shared: request.shared, holder: holder.id, holderName: holder.name, agent: holder.agent,
+                        host: host, root: project.root, reason: request.reason, since: since, until: until, ttlSeconds: request.ttlSeconds)
+        }
+        let states = HolderStates(layout: layout, host: host, now: now)
+        let outcome = try store.reserve(requested, projectID: project.id, isOver: states.isOver)
+        return ReserveResult(project: project, outcome: outcome)
+    }
+
+    /// Releases the holder's reservations in the project of `cwd`: those named (a pattern as given to `reserve`, or a
+    /// path: every reservation of the holder at or beneath it), or all of them when none is named.
+    public func release(_ arguments: [String], holder: String, cwd: String, home: String) throws(BridgeError) -> [Reservation] {
+        if arguments.isEmpty {
+            let realCwd = GuardPaths.resolve(cwd, followFinal: true)
+            let project = ReservationProject.of(realCwd, fallbackRoot: realCwd, host: host)
+            var gone = try store.release(holder: holder, projectID: project.id) { _ in true }
+            // Outside git, the folder project may have been reserved from a parent folder.
+            for candidate in ReservationProject.candidates(for: realCwd, host: host) where candidate.id != project.id {
+                if store.keys().contains(candidate.key) { gone += try store.release(holder: holder, projectID: candidate.id) { _ in true } }
+            }
+            return gone
+        }
+        var gone: [Reservation] = []
+        for a in arguments {
+            let t = try Self.target(a, cwd: cwd, home: home, host: host)
+            let named = ReservationGlob(t.pattern)
+            gone += try store.release(holder: holder, projectID: t.project.id) { r in
+                r.pattern == t.pattern || named.covers(r.glob.literalPrefix)
+            }
+        }
+        return gone
+    }
+
+    /// Releases every reservation of the holder, in every project (its session ends).
+    @discardableResult
+    public func releaseAll(holder: String) -> [Reservation] {
+        var gone: [Reservation] = []
+        for id in store.projectIDs() {
+            gone += (try? store.release(holder: holder, projectID: id) { _ in true }) ?? []
+        }
+        return gone
+    }
+
+    /// A reservation as listed: where, whose, and whether it still holds.
+    public struct Row: Codable, Sendable, Equatable {
+        public var project: String
+        public var root: String
+        public var pattern: String
+        public var shared: Bool
+        public var holder: String
+        public var holderName: String
+        public var agent: String
+        public var host: String
+        public var reason: String?
+        public var since: String
+        public var until: String
+        /// `live`, `expired` (past its TTL), `stale` (the holder's process is gone) or `ended` (the holder stopped).
+        public var state: String
+        public var you: Bool
+    }
+
+    /// Reservations of the project of `cwd` that hold; with `all`, of every project and whatever their state.
+    public func list(cwd: String?, me: String?, now: Int64 = Clock.nowNanoseconds()) -> [Row] {
+        let states = HolderStates(layout: layout, host: host, now: now)
+        var keys = store.keys()
+        if let cwd {
+            let real = GuardPaths.resolve(cwd, followFinal: true)
+            let wanted = Set(ReservationProject.candidates(for: real, host: host).map(\.key))
+            keys = keys.intersection(wanted)
+        }
+        var rows: [Row] = []
+        for key in keys.sorted() {
+            guard let (project, list) = (try? store.reservations(key: key)) ?? nil else { continue }
+            for r in list {
+                let state = states.state(of: r)
+                if cwd != nil && state != "live" { continue }
+                rows.append(Row(project: project, root: r.root, pattern: r.pattern, shared: r.shared, holder: r.holder, holderName: r.holderName,
+                                agent: r.agent, host: r.host, reason: r.reason, since: r.since, until: r.until, state: state, you: r.holder == me))
+            }
+        }
+        return rows.sorted { ($0.project, $0.pattern, $0.since) < ($1.project, $1.pattern, $1.since) }
+    }
+
+    /// Removes reservations that no longer hold (expired, stale or ended holders) in every project; with `fix`
+    /// false only reports them.
+    public func clearOver(fix: Bool, now: Int64 = Clock.nowNanoseconds()) -> [(Reservation, String)] {
+        let states = HolderStates(layout: layout, host: host, now: now)
+        var out: [(Reservation, String)] = []
+        for key in store.keys().sorted() {
+            guard let (project, list) = (try? store.reservations(key: key)) ?? nil else { continue }
+            if fix {
+                let gone = (try? store.clear(projectID: project, where: states.isOver)) ?? []
+                out += gone.map { ($0, states.state(of: $0)) }
+            } else {
+                out += list.filter(states.isOver).map { ($0, states.state(of: $0)) }
+            }
+        }
+        return out
+    }
+
+    /// Records that cannot be read (damaged, or under another project's key).
+    public func damagedRecords() -> [String] {
+        store.keys().sorted().filter { key in
+            do {
+                guard let r = try store.record(key: key) else { return false }
+                return ReservationProject.key(r.project) != key
+            } catch {
+                return true
+            }
+        }.map { store.recordPath($0) }
+    }
+
+    public func removeDamaged(_ path: String) {
+        let key = String(FileSystem.lastComponent(of: path).dropLast(5))
+        try? store.removeRecord(key: key)
+    }
+}
+
+/// Whether reservation holders are still there: their session manifest, heartbeat and process, as `peers` sees
+/// them. Looked up once per holder.
+final class HolderStates {
+    let layout: StoreLayout
+    let host: String
+    let now: Int64
+    private var cache: [String: PeerState?] = [:]
+
+    init(layout: StoreLayout, host: String, now: Int64) {
+        self.layout = layout
+        self.host = host
+        self.now = now
+    }
+
+    /// The holder's state; nil when no such session exists.
+    func peerState(_ id: String) -> PeerState? {
+        if let known = cache[id] { return known }
+        var state: PeerState?
+        if Identifiers.isValidID(id), FileSystem.isRealDirectory(layout.session(id)),
+           let bytes = try? FileSystem.read(layout.manifest(id), limit: 1 << 20),
+           let m = JSONCoding.decode(SessionManifest.self, from: bytes), m.id == id {
+            state = PeerState.of(m, lastSeenNanoseconds: FileSystem.modificationTime(layout.heartbeat(id)) ?? 0, now: now, localHost: host)
+        }
+        cache[id] = state
+        return state
+    }
+
+    func state(of r: Reservation) -> String {
+        switch peerState(r.holder) {
+        case nil, .ended?: return "ended"
+        case .stale?: return "stale"
+        case .active?, .idle?: return r.isExpired(now: now) ? "expired" : "live"
+        }
+    }
+
+    func isOver(_ r: Reservation) -> Bool { state(of: r) != "live" }
+}

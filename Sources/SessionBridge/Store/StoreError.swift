@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A failure of the store, as every engine reports it: a code a caller can act on and the detail a person reads.
+/// Expected outcomes are not store errors: "nothing pending" is an empty result, "another process claimed it
+/// first" is `ClaimOutcome.gone`, a missing session is nil.
+public struct StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable, CaseIterable {
+        /// The store cannot be reached (a network engine's server is down, refuses the connection or timed out).
+        case unreachable
+        /// The operation contradicts the store's state (a message id already delivered; a lock held elsewhere).
+        case conflict
+        /// Stored data cannot be read as what it should be (a damaged manifest, an entry of the wrong type).
+        case corrupt
+        /// No room: the disk, a quota or the server's memory is full.
+        case full
+        /// The store refuses this user (file permissions, a read-only file system, an ACL or a wrong password).
+        case permission
+        /// The session an operation names does not exist in the store (`detail` is its id).
+        case notFound
+        /// The store is not safe to use: anyone else who can write to it could inject messages into an agent.
+        case insecure
+        /// The setting names an engine this binary does not have, or cannot be parsed.
+        case unsupported
+        /// Any other input/output failure.
+        case io
+    }
+
+    public var code: Code
+    /// What failed, for a person (names the path, key or host; never a secret).
+    public var detail: String
+
+    public init(_ code: Code, _ detail: String) {
+        self.code = code
+        self.detail = detail
+    }
+
+    public var description: String { "\(code.rawValue): \(detail)" }
+}
+
+extension BridgeError {
+    /// The error a command reports for a store failure: same exit codes and texts as the file engine has always
+    /// given (storage failure 9, insecure store 8, conflict 12), plus 15 for a store that cannot be reached.
+    public init(_ error: StoreError) {
+        switch error.code {
+        case .unreachable: self = .storeUnreachable(error.detail)
+        case .conflict: self = .conflict(error.detail)
+        case .corrupt, .full, .permission: self = .storage(error.detail)
+        case .notFound: self = .unknownPeer(error.detail)
+        case .insecure: self = .insecureStore(error.detail)
+        case .unsupported: self = .invalidInput(error.detail)
+        case .io: self = .io(error.detail)
+        }
+    }
+}
+
+extension StoreError {
+    /// The store error a file system failure stands for (the file engine's own helpers report `BridgeError`).
+    public init(_ error: BridgeError) {
+        switch error {
+        case .storage(let text):
+            let permission = [EACCES, EPERM, EROFS].contains { text.hasSuffix(FileSystem.errorText($0)) }
+            self.init(permission ? .permission : .full, text)
+        case .insecureStore(let text): self.init(.insecure, text)
+        case .conflict(let text): self.init(.conflict, text)
+        case .storeUnreachable(let text): self.init(.unreachable, text)
+        case .unknownPeer(let id): self.init(.notFound, id)
+        default: self.init(.io, error.message(helper: HelperName(text: HelperName.bareName)))
+        }
+    }
+}
+
+/// Runs a store operation where a `BridgeError` is thrown (the bridge's own operations).
+@inline(__always)
+public func bridged<T>(_ body: () throws(StoreError) -> T) throws(BridgeError) -> T {
+    do { return try body() } catch { throw BridgeError(error) }
+}
+
+/// Runs file system steps where a `StoreError` is thrown (inside the file engine).
+@inline(__always)
+func stored<T>(_ body: () throws(BridgeError) -> T) throws(StoreError) -> T {
+    do { return try body() } catch { throw StoreError(error) }
+}

@@ -1,0 +1,85 @@
+/// The stores a process works with, as `StoreFactory` opened them.
+public struct Stores: Sendable {
+    /// Sessions, messages, receipts and locks.
+    public var messages: any BridgeStore
+    /// A safe local folder (0700, owned by the user) for what stays on this host whatever the engine: the tmux
+    /// watcher's targets and state, and the default place of talks. For the file engine it is the store's root.
+    public var localRoot: String
+
+    public init(messages: any BridgeStore, localRoot: String) {
+        self.messages = messages
+        self.localRoot = localRoot
+    }
+}
+
+/// The one place that opens a store. The setting is `SESSION_BRIDGE_STORE`, a URL:
+///
+/// - unset: the file engine under `SESSION_BRIDGE_HOME` (default `~/.claude/session-bridge`), as always;
+/// - `file:///path` or a plain path: the file engine at that folder;
+/// - `memory:` or `memory:NAME`: the in-memory engine (one process; tests);
+/// - `redis://[user:password@]host:port[/db][?prefix=NAME]`: the Redis Streams engine.
+///
+/// Engines register by scheme in `engines`; a scheme with no engine in this binary is a clear `.unsupported` error.
+/// `SESSION_BRIDGE_POLL=1` makes the file engine's change signals poll.
+public enum StoreFactory {
+    /// The setting, split at its scheme. `text` is the whole setting (an engine parses its own URL from it).
+    public struct Setting: Sendable, Equatable {
+        /// "file", "memory", "redis"… (lower-cased).
+        public var scheme: String
+        /// What follows "scheme:" (for a file setting: the absolute folder path).
+        public var rest: String
+        public var text: String
+    }
+
+    /// Opens an engine from its setting. `localRoot` is prepared and safe.
+    public typealias Opener = @Sendable (_ setting: Setting, _ environment: Environment, _ localRoot: String) throws(StoreError) -> any BridgeStore
+
+    /// The engines this binary has, by scheme.
+    static let engines: [String: Opener] = [
+        "file": { setting, environment, _ throws(StoreError) in
+            try stored { () throws(BridgeError) in try FileStore(root: setting.rest, forcePolling: pollingForced(environment)) }
+        },
+        "memory": { setting, _, _ throws(StoreError) in InMemoryStore.named(setting.rest) },
+        "redis": { _, _, _ throws(StoreError) in
+            throw StoreError(.unsupported, "the redis engine is not built into this binary")
+        },
+    ]
+
+    /// Opens the store the environment names.
+    public static func open(environment: Environment = .current()) throws(StoreError) -> Stores {
+        let setting = try self.setting(environment: environment)
+        guard let opener = engines[setting.scheme] else {
+            throw StoreError(.unsupported, "SESSION_BRIDGE_STORE names an unknown engine '\(setting.scheme)': use a folder, file://, memory: or redis://")
+        }
+        let localRoot = StoreLocation.rootPath(environment: environment)
+        if setting.scheme != "file" { try stored { () throws(BridgeError) in try StoreLocation.prepare(localRoot) } }
+        return Stores(messages: try opener(setting, environment, localRoot), localRoot: localRoot)
+    }
+
+    /// Opens the store for a command: its failure is the command's error.
+    public static func openForCommand(environment: Environment = .current()) throws(BridgeError) -> Stores {
+        try bridged { () throws(StoreError) in try open(environment: environment) }
+    }
+
+    /// Reads `SESSION_BRIDGE_STORE` (see the type's notes).
+    public static func setting(environment: Environment) throws(StoreError) -> Setting {
+        let raw = environment["SESSION_BRIDGE_STORE"] ?? ""
+        if raw.isEmpty || StoreLocation.filePath(raw) != nil {
+            return Setting(scheme: "file", rest: StoreLocation.rootPath(environment: environment), text: raw)
+        }
+        let colon = raw.firstIndex(of: ":") ?? raw.endIndex
+        let scheme = raw[..<colon].lowercased()
+        guard !scheme.isEmpty, colon < raw.endIndex,
+              scheme.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 43 || $0 == 45 || $0 == 46 }) else {
+            throw StoreError(.unsupported, "SESSION_BRIDGE_STORE is neither a folder nor a store URL")
+        }
+        if scheme == "file" {
+            throw StoreError(.unsupported, "SESSION_BRIDGE_STORE: a file URL names a local folder, file:///path")
+        }
+        return Setting(scheme: scheme, rest: String(raw[raw.index(after: colon)...]), text: raw)
+    }
+
+    static func pollingForced(_ environment: Environment) -> Bool {
+        environment["SESSION_BRIDGE_POLL"].map { $0 != "0" } ?? false
+    }
+}

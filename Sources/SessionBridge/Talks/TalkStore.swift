@@ -1,0 +1,268 @@
+/// The talks side of the store seam: where talks are kept, and the one place each change to a talk is decided.
+///
+/// An engine keeps talks (a header and numbered turns) and applies every change as ONE atomic step against the
+/// talk's current state, deciding it with `TalkRules` (the turn-taking check, max turns, who may close a talk):
+/// two speakers racing for a turn can never both win it, and an engine never decides from a copy it read earlier.
+/// Expected outcomes are returned (a turn refused because it is not the speaker's, a talk closed, a timeout);
+/// only failures of the engine itself are thrown, as a `TalkError`.
+///
+/// The markdown file `.talks/conversations/<id>.md` (schema v1, see README) is the file engine's representation:
+/// the talk IS the file, changed under a lock with a verified atomic write, a `.bak` and the audit log.
+/// A networked engine keeps the talk on its server and runs the check there (for instance one script executed
+/// atomically by the server), then renders what the server ACCEPTED into the same file with `TalkMirror`: the
+/// header rewritten, each accepted turn appended in order, byte for byte as the file engine writes it. The
+/// mirror is never read to decide a change, so a mirror that is behind, edited or deleted can cost an audit
+/// trail but never a turn, and every host can `show`, `wait` and `say` whatever state its mirror is in.
+public protocol TalkStore: Sendable {
+    /// Ids of every talk, sorted.
+    func ids() throws(TalkError) -> [String]
+
+    /// Whether a talk with exactly this id exists.
+    func exists(_ id: String) throws(TalkError) -> Bool
+
+    /// Creates a talk with this header and no turns; `.idTaken` when the id is in use (nothing is changed).
+    func create(_ header: TalkHeader) throws(TalkError) -> TalkCreation
+
+    /// Appends one turn after checking, atomically with the write, that the talk is ACTIVE, that the speaker is
+    /// a participant whose turn it is, that `next` is a participant and (when given) that the turn gets the
+    /// expected number. At max turns the talk becomes BLOCKED ("max turns reached") in the same step. The nonce
+    /// identifies the turn: an engine that retries after an unverified write or a lost reply first looks for it,
+    /// so a retried request is the turn already stored, never a second one.
+    func append(_ request: TurnRequest, to id: String) throws(TalkError) -> TurnOutcome
+
+    /// Resolves or blocks a talk, checked atomically like `append`.
+    func close(_ id: String, _ closing: TalkClosing) throws(TalkError) -> ClosingOutcome
+
+    /// The talk's header alone (cheap: what `list`, `wait` and the watcher read).
+    func header(_ id: String) throws(TalkError) -> TalkHeader
+
+    /// The header and the turns numbered above `since` (nil: every turn).
+    func read(_ id: String, since: Int?) throws(TalkError) -> Conversation
+
+    /// Headers of every talk with the given status (all when nil), newest change first; talks that cannot be
+    /// read are listed as damaged rather than failing the whole list.
+    func list(status: TalkStatus?) throws(TalkError) -> TalkListing
+
+    /// A signal that wakes when the talk may have changed (a turn, a closing); `waitForTurn` blocks on it.
+    func changeSignal(_ id: String) throws(TalkError) -> any TalkChangeSignal
+
+    /// Rewrites a talk in its canonical form without changing any turn's content. An engine whose
+    /// representation is always canonical reports it unchanged.
+    func normalize(_ id: String, by who: String) throws(TalkError) -> TalkNormalization
+}
+
+/// Wakes a waiter when a talk may have changed. Spurious wake-ups are allowed: the waiter reads the talk again.
+public protocol TalkChangeSignal {
+    /// Blocks until a change may have happened or the timeout passes. Returns false on timeout.
+    func wait(timeoutMilliseconds: Int) -> Bool
+}
+
+/// One turn to append: who speaks, the content (stored byte for byte), and the nonce and time it carries.
+public struct TurnRequest: Sendable, Equatable {
+    public var speaker: String
+    public var content: String
+    public var nonce: String
+    public var at: String
+    /// Who speaks next; nil: the following participant.
+    public var next: String?
+    /// The number the turn must get; nil: whatever is next. A speaker that waited for turn N sets N, so a
+    /// second process speaking for it cannot add a turn it did not see.
+    public var expectedNumber: Int?
+
+    public init(speaker: String, content: String, nonce: String, at: String, next: String? = nil, expectedNumber: Int? = nil) {
+        self.speaker = speaker
+        self.content = content
+        self.nonce = nonce
+        self.at = at
+        self.next = next
+        self.expectedNumber = expectedNumber
+    }
+}
+
+/// Resolving or blocking a talk.
+public struct TalkClosing: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// RESOLVED, from ACTIVE or BLOCKED; nil summary: "resolved by <who>".
+        case resolve(summary: String?)
+        /// BLOCKED, from ACTIVE only.
+        case block(reason: String)
+    }
+
+    public var kind: Kind
+    public var by: String
+    public var at: String
+
+    public init(_ kind: Kind, by: String, at: String) {
+        self.kind = kind
+        self.by = by
+        self.at = at
+    }
+}
+
+public enum TalkCreation: Sendable, Equatable {
+    case created(Conversation)
+    case idTaken
+}
+
+public enum TurnOutcome: Sendable, Equatable {
+    /// The turn as stored and the header after it.
+    case appended(Turn, TalkHeader)
+    case refused(TalkRefusal)
+}
+
+public enum ClosingOutcome: Sendable, Equatable {
+    case closed(TalkHeader)
+    case refused(TalkRefusal)
+}
+
+/// Why the rules refused a change: an expected outcome, not a failure of the store.
+public enum TalkRefusal: Sendable, Equatable {
+    /// The talk is RESOLVED or BLOCKED: it accepts no turn.
+    case closed(TalkStatus, reason: String?)
+    case notParticipant(String, participants: [String])
+    case notYourTurn(speaker: String, next: String)
+    /// `--next` names someone outside the talk.
+    case nextNotParticipant(String, participants: [String])
+    /// The turn would get another number than the speaker expected (someone spoke in between).
+    case turnTaken(expected: Int, actual: Int)
+    case alreadyResolved
+    /// Blocking needs an ACTIVE talk.
+    case notActive(TalkStatus)
+}
+
+/// What `waitForTurn` returns.
+public enum TalkWaitOutcome: Sendable, Equatable {
+    /// It is the waiter's turn.
+    case turnArrived(TalkHeader)
+    /// The talk is RESOLVED or BLOCKED: no turn will come.
+    case closed(TalkHeader)
+    case timedOut
+    /// The waiter is not in the talk.
+    case refused(TalkRefusal)
+}
+
+public struct TalkListing: Sendable, Equatable {
+    public var headers: [TalkHeader]
+    public var damaged: [String]
+
+    public init(headers: [TalkHeader], damaged: [String]) {
+        self.headers = headers
+        self.damaged = damaged
+    }
+}
+
+public struct TalkNormalization: Codable, Sendable, Equatable {
+    public var id: String
+    public var changed: Bool
+    public var strayLinesRemoved: Int
+
+    public init(id: String, changed: Bool, strayLinesRemoved: Int) {
+        self.id = id
+        self.changed = changed
+        self.strayLinesRemoved = strayLinesRemoved
+    }
+}
+
+/// A failure of a talk engine (never an expected outcome such as a refused turn).
+public enum TalkError: Error, Sendable, Equatable {
+    case unknownTalk(String)
+    /// The talk cannot be read as a talk; `doctor --fix` repairs it.
+    case damaged(String, Conversation.ParseError)
+    /// The change would take the talk past the engine's size limit; nothing was written.
+    case tooLarge(String, size: Int, limit: Int)
+    /// The change cannot be stored so that it reads back unchanged; nothing was written.
+    case unrepresentable(Part)
+    /// The write could not be verified after every retry.
+    case unverified(String, problem: String)
+    /// The engine's server cannot be reached.
+    case unreachable(String)
+    /// A failure of the storage below the engine (a file system call), already a user-facing error.
+    case storage(BridgeError)
+
+    public enum Part: String, Sendable {
+        case turnHeader = "header"
+        case turnContent = "content"
+        case talkHeader
+    }
+}
+
+extension TalkStore {
+    /// Blocks (on the engine's change signal, never by polling a healthy engine) until it is `who`'s turn or the
+    /// talk is no longer ACTIVE. A talk that cannot be read for a moment (damaged, missing, not a file) is waited
+    /// on, as someone may repair it; an unreachable engine fails at once.
+    public func waitForTurn(_ id: String, as who: String, timeoutMilliseconds: Int) throws(TalkError) -> TalkWaitOutcome {
+        let signal = try changeSignal(id)
+        let deadline = Clock.monotonicNanoseconds() + Int64(max(0, timeoutMilliseconds)) * 1_000_000
+        while true {
+            do throws(TalkError) {
+                let h = try header(id)
+                guard h.participants.contains(who) else { return .refused(.notParticipant(who, participants: h.participants)) }
+                if h.status != .active { return .closed(h) }
+                if h.nextSpeaker == who { return .turnArrived(h) }
+            } catch {
+                if case .unreachable = error { throw error }
+            }
+            let remaining = deadline - Clock.monotonicNanoseconds()
+            if remaining <= 0 { return .timedOut }
+            _ = signal.wait(timeoutMilliseconds: Int(remaining / 1_000_000) + 1)
+        }
+    }
+}
+
+/// Opens the talk engine for a talks folder: the one place an engine is constructed, which the store factory
+/// calls (`SESSION_BRIDGE_STORE` chooses the engine; the talks folder keeps config.yaml and, for a networked
+/// engine, the markdown mirror).
+public enum TalkStores {
+    public static func open(location: TalkLocation, environment: Environment) -> any TalkStore {
+        FileTalkStore(location: location, environment: environment)
+    }
+}
+
+extension TalkError {
+    /// The user-facing error (exit codes as documented in BridgeError).
+    public var bridgeError: BridgeError {
+        switch self {
+        case .unknownTalk(let id):
+            return .unknownMessage("talk '\(id)'")
+        case .damaged(let id, let problem):
+            return .conflict("talk \(id) is damaged (\(problem.message)): run `\(HelperName.current.command("doctor --fix"))`")
+        case .tooLarge(let id, let size, let limit):
+            return .invalidInput("talk \(id) would be \(size) bytes with this change, over the \(limit)-byte limit "
+                + "(SESSION_BRIDGE_MAX_TALK_BYTES); nothing was written: resolve it and continue in a new talk")
+        case .unrepresentable(.talkHeader):
+            return .invalidInput("this change cannot be stored so that the talk's header reads back unchanged; nothing was written")
+        case .unrepresentable(let part):
+            return .invalidInput("this turn cannot be stored so that it reads back unchanged (\(part.rawValue)); nothing was written")
+        case .unverified(let id, let problem):
+            return .storage("could not verify the write to talk \(id) after 5 attempts (\(problem))")
+        case .unreachable(let what):
+            return .storage("the talk store is unreachable (\(what))")
+        case .storage(let error):
+            return error
+        }
+    }
+}
+
+extension TalkRefusal {
+    /// The user-facing error for a refusal in talk `id`. `listingParticipants`: name the participants when the
+    /// speaker is not one (as `say` does).
+    public func bridgeError(talk id: String, listingParticipants: Bool = false) -> BridgeError {
+        switch self {
+        case .closed(let status, let reason):
+            return .conflict("talk \(id) is \(status.rawValue)\(reason.map { " (\($0))" } ?? ""): it accepts no turn")
+        case .notParticipant(let who, let participants):
+            return .conflict("\(who) is not a participant of talk \(id)"
+                + (listingParticipants ? " (participants: \(participants.joined(separator: ", ")))" : ""))
+        case .notYourTurn(let speaker, let next):
+            return .conflict("it is \(next)'s turn in talk \(id), not \(speaker)'s")
+        case .nextNotParticipant(let next, let participants):
+            return .invalidInput("--next \(next) is not a participant (\(participants.joined(separator: ", ")))")
+        case .turnTaken(let expected, let actual):
+            return .conflict("turn \(expected) of talk \(id) was taken: the next turn is \(actual); read the talk and speak again")
+        case .alreadyResolved:
+            return .conflict("talk \(id) is already RESOLVED")
+        case .notActive(let status):
+            return .conflict("talk \(id) is \(status.rawValue), not ACTIVE")
+        }
+    }
+}

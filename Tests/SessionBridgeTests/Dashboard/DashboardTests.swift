@@ -1,0 +1,245 @@
+import Foundation
+import Testing
+@testable import Dashboard
+@testable import SessionBridge
+
+/// The dashboard's pages: what they show, that hostile store content stays text, that reading never writes, and
+/// that its change feed wakes for every kind of change the pages show.
+@Suite struct DashboardTests {
+    struct World {
+        let root: String
+        let lib: Bridge
+        let app: Bridge
+        let talksDir: String
+        let dashboard: Dashboard
+    }
+
+    func world() throws -> World {
+        let root = makeTempDir("dash")
+        let lib = try makeBridge(root: root, key: "lib-key")
+        let app = try makeBridge(root: root, key: "app-key")
+        _ = try lib.start(name: "lib", projectPath: "/p/lib")
+        _ = try app.start(name: "app", projectPath: "/p/<script>alert(1)</script>")
+        let talksDir = root + "/project/.talks"
+        try FileManager.default.createDirectory(atPath: talksDir, withIntermediateDirectories: true)
+        let env = Environment(["SESSION_BRIDGE_HOME": root, "HOME": root])
+        let location = try TalkLocation.find(dir: talksDir, environment: env)
+        return World(root: root, lib: lib, app: app, talksDir: talksDir,
+                     dashboard: Dashboard(store: lib.store, environment: env, talkLocations: [location]))
+    }
+
+    func talks(_ w: World) -> Talks { Talks(location: w.dashboard.talkLocations[0], environment: w.dashboard.environment, sessionName: nil) }
+
+    // MARK: Escaping, as a class: every character an attacker could use, in any order
+
+    static let hostileAlphabet: [String] = ["<", ">", "\"", "'", "&", "`", "*", "**", "[", "]", "(", ")", "](", "#", "# ", "- ",
+        "1. ", "> ", "```", "\n", "\n\n", " ", "a", "é", "javascript:", "https://x.y/", "http://", "data:", "<script>",
+        "onerror=", "\u{202E}", "\u{2066}", "\u{0}", "\u{1B}[2J", "\u{7F}", "\u{FEFF}", "&amp;", "&#x3C;", "\\", "_", "~~~"]
+
+    static func randomText(_ rng: inout some RandomNumberGenerator, pieces: Int) -> String {
+        (0..<pieces).map { _ in hostileAlphabet.randomElement(using: &rng)! }.joined()
+    }
+
+    /// Every tag in `html` with its attributes.
+    static func tags(_ html: String) -> [(name: String, attributes: String)] {
+        let regex = try! NSRegularExpression(pattern: "<(/?)([a-zA-Z0-9]+)([^>]*)>")
+        let ns = html as NSString
+        return regex.matches(in: html, range: NSRange(location: 0, length: ns.length)).map {
+            (ns.substring(with: $0.range(at: 2)), ns.substring(with: $0.range(at: 3)))
+        }
+    }
+
+    @Test func escapedTextHoldsNoMarkupAndHidesNothing() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let text = Self.randomText(&rng, pieces: Int.random(in: 0...40, using: &rng))
+            let out = HTML.escape(text)
+            let withoutMarks = out.replacingOccurrences(of: "<span class=\"ctl\">U\\+[0-9A-F]{4,}</span>", with: "", options: .regularExpression)
+            #expect(!withoutMarks.contains("<") && !withoutMarks.contains(">") && !withoutMarks.contains("\"") && !withoutMarks.contains("'"), "\(text.debugDescription) → \(out)")
+            #expect(!out.unicodeScalars.contains { $0 != "\n" && $0 != "\t" && HTML.isHidden($0) }, "a hidden character passed: \(text.debugDescription)")
+        }
+        #expect(HTML.escape("a<b>&\"'") == "a&lt;b&gt;&amp;&quot;&#39;")
+        #expect(HTML.escape("x\u{202E}y") == "x<span class=\"ctl\">U+202E</span>y")
+    }
+
+    @Test func markdownEmitsOnlyItsOwnTagsAndSafeLinks() {
+        let allowed: Set<String> = ["p", "br", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre", "code", "strong", "em", "a", "span"]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<3000 {
+            let text = Self.randomText(&rng, pieces: Int.random(in: 0...60, using: &rng))
+            let html = Markdown.render(text)
+            for tag in Self.tags(html) {
+                #expect(allowed.contains(tag.name), "tag <\(tag.name)> from \(text.debugDescription)")
+                let attrs = tag.attributes.trimmingCharacters(in: .whitespaces)
+                if tag.name == "a" && !attrs.isEmpty {
+                    let pattern = "^href=\"https?://[^\"<> ]*\" rel=\"noopener noreferrer nofollow\" target=\"_blank\"$"
+                    #expect(attrs.range(of: pattern, options: .regularExpression) != nil, "link \(attrs) from \(text.debugDescription)")
+                } else if tag.name == "span" && !attrs.isEmpty {
+                    #expect(attrs == "class=\"ctl\"", "span \(attrs)")
+                } else {
+                    #expect(attrs.isEmpty, "<\(tag.name)\(tag.attributes)> from \(text.debugDescription)")
+                }
+            }
+        }
+        let html = Markdown.render("# Title\n\n- `a<b>` **bold** *em*\n- [x](https://e.com/?a=1&b=2)\n\n[bad](javascript:alert(1))\n\n```\n<i>\n```")
+        #expect(html.contains("<h3>Title</h3>"))
+        #expect(html.contains("<li><code>a&lt;b&gt;</code> <strong>bold</strong> <em>em</em></li>"))
+        #expect(html.contains("href=\"https://e.com/?a=1&amp;b=2\""))
+        #expect(!html.contains("javascript:alert(1)\"") && html.contains("[bad](javascript:alert(1))"))
+        #expect(html.contains("<pre><code>&lt;i&gt;</code></pre>"))
+    }
+
+    /// Delimiters without partners, by the hundred thousand: linear time, not quadratic (seconds, not hours).
+    @Test(arguments: ["[a](", "*", "**x", "`", "[", "](", "*a"])
+    func markdownIsLinearOnUnmatchedDelimiters(_ unit: String) {
+        let text = String(repeating: unit, count: 100_000)
+        let start = Clock.monotonicNanoseconds()
+        let html = Markdown.render(text)
+        let seconds = Double(Clock.monotonicNanoseconds() - start) / 1e9
+        #expect(!html.isEmpty)
+        #expect(seconds < 5, "\(unit): \(seconds) s")
+    }
+
+    // MARK: The token
+
+    @Test func theTokenMatchesOnlyItself() {
+        let t = AccessToken.random()
+        #expect(t.value.count == 64 && t.value.allSatisfy { $0.isHexDigit })
+        #expect(AccessToken.random() != t)
+        #expect(t.matches(t.value))
+        for bad in ["", String(t.value.dropLast()), t.value + "0", String(t.value.reversed()), t.value.uppercased() == t.value ? "x" : t.value.uppercased()] {
+            #expect(!t.matches(bad), "\(bad)")
+        }
+        #expect(!t.matches(nil as String?))
+        #expect(AccessToken.cookie("sb_dashboard", in: "a=1; sb_dashboard=\(t.value); b=2") == Substring(t.value))
+        #expect(AccessToken.cookie("sb_dashboard", in: "xsb_dashboard=1") == nil)
+        #expect(AccessToken.cookie("sb_dashboard", in: nil) == nil)
+    }
+
+    // MARK: Routing
+
+    @Test func onlyWellFormedPathsArePages() {
+        #expect(Dashboard.page(path: "/", query: [:]) == .sessions)
+        #expect(Dashboard.page(path: "/messages", query: ["limit": "999999"]) == .messages(session: nil, limit: Dashboard.maxLimit))
+        #expect(Dashboard.page(path: "/messages", query: ["session": "../x"]) == .messages(session: nil, limit: Dashboard.defaultLimit))
+        #expect(Dashboard.page(path: "/talks/abc-123", query: [:]) == .talk("abc-123"))
+        for bad in ["/sessions/..", "/sessions/a/b", "/messages/a%2Fb", "/talks/.x", "/etc/passwd", "/sessions/a b", "/x"] {
+            #expect(Dashboard.page(path: bad, query: [:]) == nil, "\(bad)")
+        }
+    }
+
+    // MARK: Pages
+
+    @Test func pagesShowSessionsMessagesReceiptsAndTalks() throws {
+        let w = try world()
+        let q = try w.app.ask("lib", content: "what <is> the port?")
+        var sessions = w.dashboard.render(.sessions).html
+        let libID = w.lib.currentSession()!.id
+        #expect(sessions.contains("id=\"s-\(libID)\"") && sessions.contains(">lib</a>") && sessions.contains(">app</a>"))
+        #expect(sessions.contains("/p/&lt;script&gt;alert(1)&lt;/script&gt;") && !sessions.contains("<script>alert"))
+        #expect(sessions.contains("<td data-label=\"Pending\" class=\"num pending\"><a href=\"/sessions/\(libID)\"><b>1</b></a></td>"))
+        _ = try w.lib.setListenMode(.background)
+        sessions = w.dashboard.render(.sessions).html
+        #expect(sessions.contains("badge listen\">background"))
+
+        var messages = w.dashboard.render(.messages(session: nil, limit: 100)).html
+        #expect(messages.contains("id=\"m-\(q.id)\"") && messages.contains("data-state=\"pending\"") && messages.contains("what &lt;is&gt; the port?"))
+        _ = try w.lib.listen(timeoutSeconds: 1)
+        messages = w.dashboard.render(.messages(session: nil, limit: 100)).html
+        #expect(messages.contains("data-state=\"claimed\"") && messages.contains("seen by lib via listen"))
+        sessions = w.dashboard.render(.sessions).html
+        #expect(sessions.contains("<td data-label=\"In flight\" class=\"num inflight\"><b>1</b></td>"))
+        let r = try w.lib.reply(to: q.id, content: "8080")
+        messages = w.dashboard.render(.messages(session: nil, limit: 100)).html
+        #expect(messages.contains("data-state=\"answered\"") && messages.contains("answered by lib") && messages.contains("href=\"/messages/\(r.id)\""))
+        let detail = w.dashboard.render(.message(q.id))
+        #expect(detail.status == 200 && detail.html.contains("<pre class=\"content\">what &lt;is&gt; the port?</pre>"))
+        let reply = w.dashboard.render(.message(r.id)).html
+        #expect(reply.contains("href=\"/messages/\(q.id)\">the question"))
+        let limited = w.dashboard.render(.messages(session: nil, limit: 1)).html
+        #expect(limited.contains("Newest 1 of 2"))
+        let theirs = w.dashboard.render(.messages(session: w.app.currentSession()!.id, limit: 100)).html
+        #expect(theirs.contains("m-\(q.id)") && theirs.contains("m-\(r.id)"), "to or from app: the question it sent and the reply it got")
+        #expect(w.dashboard.render(.message("0000-nope")).status == 404)
+        #expect(w.dashboard.render(.session("nope-nope")).status == 404)
+
+        let t = talks(w)
+        let talk = try t.create(topic: "API <contract>", with: ["app"], maxTurns: 6, first: nil, as: "lib")
+        _ = try t.say(talk.header.id, content: "# Plan\n\n<img src=x onerror=alert(1)>\n\n- **one**", as: "lib", next: nil)
+        let list = w.dashboard.render(.talks).html
+        #expect(list.contains("id=\"t-\(talk.header.id)\"") && list.contains("API &lt;contract&gt;") && list.contains("1 / 6"))
+        let page = w.dashboard.render(.talk(talk.header.id)).html
+        #expect(page.contains("<h3>Plan</h3>") && page.contains("&lt;img src=x onerror=alert(1)&gt;") && page.contains("<li><strong>one</strong></li>"))
+        #expect(page.contains("Next speaker</dt><dd><a href=\"/sessions/\(w.app.currentSession()!.id)\">app</a>"))
+        _ = try t.resolve(talk.header.id, summary: "done: **yes**", as: "lib")
+        #expect(w.dashboard.render(.talk(talk.header.id)).html.contains("id=\"resolution\""))
+        let full = w.dashboard.render(.sessions).html
+        #expect(full.hasPrefix("<!doctype html>") && full.contains("<main id=\"main\">"))
+        #expect(!w.dashboard.render(.sessions, fragment: true).html.contains("<main"))
+    }
+
+    /// Reading every page changes nothing in the store: no heartbeat, no settled lease, no quarantined stray file.
+    @Test func renderingWritesNothing() throws {
+        let root = makeTempDir("dash-ro")
+        let lib = try makeBridge(root: root, key: "lib-key", extra: ["SESSION_BRIDGE_LEASE_SECONDS": "1"])
+        let app = try makeBridge(root: root, key: "app-key")
+        _ = try lib.start(name: "lib")
+        _ = try app.start(name: "app")
+        let q = try app.ask("lib", content: "q")
+        _ = try app.ask("lib", content: "still pending")
+        _ = try lib.listen(timeoutSeconds: 1)
+        let libID = lib.currentSession()!.id
+        // A stray file in the pending box and a claim whose lease has run out: `inbox` or `status` would act on both.
+        try "junk".write(toFile: root + "/sessions/\(libID)/inbox/new/stray.txt", atomically: false, encoding: .utf8)
+        Thread.sleep(forTimeInterval: 1.2)
+        func snapshot() -> [String: String] {
+            var out: [String: String] = [:]
+            for f in allFiles(root) {
+                let a = try? FileManager.default.attributesOfItem(atPath: f)
+                out[f] = "\((a?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0) \((a?[.size] as? Int) ?? -1)"
+            }
+            return out
+        }
+        let before = snapshot()
+        let env = Environment(["SESSION_BRIDGE_HOME": root, "HOME": root, "SESSION_BRIDGE_SESSION": "lib-key"])
+        let dashboard = Dashboard(store: lib.store, environment: env, talkLocations: [])
+        for page: Dashboard.Page in [.sessions, .session(libID), .messages(session: nil, limit: 100), .messages(session: libID, limit: 5),
+                                     .message(q.id), .talks] {
+            _ = dashboard.render(page)
+        }
+        #expect(snapshot() == before)
+    }
+
+    // MARK: The change feed
+
+    /// Wakes for each change the pages show: a new session (whose folders it then watches), a question to it, a
+    /// claim, a listening mode turned off (a file removed), a talk turn. Quiet otherwise.
+    @Test func theFeedWakesForEveryChangeThePagesShow() throws {
+        let w = try world()
+        let t = talks(w)
+        let talk = try t.create(topic: "feed", with: ["app"], maxTurns: 10, first: nil, as: "lib")
+        let feed = ChangeFeed(store: w.lib.store, talkFolders: [w.dashboard.talkLocations[0].conversations], forcePolling: false)
+        #expect(feed.mode == "inotify")
+        func drain() { while feed.wait(timeoutMilliseconds: 150) {} }
+        drain()
+        #expect(!feed.wait(timeoutMilliseconds: 200), "quiet store, no wake-up")
+        let late = try makeBridge(root: w.root, key: "late-key")
+        _ = try late.start(name: "late")
+        #expect(feed.wait(timeoutMilliseconds: 2000), "a new session")
+        drain()
+        _ = try w.app.ask("late", content: "hello late")
+        #expect(feed.wait(timeoutMilliseconds: 2000), "a question to a session created after the feed started")
+        drain()
+        _ = try late.listen(timeoutSeconds: 1)
+        #expect(feed.wait(timeoutMilliseconds: 2000), "a claim and its receipt")
+        drain()
+        _ = try late.setListenMode(.foreground)
+        #expect(feed.wait(timeoutMilliseconds: 2000), "listening on")
+        drain()
+        _ = try late.setListenMode(nil)
+        #expect(feed.wait(timeoutMilliseconds: 2000), "listening off: a file removed")
+        drain()
+        _ = try t.say(talk.header.id, content: "a turn", as: "lib", next: nil)
+        #expect(feed.wait(timeoutMilliseconds: 2000), "a talk turn")
+    }
+}
