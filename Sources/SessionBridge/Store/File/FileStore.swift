@@ -427,16 +427,24 @@ public struct FileStore: BridgeStore {
         return try stored { () throws(BridgeError) in try FileSystem.moveNoReplace(source, layout.message(session, .done, id)) }
     }
 
-    /// The "expired" receipt comes first (written once), then the move to `done/`: a crash between the two leaves
-    /// a claim that reads as expired and that the next settling (or `doctor`) moves, never a query in `done/` that
-    /// reads as answered.
+    /// Three steps: (1) this exact claim is taken by one rename to a record one nanosecond later (so that one of
+    /// any number of concurrent expiries and takeovers wins), (2) the "expired" receipt is written (once), (3) the
+    /// query moves to `done/`. A crash after (1) or (2) leaves a claim past its last lease that the next settling
+    /// (or `doctor`) expires; after (2) it reads as expired, never as a query in `done/` that reads as answered.
     public func expire(_ session: String, _ record: ClaimRecord, query: Message, receipt: DeliveryEvent) throws(StoreError) -> Bool {
-        guard isOwnSession(session), fileClaimRecord(session, record.messageID) == record else { return false }
+        guard isOwnSession(session) else { return false }
+        let folder = layout.box(session, .claimed)
+        var taken = record
+        taken.claimedAt = record.claimedAt + 1
+        guard try stored({ () throws(BridgeError) in
+            try FileSystem.moveNoReplace(folder + "/" + record.fileName, folder + "/" + taken.fileName)
+        }) else { return false }
         if !(try events(sender: query.from, messageID: query.id)).contains(where: { $0.event == .expired }) {
             try appendEvent(sender: query.from, messageID: query.id, receipt)
         }
         CrashPoint.reached("expire", 1)
-        return try finishClaim(session, record)
+        _ = try finishClaim(session, taken)
+        return true
     }
 
     /// (1) The reply is published to the asker, (2) the "answered" receipt is written, (3) the query moves to
