@@ -76,6 +76,7 @@ extension Bridge {
         guard let files = store as? FileStore else {
             return messageRefs().compactMap { ref in ((try? store.message(ref.recipient, ref.id, in: ref.box)) ?? nil)?.from == session ? ref.id : nil }
         }
+        guard files.isOwnSession(session) else { return [] }
         return FileSystem.list(files.layout.sentFolder(session)).compactMap { name -> String? in
             guard name.hasSuffix(".json") else { return nil }
             let id = String(name.dropLast(5))
@@ -86,6 +87,7 @@ extension Bridge {
     /// Ids in one box without reading the messages (file store), or from the messages (other engines).
     func messageIDs(_ session: String, _ box: MessageState) -> [String] {
         guard let files = store as? FileStore else { return ((try? store.messages(session, box)) ?? []).map(\.id) }
+        guard files.isOwnSession(session) else { return [] }
         return FileSystem.list(files.layout.box(session, FileStore.box(of: box))).compactMap { name -> String? in
             if box == .inFlight { return ClaimRecord(fileName: name)?.messageID }
             guard name.hasSuffix(".json") else { return nil }

@@ -46,7 +46,8 @@ struct ReservationGuard {
     static func callerID(input: [UInt8], environment: Environment) -> String? {
         guard let identity = Hooks.identity(input: input, environment: environment) else { return nil }
         let layout = StoreLayout(root: StoreLocation.rootPath(environment: environment))
-        if case .explicit(let v) = identity.source, Identifiers.isValidID(v), FileSystem.kind(layout.manifest(v.lowercased())) == .regular {
+        if case .explicit(let v) = identity.source, Identifiers.isValidID(v),
+           FileSystem.isRealDirectory(layout.session(v.lowercased())), FileSystem.kind(layout.manifest(v.lowercased())) == .regular {
             return v.lowercased()
         }
         guard let text = try? FileSystem.readString(layout.binding(identity.bindingKey), limit: 256) else { return nil }

@@ -235,7 +235,8 @@ final class HolderStates {
     func peerState(_ id: String) -> PeerState? {
         if let known = cache[id] { return known }
         var state: PeerState?
-        if Identifiers.isValidID(id), let bytes = try? FileSystem.read(layout.manifest(id), limit: 1 << 20),
+        if Identifiers.isValidID(id), FileSystem.isRealDirectory(layout.session(id)),
+           let bytes = try? FileSystem.read(layout.manifest(id), limit: 1 << 20),
            let m = JSONCoding.decode(SessionManifest.self, from: bytes), m.id == id {
             state = PeerState.of(m, lastSeenNanoseconds: FileSystem.modificationTime(layout.heartbeat(id)) ?? 0, now: now, localHost: host)
         }

@@ -141,6 +141,18 @@ extension FileStore {
                         "marked expired")
                 }
             }
+            // A query in done/ with no reply and no receipt saying answered or expired was moved there by a lease
+            // expiry that a crash stopped before its receipt (stores written before the receipt came first).
+            for m in (try? store.messages(id, .done)) ?? [] where m.type == .query && m.from != id && store.isOwnSession(m.from) {
+                guard fileDeliveryState(m.from, Identifiers.replyID(for: m.id)) == .absent,
+                      !((try? store.events(sender: m.from, messageID: m.id)) ?? []).contains(where: { $0.event == .answered || $0.event == .expired })
+                else { continue }
+                var repair: String? = "wrote the expired receipt"
+                if fix, (try? store.appendEvent(sender: m.from, messageID: m.id, DeliveryEvent(event: .expired, by: id, byName: manifest.name))) == nil {
+                    repair = nil
+                }
+                add("session \(id): message \(m.id)", "in inbox/done unanswered without its expired receipt (an interrupted lease expiry)", repair)
+            }
             for box in [StoreLayout.Box.done, .quarantine] {
                 for name in FileSystem.list(layout.box(id, box), includeHidden: true) {
                     let path = layout.box(id, box) + "/" + name

@@ -44,9 +44,23 @@ public struct FileStore: BridgeStore {
 
     // MARK: Sessions
 
+    /// Whether `id` names a session folder of this store: a real folder, never a link planted to one elsewhere.
+    /// Until `doctor --fix` removes such a link, the session does not exist for any command: nothing reads,
+    /// writes, moves, locks or watches through it.
+    public func isOwnSession(_ id: String) -> Bool {
+        Identifiers.isValidID(id) && FileSystem.isRealDirectory(layout.session(id))
+    }
+
+    /// The error for a session entry that is not a real folder (`doctor --fix` removes it).
+    func notOwnSession(_ id: String) -> StoreError {
+        let kind = FileSystem.kind(layout.session(id)).map { $0.rawValue } ?? "missing entry"
+        return StoreError(.insecure, "\(layout.session(id)) is a \(kind), not a session folder; run doctor --fix")
+    }
+
     public func createSession(_ manifest: SessionManifest) throws(StoreError) {
         let id = manifest.id
         guard Identifiers.isValidID(id) else { throw StoreError(.io, "invalid session id '\(Identifiers.printable(id))'") }
+        if let kind = FileSystem.kind(layout.session(id)), kind != .directory { throw notOwnSession(id) }
         try stored { () throws(BridgeError) in
             for box in StoreLayout.Box.allCases { try FileSystem.makeDirectories(layout.box(id, box)) }
             try FileSystem.makeDirectories(layout.sentFolder(id))
@@ -59,7 +73,7 @@ public struct FileStore: BridgeStore {
     }
 
     public func manifest(_ id: String) throws(StoreError) -> SessionManifest? {
-        guard Identifiers.isValidID(id), let bytes = try readIfPresent(layout.manifest(id), limit: 1 << 20) else { return nil }
+        guard isOwnSession(id), let bytes = try readIfPresent(layout.manifest(id), limit: 1 << 20) else { return nil }
         guard let m = JSONCoding.decode(SessionManifest.self, from: bytes) else {
             throw StoreError(.corrupt, "\(layout.manifest(id)) is not a session manifest")
         }
@@ -67,26 +81,30 @@ public struct FileStore: BridgeStore {
     }
 
     public func saveManifest(_ manifest: SessionManifest) throws(StoreError) {
+        guard isOwnSession(manifest.id) else { throw notOwnSession(manifest.id) }
         try stored { () throws(BridgeError) in try AtomicFile.write(JSONCoding.encode(manifest, pretty: true), to: layout.manifest(manifest.id)) }
     }
 
     public func sessionIDs() throws(StoreError) -> [String] {
-        FileSystem.list(layout.sessionsFolder).filter { Identifiers.isValidID($0) }.sorted()
+        FileSystem.list(layout.sessionsFolder).filter { isOwnSession($0) }.sorted()
     }
 
     public func removeSession(_ id: String) throws(StoreError) {
-        guard Identifiers.isValidID(id) else { return }
+        guard isOwnSession(id) else { return }
         FileSystem.removeTree(layout.session(id))
     }
 
     /// Refreshes the heartbeat at most once a second: a stat is cheaper than a metadata write on every command.
     public func touchHeartbeat(_ id: String) throws(StoreError) {
+        guard isOwnSession(id) else { return }
         let path = layout.heartbeat(id)
         if let t = FileSystem.modificationTime(path), Clock.nowNanoseconds() - t < 1_000_000_000 { return }
         FileSystem.touch(path)
     }
 
-    public func lastSeen(_ id: String) throws(StoreError) -> Int64? { FileSystem.modificationTime(layout.heartbeat(id)) }
+    public func lastSeen(_ id: String) throws(StoreError) -> Int64? {
+        isOwnSession(id) ? FileSystem.modificationTime(layout.heartbeat(id)) : nil
+    }
 
     public func sessionSnapshots() throws(StoreError) -> [SessionSnapshot] {
         var rows: [SessionSnapshot] = []
@@ -130,11 +148,12 @@ public struct FileStore: BridgeStore {
     // MARK: Listen mode
 
     public func listenMode(_ id: String) throws(StoreError) -> ListenMode? {
-        guard let text = try readTextIfPresent(layout.listenMode(id), limit: 64) else { return nil }
+        guard isOwnSession(id), let text = try readTextIfPresent(layout.listenMode(id), limit: 64) else { return nil }
         return ListenMode(rawValue: text.trimmed(" \n"))
     }
 
     public func setListenMode(_ id: String, _ mode: ListenMode?) throws(StoreError) {
+        guard isOwnSession(id) else { throw notOwnSession(id) }
         if let mode {
             try stored { () throws(BridgeError) in try AtomicFile.write(Array((mode.rawValue + "\n").utf8), to: layout.listenMode(id)) }
         } else {
@@ -145,13 +164,14 @@ public struct FileStore: BridgeStore {
     // MARK: Connections
 
     public func addConnection(_ id: String, peer: String) throws(StoreError) {
-        guard Identifiers.isValidID(peer), FileSystem.isRealDirectory(layout.peersFolder(id)) else { return }
+        guard Identifiers.isValidID(peer), isOwnSession(id), FileSystem.isRealDirectory(layout.peersFolder(id)) else { return }
         let marker = layout.peersFolder(id) + "/" + peer
         if !FileSystem.exists(marker) { FileSystem.touch(marker) }
     }
 
     public func connections(_ id: String) throws(StoreError) -> [String] {
-        FileSystem.list(layout.peersFolder(id)).filter { Identifiers.isValidID($0) }.sorted()
+        guard isOwnSession(id) else { return [] }
+        return FileSystem.list(layout.peersFolder(id)).filter { Identifiers.isValidID($0) }.sorted()
     }
 
     // MARK: Messages
@@ -162,7 +182,7 @@ public struct FileStore: BridgeStore {
     /// `doctor` and by every reply to the same question) publishes; a crash after (3) is a delivered message.
     public func deliver(_ message: Message) throws(StoreError) {
         // The recipient's folders must be its own: a planted link to a folder elsewhere is never written through.
-        guard Identifiers.isValidID(message.to), FileSystem.isRealDirectory(layout.session(message.to)),
+        guard isOwnSession(message.to),
               FileSystem.isRealDirectory(layout.session(message.to) + "/inbox"),
               FileSystem.isRealDirectory(layout.box(message.to, .new)), FileSystem.isRealDirectory(layout.box(message.to, .tmp)) else {
             throw StoreError(.notFound, message.to)
@@ -178,7 +198,7 @@ public struct FileStore: BridgeStore {
         let sentPath = layout.sent(message.from, message.id)
         var linked = false
         defer { if !published { unlink(temp); if linked { unlink(sentPath) } } }
-        if FileSystem.isRealDirectory(layout.sentFolder(message.from)) {
+        if isOwnSession(message.from), FileSystem.isRealDirectory(layout.sentFolder(message.from)) {
             if link(temp, sentPath) != 0 {
                 // A copy left by an interrupted attempt at the same (reply) id: replaced by this one.
                 guard errno == EEXIST, unlink(sentPath) == 0 || errno == ENOENT, link(temp, sentPath) == 0 else {
@@ -202,7 +222,7 @@ public struct FileStore: BridgeStore {
     }
 
     public func sentMessage(sender: String, id: String) throws(StoreError) -> Message? {
-        guard Identifiers.isValidID(sender), Identifiers.isValidID(id),
+        guard isOwnSession(sender), Identifiers.isValidID(id),
               let bytes = try readIfPresent(layout.sent(sender, id), limit: FileStore.messageFileLimit) else { return nil }
         return JSONCoding.decode(Message.self, from: bytes)
     }
@@ -221,7 +241,7 @@ public struct FileStore: BridgeStore {
     /// writer killed mid-write leaves an incomplete temp file beside the copy a retry published. Of several temp
     /// files, a complete one is named.
     func fileDeliveryState(_ recipient: String, _ id: String) -> FileDeliveryState {
-        guard Identifiers.isValidID(recipient), Identifiers.isValidID(id) else { return .absent }
+        guard isOwnSession(recipient), Identifiers.isValidID(id) else { return .absent }
         let prefix = "." + id + ".json."
         let temps = FileSystem.list(layout.box(recipient, .tmp), includeHidden: true).filter { $0.hasPrefix(prefix) }.sorted()
             .map { layout.box(recipient, .tmp) + "/" + $0 }
@@ -258,6 +278,7 @@ public struct FileStore: BridgeStore {
     /// rename of one temp file succeeds for one caller. Returns whether the message is now delivered.
     @discardableResult
     func finishDelivery(_ recipient: String, tempPath: String) -> Bool {
+        guard isOwnSession(recipient) else { return false }
         guard let m = completeTemp(recipient, tempPath: tempPath) else {
             // Incomplete: a writer may still be at work; only an old one is an interrupted write.
             if let t = FileSystem.modificationTime(tempPath), Clock.nowNanoseconds() - t > FileStore.tempGraceNanoseconds {
@@ -266,7 +287,7 @@ public struct FileStore: BridgeStore {
             return false
         }
         let sentPath = layout.sent(m.from, m.id)
-        if FileSystem.isRealDirectory(layout.sentFolder(m.from)) && !FileSystem.exists(sentPath) { _ = link(tempPath, sentPath) }
+        if isOwnSession(m.from) && FileSystem.isRealDirectory(layout.sentFolder(m.from)) && !FileSystem.exists(sentPath) { _ = link(tempPath, sentPath) }
         let id = m.id
         if (try? FileSystem.moveNoReplace(tempPath, layout.message(recipient, .new, id))) == true {
             FileSystem.syncDirectory(layout.box(recipient, .new))
@@ -302,6 +323,7 @@ public struct FileStore: BridgeStore {
 
     /// Pending message ids, oldest first; entries that are not message files are quarantined on the way.
     func pendingIDs(_ session: String) -> [String] {
+        guard isOwnSession(session) else { return [] }
         var ids: [String] = []
         for name in FileSystem.list(layout.box(session, .new)) {
             if name.hasSuffix(".json"), Identifiers.isValidID(String(name.dropLast(5))) {
@@ -322,11 +344,12 @@ public struct FileStore: BridgeStore {
     }
 
     public func count(_ session: String, _ state: MessageState) throws(StoreError) -> Int {
-        FileSystem.count(layout.box(session, FileStore.box(of: state)))
+        isOwnSession(session) ? FileSystem.count(layout.box(session, FileStore.box(of: state))) : 0
     }
 
     /// The path of message `id` in `box` (a claimed message is found through its claim record).
     func path(_ session: String, _ box: StoreLayout.Box, _ id: String) -> String? {
+        guard isOwnSession(session) else { return nil }
         if box == .claimed {
             guard let record = fileClaimRecord(session, id) else { return nil }
             return layout.box(session, .claimed) + "/" + record.fileName
@@ -366,7 +389,7 @@ public struct FileStore: BridgeStore {
     /// Claims a pending message in one rename: into `claimed/` under a name carrying the claim time and delivery
     /// number (when a reply is expected), or straight into `done/`.
     public func claim(_ session: String, _ id: String, keepInFlight: Bool) throws(StoreError) -> ClaimOutcome {
-        guard Identifiers.isValidID(id) else { return .gone }
+        guard Identifiers.isValidID(id), isOwnSession(session) else { return .gone }
         let source = layout.message(session, .new, id)
         let target = keepInFlight
             ? layout.box(session, .claimed) + "/" + ClaimRecord(messageID: id, claimedAt: Clock.nowNanoseconds(), delivery: 1).fileName
@@ -379,6 +402,7 @@ public struct FileStore: BridgeStore {
     /// Takes over a claim whose lease ran out: one rename to a new claim record (now, delivery + 1). Exactly one of
     /// any number of concurrent callers gets `.claimed`.
     public func redeliver(_ session: String, _ record: ClaimRecord) throws(StoreError) -> ClaimOutcome {
+        guard isOwnSession(session) else { return .gone }
         let folder = layout.box(session, .claimed)
         var next = record
         next.claimedAt = max(Clock.nowNanoseconds(), record.claimedAt + 1)
@@ -392,7 +416,8 @@ public struct FileStore: BridgeStore {
 
     /// Moves a claimed message (this exact claim) to `done/`; false when the claim is gone (taken over or finished).
     public func finishClaim(_ session: String, _ record: ClaimRecord) throws(StoreError) -> Bool {
-        try stored { () throws(BridgeError) in
+        guard isOwnSession(session) else { return false }
+        return try stored { () throws(BridgeError) in
             try FileSystem.moveNoReplace(layout.box(session, .claimed) + "/" + record.fileName, layout.message(session, .done, record.messageID))
         }
     }
@@ -402,10 +427,23 @@ public struct FileStore: BridgeStore {
         return try stored { () throws(BridgeError) in try FileSystem.moveNoReplace(source, layout.message(session, .done, id)) }
     }
 
+    /// Three steps: (1) this exact claim is taken by one rename to a record one nanosecond later (so that one of
+    /// any number of concurrent expiries and takeovers wins), (2) the "expired" receipt is written (once), (3) the
+    /// query moves to `done/`. A crash after (1) or (2) leaves a claim past its last lease that the next settling
+    /// (or `doctor`) expires; after (2) it reads as expired, never as a query in `done/` that reads as answered.
     public func expire(_ session: String, _ record: ClaimRecord, query: Message, receipt: DeliveryEvent) throws(StoreError) -> Bool {
-        guard try finishClaim(session, record) else { return false }
+        guard isOwnSession(session) else { return false }
+        let folder = layout.box(session, .claimed)
+        var taken = record
+        taken.claimedAt = record.claimedAt + 1
+        guard try stored({ () throws(BridgeError) in
+            try FileSystem.moveNoReplace(folder + "/" + record.fileName, folder + "/" + taken.fileName)
+        }) else { return false }
+        if !(try events(sender: query.from, messageID: query.id)).contains(where: { $0.event == .expired }) {
+            try appendEvent(sender: query.from, messageID: query.id, receipt)
+        }
         CrashPoint.reached("expire", 1)
-        try appendEvent(sender: query.from, messageID: query.id, receipt)
+        _ = try finishClaim(session, taken)
         return true
     }
 
@@ -423,7 +461,7 @@ public struct FileStore: BridgeStore {
     }
 
     public func locate(_ session: String, _ id: String) throws(StoreError) -> MessageState? {
-        guard Identifiers.isValidID(id) else { return nil }
+        guard Identifiers.isValidID(id), isOwnSession(session) else { return nil }
         if FileSystem.exists(layout.message(session, .new, id)) { return .pending }
         if fileClaimRecord(session, id) != nil { return .inFlight }
         if FileSystem.exists(layout.message(session, .done, id)) { return .done }
@@ -436,6 +474,7 @@ public struct FileStore: BridgeStore {
     public func claims(_ session: String) throws(StoreError) -> [ClaimRecord] { fileClaims(session) }
 
     func fileClaims(_ session: String) -> [ClaimRecord] {
+        guard isOwnSession(session) else { return [] }
         let folder = layout.box(session, .claimed)
         var records: [ClaimRecord] = []
         for name in FileSystem.list(folder) {
@@ -456,6 +495,7 @@ public struct FileStore: BridgeStore {
     public func claimRecord(_ session: String, _ id: String) throws(StoreError) -> ClaimRecord? { fileClaimRecord(session, id) }
 
     func fileClaimRecord(_ session: String, _ id: String) -> ClaimRecord? {
+        guard isOwnSession(session) else { return nil }
         let prefix = id + "."
         for name in FileSystem.list(layout.box(session, .claimed)) where name.hasPrefix(prefix) {
             if let r = ClaimRecord(fileName: name), r.messageID == id { return r }
@@ -467,6 +507,7 @@ public struct FileStore: BridgeStore {
     }
 
     public func messages(_ session: String, _ state: MessageState) throws(StoreError) -> [Message] {
+        guard isOwnSession(session) else { return [] }
         if state == .inFlight { return fileClaims(session).compactMap { peek(session, .claimed, $0.messageID) } }
         let box = FileStore.box(of: state)
         return FileSystem.list(layout.box(session, box)).filter { $0.hasSuffix(".json") }.sorted().compactMap { name in
@@ -475,7 +516,7 @@ public struct FileStore: BridgeStore {
     }
 
     public func quarantine(_ session: String, _ id: String, from state: MessageState) throws(StoreError) {
-        guard Identifiers.isValidID(id) else { return }
+        guard Identifiers.isValidID(id), isOwnSession(session) else { return }
         switch state {
         case .inFlight:
             // Under the message's own name, so that `locate` and `deliveryState` find it quarantined.
@@ -491,7 +532,7 @@ public struct FileStore: BridgeStore {
 
     /// Moves any entry (file, link, FIFO, folder…) aside into `inbox/quarantine` without opening or following it.
     func quarantine(_ session: String, fileName: String, from box: StoreLayout.Box) {
-        guard !fileName.contains("/"), fileName != ".", fileName != ".." else { return }
+        guard !fileName.contains("/"), fileName != ".", fileName != "..", isOwnSession(session) else { return }
         _ = try? FileSystem.moveNoReplace(layout.box(session, box) + "/" + fileName, uniqueQuarantinePath(session, fileName))
     }
 
@@ -506,6 +547,7 @@ public struct FileStore: BridgeStore {
 
     /// A hint for listeners: written without fsync.
     public func setAwaiting(_ session: String, messageID: String, pid: Int32) throws(StoreError) {
+        guard isOwnSession(session) else { return }
         try? FileSystem.makeDirectories(layout.awaitingFolder(session))
         guard FileSystem.isRealDirectory(layout.awaitingFolder(session)), Identifiers.isValidID(messageID) else { return }
         try stored { () throws(BridgeError) in
@@ -514,11 +556,12 @@ public struct FileStore: BridgeStore {
     }
 
     public func clearAwaiting(_ session: String, messageID: String) throws(StoreError) {
-        guard Identifiers.isValidID(messageID) else { return }
+        guard Identifiers.isValidID(messageID), isOwnSession(session) else { return }
         FileSystem.remove(layout.awaitingFolder(session) + "/" + messageID)
     }
 
     public func awaiting(_ session: String) throws(StoreError) -> [String: Int32] {
+        guard isOwnSession(session) else { return [:] }
         var result: [String: Int32] = [:]
         for name in FileSystem.list(layout.awaitingFolder(session)) where Identifiers.isValidID(name) {
             let text = (try? readTextIfPresent(layout.awaitingFolder(session) + "/" + name, limit: 64)) ?? nil
@@ -530,12 +573,12 @@ public struct FileStore: BridgeStore {
     // MARK: Receipts
 
     public func appendEvent(sender: String, messageID: String, _ event: DeliveryEvent) throws(StoreError) {
-        guard Identifiers.isValidID(sender), Identifiers.isValidID(messageID), FileSystem.isRealDirectory(layout.receiptsFolder(sender)) else { return }
+        guard isOwnSession(sender), Identifiers.isValidID(messageID), FileSystem.isRealDirectory(layout.receiptsFolder(sender)) else { return }
         try stored { () throws(BridgeError) in try FileSystem.appendLine(JSONCoding.string(event), to: layout.receipts(sender, messageID)) }
     }
 
     public func events(sender: String, messageID: String) throws(StoreError) -> [DeliveryEvent] {
-        guard Identifiers.isValidID(sender), Identifiers.isValidID(messageID),
+        guard isOwnSession(sender), Identifiers.isValidID(messageID),
               let text = try readTextIfPresent(layout.receipts(sender, messageID), limit: FileStore.messageFileLimit) else { return [] }
         return text.split(separator: "\n").compactMap { JSONCoding.decode(DeliveryEvent.self, from: Array($0.utf8)) }
     }
@@ -554,6 +597,10 @@ public struct FileStore: BridgeStore {
 
     /// flock(2): a killed holder releases it, so `ttlMilliseconds` is not needed.
     public func acquire(_ name: StoreLockName, ttlMilliseconds: Int, wait: Bool) throws(StoreError) -> (any HeldLock)? {
+        switch name {
+        case .inbox(let id), .listener(let id): guard isOwnSession(id) else { throw notOwnSession(id) }
+        case .registry, .watcher: break
+        }
         let path = lockPath(name)
         return try stored { () throws(BridgeError) -> (any HeldLock)? in
             if case .watcher = name { try FileSystem.makeDirectories(FileSystem.parentDirectory(of: path)) }
@@ -566,8 +613,8 @@ public struct FileStore: BridgeStore {
     public func changeSignal(_ scope: ChangeScope, alsoWatching folders: [String]) throws(StoreError) -> any ChangeSignal {
         var paths: [String]
         switch scope {
-        case .inbox(let id): paths = [layout.box(id, .new)]
-        case .inboxAndReceipts(let id): paths = [layout.box(id, .new), layout.receiptsFolder(id)]
+        case .inbox(let id): paths = isOwnSession(id) ? [layout.box(id, .new)] : []
+        case .inboxAndReceipts(let id): paths = isOwnSession(id) ? [layout.box(id, .new), layout.receiptsFolder(id)] : []
         case .allInboxes:
             paths = [layout.sessionsFolder]
             for id in try sessionIDs() { paths.append(layout.box(id, .new)) }

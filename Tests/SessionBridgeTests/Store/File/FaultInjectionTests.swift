@@ -165,8 +165,8 @@ import Testing
         try expectDoctorCleanAfterFix(root, extra, point)
     }
 
-    /// Expiry killed between its move and its receipt: the question is not delivered again, and doctor is clean.
-    @Test func expiryKilledBeforeItsReceiptIsNotRedelivered() throws {
+    /// Expiry killed between its receipt and its move: the question is not delivered again, and doctor is clean.
+    @Test func expiryKilledBeforeItsMoveIsNotRedelivered() throws {
         let extra = ["SESSION_BRIDGE_LEASE_SECONDS": "1", "SESSION_BRIDGE_MAX_DELIVERIES": "1"]
         let root = try setUp(extra)
         defer { try? FileManager.default.removeItem(atPath: root) }
@@ -178,6 +178,65 @@ import Testing
         let again = try CLI.run(["listen", "--timeout", "0.5"], root: root, key: "lib-key", extra: extra)
         #expect(again.status == 10, "an expired question came back: \(again.stdout)")
         try expectDoctorCleanAfterFix(root, extra, "expire:1")
+    }
+
+    func state(_ root: String, _ q: String, _ extra: [String: String]) throws -> String? {
+        let r = try CLI.run(["status", q, "--json"], root: root, key: "app-key", extra: extra)
+        guard let data = r.stdout.data(using: .utf8),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return object["state"] as? String
+    }
+
+    func expiredReceipts(_ root: String, _ q: String) -> Int {
+        let text = (try? String(contentsOfFile: root + "/sessions/app-key/receipts/\(q).log", encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").filter { $0.contains("\"expired\"") }.count
+    }
+
+    /// Expiry killed at its one step (after the receipt, before the move): the asker sees "expired" at once, a late
+    /// reply is refused as expired, the receipt is written once, and doctor finishes the move.
+    @Test func expiryKilledMidwaySaysExpiredAndDoctorFinishesIt() throws {
+        let extra = ["SESSION_BRIDGE_LEASE_SECONDS": "1", "SESSION_BRIDGE_MAX_DELIVERIES": "1"]
+        let root = try setUp(extra)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let q = try ask(root, "question", extra: extra)
+        #expect(try CLI.run(["listen", "--timeout", "2"], root: root, key: "lib-key", extra: extra).status == 0)
+        Thread.sleep(forTimeInterval: 1.1)
+        let killed = try CLI.run(["inbox", "--json"], root: root, key: "lib-key", extra: crashing("expire:1", extra))
+        #expect(killed.status != 0, "the expiry was not killed")
+        #expect(expiredReceipts(root, q) == 1)
+        // The claim is still there; doctor names it before anything else settles it.
+        let report = try CLI.run(["doctor", "--json"], root: root, key: "app-key", extra: extra)
+        #expect(report.status == 13 && report.stdout.contains(q), "doctor does not see the interrupted expiry: \(report.stdout)")
+        try expectDoctorCleanAfterFix(root, extra, "expire:1")
+        #expect(try state(root, q, extra) == "expired")
+        #expect(FileManager.default.fileExists(atPath: root + "/sessions/lib-key/inbox/done/\(q).json"))
+        let late = try CLI.run(["reply", q, "too late"], root: root, key: "lib-key", extra: extra)
+        #expect(late.status != 0 && late.stderr.contains("expired"), "\(late.status) \(late.stderr)")
+        #expect(expiredReceipts(root, q) == 1, "the expired receipt was written again")
+    }
+
+    /// The state an expiry interrupted between its move and its receipt left in stores written before the receipt
+    /// came first: a query in done/ with no reply and no receipt. doctor reports it and writes the receipt, after
+    /// which the asker sees "expired", not "done".
+    @Test func doctorFinishesAnExpiryInterruptedAfterItsMove() throws {
+        let extra = ["SESSION_BRIDGE_LEASE_SECONDS": "600"]
+        let root = try setUp(extra)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let q = try ask(root, "question", extra: extra)
+        let answered = try ask(root, "another", extra: extra)
+        #expect(try CLI.run(["listen", "--timeout", "2"], root: root, key: "lib-key", extra: extra).status == 0)
+        #expect(try CLI.run(["listen", "--timeout", "2"], root: root, key: "lib-key", extra: extra).status == 0)
+        #expect(try CLI.run(["reply", answered, "yes"], root: root, key: "lib-key", extra: extra).status == 0)
+        let claimed = root + "/sessions/lib-key/inbox/claimed"
+        let record = try #require(try FileManager.default.contentsOfDirectory(atPath: claimed).first { $0.hasPrefix(q + ".") })
+        #expect(rename(claimed + "/" + record, root + "/sessions/lib-key/inbox/done/\(q).json") == 0)
+        let report = try CLI.run(["doctor", "--json"], root: root, key: "app-key", extra: extra)
+        #expect(report.status == 13 && report.stdout.contains(q), "doctor does not see the interrupted expiry: \(report.stdout)")
+        #expect(!report.stdout.contains(answered), "an answered question is reported: \(report.stdout)")
+        try expectDoctorCleanAfterFix(root, extra, "expire, old order")
+        #expect(try state(root, q, extra) == "expired")
+        #expect(try state(root, answered, extra) == "answered")
+        #expect(expiredReceipts(root, q) == 1)
     }
 
     // MARK: Random kills

@@ -141,6 +141,63 @@ import Testing
         }
     }
 
+    /// A session folder replaced by a link to a complete copy of itself elsewhere: no command reads, writes, moves or
+    /// locks anything there (the session does not exist until `doctor --fix` removes the link), whichever session
+    /// runs it, and the store works again after the repair.
+    @Test func symlinkedSessionFolderIsNeverFollowed() throws {
+        let root = makeTempDir("sbh")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(try CLI.run(["start", "--name", "lib"], root: root, key: "lib-key").status == 0)
+        #expect(try CLI.run(["start", "--name", "app"], root: root, key: "app-key").status == 0)
+        let q = try CLI.run(["ask", "lib", "question"], root: root, key: "app-key").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let p = try CLI.run(["ask", "lib", "pending one"], root: root, key: "app-key").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try CLI.run(["listen", "--timeout", "2"], root: root, key: "lib-key").status == 0)
+        let elsewhere = makeTempDir("sbh-elsewhere")
+        defer { try? FileManager.default.removeItem(atPath: elsewhere) }
+        let lib = root + "/sessions/lib-key"
+        #expect(rename(lib, elsewhere + "/lib-key") == 0)
+        #expect(symlink(elsewhere + "/lib-key", lib) == 0)
+        func snapshot() -> String {
+            var lines: [String] = []
+            let e = FileManager.default.enumerator(atPath: elsewhere)
+            while let rel = e?.nextObject() as? String {
+                var st = stat()
+                guard lstat(elsewhere + "/" + rel, &st) == 0 else { continue }
+                let body = (st.st_mode & S_IFMT) == S_IFREG ? (FileManager.default.contents(atPath: elsewhere + "/" + rel) ?? Data()).base64EncodedString() : ""
+                lines.append("\(rel) \(st.st_mode) \(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec) \(body)")
+            }
+            return lines.sorted().joined(separator: "\n")
+        }
+        let before = snapshot()
+        let commands: [([String], String)] = [
+            (["status", "--json"], "lib-key"), (["listen", "--timeout", "0.3"], "lib-key"), (["inbox", "--all", "--json"], "lib-key"),
+            (["reply", q, "the answer"], "lib-key"), (["reply", p, "the answer"], "lib-key"), (["hook", "post-tool-use"], "lib-key"),
+            (["hook", "user-prompt-submit"], "lib-key"), (["hook", "session-start"], "lib-key"), (["listen", "--background"], "lib-key"),
+            (["start", "--name", "lib"], "lib-key"), (["stop"], "lib-key"),
+            (["ask", "lib", "hi"], "app-key"), (["ask", "lib-key", "hi"], "app-key"), (["status", q, "--json"], "app-key"),
+            (["status", p, "--json"], "app-key"), (["await", q, "--timeout", "0.3"], "app-key"), (["peers", "--json"], "app-key"),
+            (["connect", "lib"], "app-key"), (["watch", "--once", "--inject", "none", "--settle-ms", "0"], "app-key"),
+            (["gc", "--older-than", "0"], "app-key"), (["doctor", "--json"], "app-key"),
+        ]
+        for (args, key) in commands {
+            let r = try Self.run(args, root: root, key: key, seconds: 15)
+            #expect(!r.hung, "`\(args.joined(separator: " "))` hung")
+            #expect(snapshot() == before, "`\(args.joined(separator: " "))` as \(key) changed the folder the link points to: \(r.stdout)")
+        }
+        let report = try Self.run(["doctor", "--json"], root: root, key: "app-key", seconds: 15)
+        #expect(report.status == 13 && report.stdout.contains("lib-key"), "doctor does not list the link: \(report.stdout)")
+        let fixed = try Self.run(["doctor", "--fix", "--json"], root: root, key: "app-key", seconds: 15)
+        #expect(fixed.status == 0, "\(fixed.stdout)")
+        #expect(snapshot() == before, "doctor --fix changed the folder the link points to")
+        #expect(FileSystem.kind(lib) == nil)
+        // A session started under the same key again is a real folder, and messages flow.
+        #expect(try CLI.run(["start", "--name", "lib"], root: root, key: "lib-key").status == 0)
+        #expect(FileSystem.isRealDirectory(lib))
+        let q2 = try CLI.run(["ask", "lib", "again"], root: root, key: "app-key").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let heard = try Self.run(["listen", "--timeout", "5", "--json"], root: root, key: "lib-key", seconds: 10)
+        #expect(heard.stdout.contains(q2), "\(heard.stdout)")
+    }
+
     /// A symlinked inbox folder is never followed: a message for it is refused, nothing lands in the target.
     @Test func symlinkedInboxFolderIsNotFollowed() throws {
         let root = makeTempDir("sbh")
