@@ -54,7 +54,7 @@ public enum Hooks {
 
     /// The store, or nil when it cannot be opened: a hook stays silent rather than fail the agent's action.
     static func openStore(_ environment: Environment) -> (any BridgeStore)? {
-        try? StoreFactory.open(environment: environment).messages
+        try? StoreFactory.open(environment: environment, forHook: true).messages
     }
 
     /// The bridge id bound to the hook's session, nil when unbound or the store cannot answer.

@@ -29,6 +29,9 @@ public enum StoreFactory {
         /// What follows "scheme:" (for a file setting: the absolute folder path).
         public var rest: String
         public var text: String
+        /// Opened by a hook: a networked engine connects within its short hook bound, so hooks stay fast when the
+        /// server is down or unreachable.
+        public var forHook = false
     }
 
     /// Opens an engine from its setting. `localRoot` is prepared and safe.
@@ -41,13 +44,14 @@ public enum StoreFactory {
         },
         "memory": { setting, _, _ throws(StoreError) in InMemoryStore.named(setting.rest) },
         "redis": { setting, environment, _ throws(StoreError) in
-            try RedisStore.open(url: setting.text, environment: environment)
+            try RedisStore.open(url: setting.text, environment: environment, forHook: setting.forHook)
         },
     ]
 
-    /// Opens the store the environment names.
-    public static func open(environment: Environment = .current()) throws(StoreError) -> Stores {
-        let setting = try self.setting(environment: environment)
+    /// Opens the store the environment names (`forHook`: for a hook, see `Setting.forHook`).
+    public static func open(environment: Environment = .current(), forHook: Bool = false) throws(StoreError) -> Stores {
+        var setting = try self.setting(environment: environment)
+        setting.forHook = forHook
         guard let opener = engines[setting.scheme] else {
             throw StoreError(.unsupported, "SESSION_BRIDGE_STORE names an unknown engine '\(setting.scheme)': use a folder, file://, memory: or redis://")
         }

@@ -116,6 +116,27 @@ import Testing
         }
     }
 
+    /// Hooks connect within the short hook bound on every host (a dead remote server must not stall each tool call
+    /// for seconds); other commands to a remote host wait the ordinary bound; `connect_timeout_ms` wins for both.
+    @Test func hooksConnectWithinTheHookBoundOnEveryHost() throws {
+        let root = makeTempDir("sb-hook-bound")
+        for host in ["127.0.0.1", "localhost", "10.0.0.5", "redis.example", "[fd00::1]"] {
+            let url = "redis://\(host):7000?prefix=p"
+            for forHook in [false, true] {
+                let env = Environment(["SESSION_BRIDGE_STORE": url, "SESSION_BRIDGE_HOME": root, "HOME": root])
+                let store = try #require(try StoreFactory.open(environment: env, forHook: forHook).messages as? RedisStore)
+                let c = store.configuration
+                let loopback = host == "127.0.0.1" || host == "localhost"
+                let expected = forHook || loopback ? c.hookConnectTimeoutMilliseconds : c.connectTimeoutMilliseconds
+                #expect(c.effectiveConnectTimeout == expected, "\(host) hook=\(forHook)")
+                #expect(c.effectiveConnectTimeout <= 100 || !(forHook || loopback))
+                var explicit = try RedisConfiguration.parse(url + "&connect_timeout_ms=700", environment: none)
+                explicit.forHook = forHook
+                #expect(explicit.effectiveConnectTimeout == 700)
+            }
+        }
+    }
+
     @Test func messagesNeverShowThePassword() throws {
         let c = try RedisConfiguration.parse("redis://bob:hunter2@127.0.0.1:7000/3?prefix=bob", environment: none)
         #expect(c.redacted == "redis://bob:***@127.0.0.1:7000/3?prefix=bob%3A")

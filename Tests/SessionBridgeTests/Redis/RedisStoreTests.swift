@@ -139,6 +139,92 @@ struct RedisStoreTests {
         #expect(signal.wait(timeoutMilliseconds: 5000))
     }
 
+    /// How many times the server ran `EVAL` and `EVALSHA` (INFO commandstats).
+    static func scriptCalls(_ c: RedisConnection) throws -> (eval: Int, evalsha: Int) {
+        let info = try c.call(["INFO", "commandstats"]).string ?? ""
+        func calls(_ name: String) -> Int {
+            guard let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_\(name):") }),
+                  let field = line.split(separator: ":", maxSplits: 1).last?.split(separator: ",").first(where: { $0.hasPrefix("calls=") })
+            else { return 0 }
+            return Int(field.dropFirst("calls=".count)) ?? 0
+        }
+        return (calls("eval"), calls("evalsha"))
+    }
+
+    /// Scripts run by their SHA-1: each digest is the one the server computes, and a script's text is sent only when
+    /// the server lacks it (after a start or `SCRIPT FLUSH`: NOSCRIPT, then EVAL once), never with every call.
+    @Test func scriptsRunByDigestAndTheirTextIsSentOnlyAfterAFlush() throws {
+        let server = try RedisTestServer()
+        let store = try open(server)
+        let direct = RedisConnection(server.configuration())
+        for script in RedisScripts.all {
+            #expect(try direct.call(["SCRIPT", "LOAD", script]).string == SHA1.hex(script))
+        }
+        try store.createSession(Self.manifest("a"))
+        try store.createSession(Self.manifest("b"))
+        _ = try direct.call(["SCRIPT", "FLUSH"])
+        let before = try Self.scriptCalls(direct)
+        for _ in 0..<5 { try store.touchHeartbeat("a") }
+        let after = try Self.scriptCalls(direct)
+        #expect(after.eval - before.eval == 1, "the heartbeat's text went \(after.eval - before.eval) times")
+        #expect(after.evalsha - before.evalsha >= 5)
+        #expect(try store.lastSeen("a") != nil)
+        // A flush before every step: each still runs exactly once (NOSCRIPT means it did not run).
+        var sent: [Message] = []
+        for i in 0..<6 {
+            _ = try direct.call(["SCRIPT", "FLUSH"])
+            let m = Self.message(from: "a", to: "b", .ping, content: "m\(i)")
+            try store.deliver(m)
+            sent.append(m)
+        }
+        #expect(try store.count("b", .pending) == 6)
+        for m in sent {
+            _ = try direct.call(["SCRIPT", "FLUSH"])
+            #expect(try store.claim("b", m.id, keepInFlight: false) == .claimed(m))
+            #expect(try store.claim("b", m.id, keepInFlight: false) == .gone)
+        }
+        #expect(try store.count("b", .done) == 6)
+        #expect(try store.count("b", .pending) == 0)
+    }
+
+    /// A heartbeat is a key with the TTL; once it runs out the session reads as seen one TTL ago, so a remote reader
+    /// takes it for stale (not for as recent as its manifest's start), and an unknown session still reads as nothing.
+    @Test func aHeartbeatThatRanOutReadsAsSeenOneTTLAgoAndStale() throws {
+        let server = try RedisTestServer()
+        let store = try open(server, prefix: "hb")
+        let direct = RedisConnection(server.configuration())
+        try store.createSession(Self.manifest("gone"))
+        try store.createSession(Self.manifest("here"))
+        let ttl = try #require(try direct.call(["PTTL", "hb:s:gone:hb"]).integer)
+        #expect(ttl > 0 && ttl <= Int64(RedisStore.heartbeatTTLMilliseconds))
+        _ = try direct.call(["PEXPIRE", "hb:s:gone:hb", "1"])
+        Thread.sleep(forTimeInterval: 0.05)
+        try store.touchHeartbeat("here")
+        let ttlNs = Int64(RedisStore.heartbeatTTLMilliseconds) * 1_000_000
+        let now = Clock.nowNanoseconds()
+        let gone = try #require(try store.lastSeen("gone"))
+        #expect(gone <= now - ttlNs + 1_000_000_000 && gone >= now - ttlNs - 5_000_000_000)
+        let rows = Dictionary(uniqueKeysWithValues: try store.sessionSnapshots().map { ($0.manifest.id, $0) })
+        for (id, expected) in [("gone", PeerState.stale), ("here", .active)] {
+            let row = try #require(rows[id])
+            #expect(PeerState.of(row.manifest, lastSeenNanoseconds: row.lastSeen ?? 0, now: Clock.nowNanoseconds(),
+                                 localHost: "another-host") == expected, "\(id)")
+        }
+        #expect(try store.lastSeen("nobody") == nil)
+        try store.touchHeartbeat("nobody")
+        #expect(try store.lastSeen("nobody") == nil)
+    }
+
+    /// The digest matches the server's at every padding boundary (text lengths 0 to 200).
+    @Test func sha1MatchesTheServerForEveryLengthAroundABlock() throws {
+        let server = try RedisTestServer()
+        let direct = RedisConnection(server.configuration())
+        for n in 0...200 {
+            let script = "return '" + String(repeating: "x", count: n) + "'"
+            #expect(try direct.call(["SCRIPT", "LOAD", script]).string == SHA1.hex(script), "length \(n)")
+        }
+    }
+
     /// The real binary on a Redis store: two sessions, ask and reply; and silence plus exit 15 when Redis is down.
     @Test func theCLIAsksAndRepliesThroughRedis() throws {
         let server = try RedisTestServer()

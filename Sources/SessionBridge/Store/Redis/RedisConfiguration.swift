@@ -10,7 +10,8 @@ import Glibc
 /// current user, holding the password; also `SESSION_BRIDGE_REDIS_PASSWORD_FILE`), `connect_timeout_ms` and
 /// `timeout_ms` (connect and per-command bounds of ordinary commands), `plaintext=ok` (silences the warning for a
 /// non-loopback host). Unknown settings are refused, so a typo cannot silently fall back to a default.
-/// Hooks connect with `hookConnectTimeoutMilliseconds` whatever the URL says: they must stay fast when Redis is down.
+/// Hooks connect within `hookConnectTimeoutMilliseconds` unless the URL sets `connect_timeout_ms`: they must stay fast
+/// when Redis is down or unreachable.
 public struct RedisConfiguration: Sendable, Equatable {
     public var host: String
     public var port: Int32
@@ -27,6 +28,8 @@ public struct RedisConfiguration: Sendable, Equatable {
     public var plaintextAccepted: Bool
     /// The URL set `connect_timeout_ms`.
     public var connectTimeoutExplicit = false
+    /// Opened by a hook (`StoreFactory.Setting.forHook`): connects within the hook bound unless the URL sets one.
+    public var forHook = false
 
     public static let defaultPort: Int32 = 6379
     public static let defaultPrefix = "sb:"

@@ -4,7 +4,8 @@
 ///
 /// A message's state lives in the inbox's state hash: `p` pending, `f:<claimedAt>:<delivery>` in flight, `d` done,
 /// `q` quarantined. The pending and done sets are sorted sets with score 0, so they list in id order like the file
-/// engine's folders; each inbox has an event stream its change signal blocks on.
+/// engine's folders; each inbox has an event stream its change signal blocks on. Scripts run by their SHA-1
+/// (`RedisStore.eval`), so their text is sent once per server, not with every call.
 enum RedisScripts {
     /// KEYS: sessions, msg, state, pending, sent, events, allEvents. ARGV: recipient, id, json.
     static let deliver = """
@@ -110,6 +111,13 @@ enum RedisScripts {
     return {pending, claims}
     """
 
+    /// Refreshes a registered session's heartbeat (run by nearly every command): a touch for an unknown id makes none.
+    /// KEYS: manifest, heartbeat. ARGV: now (ns), ttl ms.
+    static let touchHeartbeat = """
+    if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) return 1 end
+    return 0
+    """
+
     /// KEYS: lock. ARGV: token.
     static let release = """
     if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -121,4 +129,8 @@ enum RedisScripts {
     if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
     return 0
     """
+
+    /// Every script above (tests check each one's digest against the server's).
+    static let all = [deliver, claim, redeliver, finish, expire, replyAndComplete, quarantine, inboxSnapshot,
+                      touchHeartbeat, release, renew]
 }

@@ -20,11 +20,12 @@ public struct RedisStore: BridgeStore {
         pool = RedisPool(configuration)
     }
 
-    /// Opens the engine for the factory: parses the URL and checks the server answers (one PING, with the short
-    /// connect bound on a loopback host, so hooks stay fast when Redis is down).
-    public static func open(url: String, environment: Environment) throws(StoreError) -> RedisStore {
-        let config: RedisConfiguration
+    /// Opens the engine for the factory: parses the URL (no connection yet). `forHook` gives every connection the
+    /// short hook connect bound unless the URL sets one, so a hook stays fast when Redis is down or unreachable.
+    public static func open(url: String, environment: Environment, forHook: Bool = false) throws(StoreError) -> RedisStore {
+        var config: RedisConfiguration
         do { config = try RedisConfiguration.parse(url, environment: environment) } catch { throw storeError(error) }
+        config.forHook = forHook
         let store = RedisStore(configuration: config)
         return store
     }
@@ -50,8 +51,18 @@ public struct RedisStore: BridgeStore {
         try pool.with { (c) throws(RedisError) -> [RedisReply] in try c.pipeline(commands) }
     }
 
+    /// Runs a script by its SHA-1 (`EVALSHA`): its text crosses the link only when the server does not have it yet
+    /// (first use since a start, a restart or `SCRIPT FLUSH`): on `NOSCRIPT` it is sent whole with `EVAL`, which
+    /// also caches it. `NOSCRIPT` means the script did not run, so sending it again runs it once.
     func eval(_ script: String, keys: [[UInt8]], args: [[UInt8]]) throws(StoreError) -> RedisReply {
-        try call([Array("EVAL".utf8), Array(script.utf8), Array(String(keys.count).utf8)] + keys + args)
+        let tail = [Array(String(keys.count).utf8)] + keys + args
+        let sha = RedisScriptDigests.shared.sha(of: script)
+        return try pool.with { (c) throws(RedisError) -> RedisReply in
+            let reply = try c.send(bytes: [Array("EVALSHA".utf8), sha] + tail)
+            guard case .error(let text) = reply else { return reply }
+            guard text.hasPrefix("NOSCRIPT") else { throw c.classify(text) }
+            return try c.call(bytes: [Array("EVAL".utf8), Array(script.utf8)] + tail)
+        }
     }
 
     static func storeError(_ e: RedisError) -> StoreError {
@@ -126,14 +137,22 @@ public struct RedisStore: BridgeStore {
     public func touchHeartbeat(_ id: String) throws(StoreError) {
         guard Identifiers.isValidID(id) else { return }
         // Only a registered session has a heartbeat: a touch for an unknown id must not make one appear.
-        _ = try eval("if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) return 1 end return 0",
-                     keys: [sessionKey(id, "manifest"), sessionKey(id, "hb")],
+        _ = try eval(RedisScripts.touchHeartbeat, keys: [sessionKey(id, "manifest"), sessionKey(id, "hb")],
                      args: [b(String(Clock.nowNanoseconds())), b(String(Self.heartbeatTTLMilliseconds))])
     }
 
     public func lastSeen(_ id: String) throws(StoreError) -> Int64? {
         guard Identifiers.isValidID(id) else { return nil }
-        return try call([b("GET"), sessionKey(id, "hb")]).integer
+        let r = try pipeline([[b("GET"), sessionKey(id, "hb")], [b("EXISTS"), sessionKey(id, "manifest")]])
+        try check(r)
+        return Self.lastSeen(heartbeat: r[0], registered: r[1].integer == 1)
+    }
+
+    /// A registered session whose heartbeat key has run out was last seen at least one TTL ago: that bound, rather
+    /// than nothing (which readers would replace by the manifest's start time, and show a dead host as recent).
+    static func lastSeen(heartbeat: RedisReply, registered: Bool) -> Int64? {
+        if let seen = heartbeat.integer { return seen }
+        return registered ? Clock.nowNanoseconds() - Int64(heartbeatTTLMilliseconds) * 1_000_000 : nil
     }
 
     public func sessionSnapshots() throws(StoreError) -> [SessionSnapshot] {
@@ -151,7 +170,7 @@ public struct RedisStore: BridgeStore {
         var rows: [SessionSnapshot] = []
         for (i, _) in ids.enumerated() {
             guard let bytes = r[4 * i].bytes, let m = JSONCoding.decode(SessionManifest.self, from: bytes) else { continue }
-            rows.append(SessionSnapshot(manifest: m, lastSeen: r[4 * i + 1].integer, pending: Int(r[4 * i + 2].integer ?? 0),
+            rows.append(SessionSnapshot(manifest: m, lastSeen: Self.lastSeen(heartbeat: r[4 * i + 1], registered: true), pending: Int(r[4 * i + 2].integer ?? 0),
                                         listenMode: r[4 * i + 3].string.flatMap { ListenMode(rawValue: $0) }))
         }
         return rows
@@ -608,12 +627,34 @@ final class RedisPool: @unchecked Sendable {
     }
 }
 
+/// The SHA-1 of each script this process ran, computed once per script text.
+final class RedisScriptDigests: @unchecked Sendable {
+    static let shared = RedisScriptDigests()
+    private var digests: [String: [UInt8]] = [:]
+    private var mutex = pthread_mutex_t()
+
+    init() { pthread_mutex_init(&mutex, nil) }
+
+    deinit { pthread_mutex_destroy(&mutex) }
+
+    /// The script's SHA-1 as lower-case hex bytes, as `EVALSHA` takes it.
+    func sha(of script: String) -> [UInt8] {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        if let known = digests[script] { return known }
+        let sha = Array(SHA1.hex(script).utf8)
+        digests[script] = sha
+        return sha
+    }
+}
+
 extension RedisConfiguration {
-    /// The connect bound used: the short hook bound for a loopback host (a local server or a tunnel's end, which
-    /// accept at once when up), unless the URL set one; the ordinary bound for a remote host.
+    /// The connect bound used, unless the URL set one: the short hook bound for a hook, and for a loopback host (a
+    /// local server or a tunnel's end, which accept at once when up); the ordinary bound for other commands to a
+    /// remote host.
     var effectiveConnectTimeout: Int {
         if connectTimeoutExplicit { return connectTimeoutMilliseconds }
-        return isLoopback ? hookConnectTimeoutMilliseconds : connectTimeoutMilliseconds
+        return isLoopback || forHook ? hookConnectTimeoutMilliseconds : connectTimeoutMilliseconds
     }
 }
 
