@@ -121,7 +121,16 @@ final class EngineUnderTest: @unchecked Sendable {
             advanceClock: { ns in Thread.sleep(forTimeInterval: Double(ns) / 1e9) },
             now: { Clock.nowNanoseconds() },
             locksExpireByTTL: true,
-            plantPending: nil,
+            plantPending: { session, id, bytes in
+                // Straight into the inbox's keys, as a damaged or hostile writer sharing the server could leave them.
+                guard let redis = stores.messages as? RedisStore else { return }
+                let b = { (s: String) in Array(s.utf8) }
+                _ = try? redis.pipeline([
+                    [b("HSET"), redis.sessionKey(session, "msg"), b(id), bytes],
+                    [b("HSET"), redis.sessionKey(session, "state"), b(id), b("p")],
+                    [b("ZADD"), redis.sessionKey(session, "pending"), b("0"), b(id)],
+                ])
+            },
             cleanup: {
                 server.stop()
                 try? FileManager.default.removeItem(atPath: root)
