@@ -8,6 +8,7 @@ import ArgumentParser
 public enum CLI {
     /// Runs the command `arguments` (the full argv, program name first) names, and exits.
     public static func main(_ arguments: [String]) -> Never {
+        TransportNotice.printIfNeeded(arguments)
         // ask, reply, listen, talk say and `hook EVENT` in their plain forms skip the argument parser's set-up.
         FastPath.runIfPlain(arguments)
         root(for: arguments).main(Array(arguments.dropFirst()))
