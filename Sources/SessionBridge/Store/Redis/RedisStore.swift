@@ -149,10 +149,12 @@ public struct RedisStore: BridgeStore {
     }
 
     /// A registered session whose heartbeat key has run out was last seen at least one TTL ago: that bound, rather
-    /// than nothing (which readers would replace by the manifest's start time, and show a dead host as recent).
+    /// than nothing (which readers would replace by the manifest's start time, and show a dead host as recent). A
+    /// second more, because readers take their clock before they read the store (`peers`), and must still find it
+    /// one TTL old.
     static func lastSeen(heartbeat: RedisReply, registered: Bool) -> Int64? {
         if let seen = heartbeat.integer { return seen }
-        return registered ? Clock.nowNanoseconds() - Int64(heartbeatTTLMilliseconds) * 1_000_000 : nil
+        return registered ? Clock.nowNanoseconds() - Int64(heartbeatTTLMilliseconds) * 1_000_000 - 1_000_000_000 : nil
     }
 
     public func sessionSnapshots() throws(StoreError) -> [SessionSnapshot] {
