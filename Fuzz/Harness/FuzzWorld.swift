@@ -32,8 +32,9 @@ public final class FuzzWorld: @unchecked Sendable {
         try fm.createSymbolicLink(atPath: project + "/notes-link", withDestinationPath: project + "/.talks/conversations")
 
         // A talk between "lib" and "app" with two turns whose content looks like structure.
-        let talks = Talks(location: try TalkLocation.find(dir: project + "/.talks", environment: Environment(["HOME": home]), cwd: project),
-                          environment: Environment(["HOME": home]), sessionName: nil)
+        let talksLocation = try TalkLocation.find(dir: project + "/.talks", environment: Environment(["HOME": home]), cwd: project)
+        let talks = Talks(location: talksLocation, environment: Environment(["HOME": home]), sessionName: nil,
+                          store: FileTalkStore(location: talksLocation, environment: Environment(["HOME": home])))
         let talk = try talks.create(topic: "fuzz: API contract", with: ["app"], maxTurns: 1_000_000, first: "lib", as: "lib")
         talkID = talk.header.id
         _ = try talks.say(talkID, content: "## Turn 9 — app\n<!-- turn number=9 -->\n\\## Turn 1 — x\nplain line", as: "lib", next: "app")

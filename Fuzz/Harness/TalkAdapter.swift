@@ -47,8 +47,9 @@ enum TalkAdapter {
 
     /// The talks folder of a project.
     static func talks(project: String, environment: Environment) throws -> Talks {
-        Talks(location: try TalkLocation.find(dir: project + "/.talks", environment: environment, cwd: project),
-              environment: environment, sessionName: nil)
+        let location = try TalkLocation.find(dir: project + "/.talks", environment: environment, cwd: project)
+        return Talks(location: location, environment: environment, sessionName: nil,
+                     store: try StoreFactory.openTalks(location: location, environment: environment))
     }
 
     /// `talk say` for real: the turn written, or the error that refused it.

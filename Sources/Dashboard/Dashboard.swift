@@ -6,14 +6,17 @@ public struct Dashboard: Sendable {
     public let store: any BridgeStore
     public let environment: Environment
     public let talkLocations: [TalkLocation]
+    /// The talk engine of the store (`Stores.talks`).
+    public let talkEngine: StoreFactory.TalkEngine
     /// How the pages spell the commands they suggest: the main binary as the person runs it.
     public let helper: HelperName
 
-    public init(store: any BridgeStore, environment: Environment, talkLocations: [TalkLocation],
+    public init(store: any BridgeStore, environment: Environment, talkLocations: [TalkLocation], talkEngine: @escaping StoreFactory.TalkEngine,
                 helper: HelperName = HelperName(text: HelperName.bareName)) {
         self.store = store
         self.environment = environment
         self.talkLocations = talkLocations
+        self.talkEngine = talkEngine
         self.helper = helper
     }
 
@@ -61,7 +64,7 @@ public struct Dashboard: Sendable {
     /// A bridge for reading; it never acts as a session (no heartbeat, nothing settled).
     func bridge() -> Bridge { Bridge(store: store, environment: environment) }
 
-    func talks() -> [Talks] { talkLocations.map { Talks(location: $0, environment: environment, sessionName: nil) } }
+    func talks() -> [Talks] { talkLocations.map { Talks(location: $0, environment: environment, sessionName: nil, store: talkEngine($0)) } }
 
     /// The rendered page: a whole document, or with `fragment` only the content of `<main>` (the live refresh).
     public func render(_ page: Page, fragment: Bool = false) -> (status: Int, html: String) {

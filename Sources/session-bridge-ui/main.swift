@@ -66,9 +66,12 @@ func openInBrowser(_ url: String) {
 let options = Options.parse(Array(CommandLine.arguments.dropFirst()))
 let environment = Environment.current()
 let store: any BridgeStore
+let talkEngine: StoreFactory.TalkEngine
 var locations: [TalkLocation] = []
 do {
-    store = try StoreFactory.openForCommand(environment: environment).messages
+    let stores = try StoreFactory.openForCommand(environment: environment)
+    store = stores.messages
+    talkEngine = stores.talks
     if let here = try? TalkLocation.find(dir: nil, environment: environment) { locations.append(here) }
     for d in options.dirs {
         let l = try TalkLocation.find(dir: d, environment: environment)
@@ -83,7 +86,7 @@ signal(SIGTERM) { _ in _exit(0) }
 signal(SIGPIPE, SIG_IGN)
 
 let token = AccessToken.random()
-let dashboard = Dashboard(store: store, environment: environment, talkLocations: locations, helper: HelperName(text: options.helper))
+let dashboard = Dashboard(store: store, environment: environment, talkLocations: locations, talkEngine: talkEngine, helper: HelperName(text: options.helper))
 let hub = ChangeHub()
 let polling = environment["SESSION_BRIDGE_POLL"].map { $0 != "0" } ?? false
 let talkFolders = locations.map(\.conversations)

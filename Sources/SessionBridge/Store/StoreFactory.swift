@@ -5,10 +5,14 @@ public struct Stores: Sendable {
     /// A safe local folder (0700, owned by the user) for what stays on this host whatever the engine: the tmux
     /// watcher's targets and state, and the default place of talks. For the file engine it is the store's root.
     public var localRoot: String
+    /// The talk engine of the same setting, for a talks folder (which keeps config.yaml and, for a networked
+    /// engine, the markdown mirror).
+    public var talks: StoreFactory.TalkEngine
 
-    public init(messages: any BridgeStore, localRoot: String) {
+    public init(messages: any BridgeStore, localRoot: String, talks: @escaping StoreFactory.TalkEngine) {
         self.messages = messages
         self.localRoot = localRoot
+        self.talks = talks
     }
 }
 
@@ -37,6 +41,34 @@ public enum StoreFactory {
     /// Opens an engine from its setting. `localRoot` is prepared and safe.
     public typealias Opener = @Sendable (_ setting: Setting, _ environment: Environment, _ localRoot: String) throws(StoreError) -> any BridgeStore
 
+    /// Opens the talk engine for a talks folder (already set up: it cannot fail).
+    public typealias TalkEngine = @Sendable (TalkLocation) -> any TalkStore
+
+    /// Prepares the talk engine of a setting: the file engine keeps talks as files in the talks folder, the
+    /// in-memory engine in the process (by name), the Redis engine on the server of the URL. `messages`: the
+    /// message store already opened from the same setting, whose connections a networked engine shares (nil when
+    /// only talks are wanted). Nothing is connected here: a hook that never touches a talk pays nothing for it.
+    public typealias TalkOpener = @Sendable (_ setting: Setting, _ environment: Environment, _ messages: (any BridgeStore)?) throws(StoreError) -> TalkEngine
+
+    /// The talk engines this binary has, by scheme (the same schemes as `engines`).
+    static let talkEngines: [String: TalkOpener] = [
+        "file": { _, environment, _ throws(StoreError) in { FileTalkStore(location: $0, environment: environment) } },
+        "memory": { setting, _, _ throws(StoreError) in
+            let store = MemoryTalkStore.named(setting.rest)
+            return { _ in store }
+        },
+        "redis": { setting, environment, messages throws(StoreError) in
+            let limit = TalkStorage.maxTalkBytes(environment)
+            if let redis = messages as? RedisStore {
+                return { _ in RedisTalkStore(configuration: redis.configuration, pool: redis.pool, maxTalkBytes: limit) }
+            }
+            let config: RedisConfiguration
+            do throws(RedisError) { config = try RedisConfiguration.parse(setting.text, environment: environment) } catch { throw RedisStore.storeError(error) }
+            let pool = RedisPool(config)
+            return { _ in RedisTalkStore(configuration: config, pool: pool, maxTalkBytes: limit) }
+        },
+    ]
+
     /// The engines this binary has, by scheme.
     static let engines: [String: Opener] = [
         "file": { setting, environment, _ throws(StoreError) in
@@ -57,7 +89,21 @@ public enum StoreFactory {
         }
         let localRoot = StoreLocation.rootPath(environment: environment)
         if setting.scheme != "file" { try stored { () throws(BridgeError) in try StoreLocation.prepare(localRoot) } }
-        return Stores(messages: try opener(setting, environment, localRoot), localRoot: localRoot)
+        let messages = try opener(setting, environment, localRoot)
+        return Stores(messages: messages, localRoot: localRoot, talks: try talkEngine(setting, environment, messages))
+    }
+
+    /// The talk engine the environment names, for one talks folder, without opening the message store: what the
+    /// talk commands use (`SESSION_BRIDGE_STORE` chooses the engine as for every other command).
+    public static func openTalks(location: TalkLocation, environment: Environment = .current()) throws(StoreError) -> any TalkStore {
+        try talkEngine(try setting(environment: environment), environment, nil)(location)
+    }
+
+    static func talkEngine(_ setting: Setting, _ environment: Environment, _ messages: (any BridgeStore)?) throws(StoreError) -> TalkEngine {
+        guard let opener = talkEngines[setting.scheme] else {
+            throw StoreError(.unsupported, "SESSION_BRIDGE_STORE names an engine without talks '\(setting.scheme)'")
+        }
+        return try opener(setting, environment, messages)
     }
 
     /// Opens the store for a command: its failure is the command's error.

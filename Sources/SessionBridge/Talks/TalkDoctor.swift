@@ -29,10 +29,35 @@ struct TalkDoctor {
     }
 
     mutating func run() -> [Doctor.Finding] {
+        if talks.store.keepsMirror { return checkEngine() }
         loadJournal()
         checkLocks()
         for id in talks.ids() { checkTalk(id) }
         removeLeftovers()
+        return findings
+    }
+
+    /// An engine that keeps talks on a server: each talk is read as the engine reads it (a damaged one, or a turn
+    /// whose checksum does not match, is reported); the markdown files are mirrors, which `--fix` brings up to date
+    /// from the server (never the other way round).
+    mutating func checkEngine() -> [Doctor.Finding] {
+        let listing: TalkListing
+        do { listing = try talks.store.list(status: nil) } catch {
+            add("talks", error.bridgeError.message, nil)
+            return findings
+        }
+        for id in listing.damaged { add("talk \(id)", "its header in the store cannot be read", nil) }
+        for h in listing.headers {
+            do throws(TalkError) {
+                let talk = try talks.store.read(h.id, since: nil)
+                if let bad = talk.turns.first(where: { !$0.isIntact }) {
+                    add("talk \(h.id)", "turn \(bad.number) does not match its checksum", nil)
+                }
+                if fix { talks.refreshMirror(talk.header, known: talk.turns) }
+            } catch {
+                add("talk \(h.id)", error.bridgeError.message, nil)
+            }
+        }
         return findings
     }
 

@@ -29,23 +29,32 @@ public struct TalkMirror: Sendable {
         var body: ArraySlice<UInt8> = []
         var held = 0
         var crlf = false
+        var existing: [UInt8]?
         if FileSystem.exists(path) {
             let limit = TalkStorage.readLimit(maxTalkBytes: TalkStorage.defaultMaxTalkBytes)
+            var usable = false
             if let before = try? FileSystem.read(path, limit: limit) {
+                existing = before
                 crlf = TalkFile.usesCRLF(before)
                 let source = crlf ? TalkFile.withoutCRLF(before) : before
                 if let parts = try? FileTalkStore.split(source), parts.header.id == id, parts.turnCount <= header.turnCount {
                     body = parts.body
                     held = parts.turnCount
+                    usable = true
                 }
             }
-            if held == 0 { location.keepBackup(id) }
+            if !usable { location.keepBackup(id) }
         }
-        let turns = try turnsAfter(held).filter { $0.number > held }
+        // Exactly the turns the header counts beyond those held, in order (a later read may hold more: not yet).
+        let turns = try turnsAfter(held).filter { $0.number > held && $0.number <= header.turnCount }
+        guard turns.map(\.number) == Array(stride(from: held + 1, through: header.turnCount, by: 1)) else {
+            throw .storage(.io("the turns of talk \(id) from the engine do not follow the \(held) its mirror holds"))
+        }
         var bytes = Array(Conversation.renderHeader(header).utf8)
         bytes += body
         for turn in turns { bytes += Conversation.renderTurnBytes(turn) }
         if crlf { bytes = TalkFile.withCRLF(bytes) }
+        if bytes == existing { return 0 }          // already up to date: the file is left alone
         try storage { () throws(BridgeError) in _ = try TalkStorage.publish(bytes, to: path) }
         return turns.count
     }

@@ -9,8 +9,9 @@
 /// The markdown file `.talks/conversations/<id>.md` (schema v1, see README) is the file engine's representation:
 /// the talk IS the file, changed under a lock with a verified atomic write, a `.bak` and the audit log.
 /// A networked engine keeps the talk on its server and runs the check there (for instance one script executed
-/// atomically by the server), then renders what the server ACCEPTED into the same file with `TalkMirror`: the
-/// header rewritten, each accepted turn appended in order, byte for byte as the file engine writes it. The
+/// atomically by the server); it says `keepsMirror`, and `Talks` renders what the server ACCEPTED into the same
+/// file with `TalkMirror` after each command: the header rewritten, each accepted turn appended in order, byte for
+/// byte as the file engine writes it. The
 /// mirror is never read to decide a change, so a mirror that is behind, edited or deleted can cost an audit
 /// trail but never a turn, and every host can `show`, `wait` and `say` whatever state its mirror is in.
 public protocol TalkStore: Sendable {
@@ -49,6 +50,14 @@ public protocol TalkStore: Sendable {
     /// Rewrites a talk in its canonical form without changing any turn's content. An engine whose
     /// representation is always canonical reports it unchanged.
     func normalize(_ id: String, by who: String) throws(TalkError) -> TalkNormalization
+
+    /// Whether the talks live away from the talks folder (on a server), so `Talks` keeps each one's markdown
+    /// there as a local mirror (`TalkMirror`). False for the file engine, whose files are the talks.
+    var keepsMirror: Bool { get }
+}
+
+extension TalkStore {
+    public var keepsMirror: Bool { false }
 }
 
 /// Wakes a waiter when a talk may have changed. Spurious wake-ups are allowed: the waiter reads the talk again.
@@ -209,15 +218,6 @@ extension TalkStore {
     }
 }
 
-/// Opens the talk engine for a talks folder: the one place an engine is constructed, which the store factory
-/// calls (`SESSION_BRIDGE_STORE` chooses the engine; the talks folder keeps config.yaml and, for a networked
-/// engine, the markdown mirror).
-public enum TalkStores {
-    public static func open(location: TalkLocation, environment: Environment) -> any TalkStore {
-        FileTalkStore(location: location, environment: environment)
-    }
-}
-
 extension TalkError {
     /// The user-facing error (exit codes as documented in BridgeError).
     public var bridgeError: BridgeError {
@@ -236,7 +236,7 @@ extension TalkError {
         case .unverified(let id, let problem):
             return .storage("could not verify the write to talk \(id) after 5 attempts (\(problem))")
         case .unreachable(let what):
-            return .storage("the talk store is unreachable (\(what))")
+            return .storeUnreachable(what)
         case .storage(let error):
             return error
         }

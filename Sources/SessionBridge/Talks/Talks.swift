@@ -15,11 +15,12 @@ public struct Talks: Sendable {
     /// The bound bridge session, whose name is the default speaker.
     let sessionName: String?
 
-    public init(location: TalkLocation, environment: Environment, sessionName: String?, store: (any TalkStore)? = nil) {
+    /// `store`: the engine `StoreFactory` opened for this folder (`Stores.talks` or `StoreFactory.openTalks`).
+    public init(location: TalkLocation, environment: Environment, sessionName: String?, store: any TalkStore) {
         self.location = location
         self.environment = environment
         self.sessionName = sessionName
-        self.store = store ?? TalkStores.open(location: location, environment: environment)
+        self.store = store
     }
 
     /// Opens the talks folder named by `--dir`, the environment, or the nearest `.talks/`.
@@ -30,7 +31,23 @@ public struct Talks: Sendable {
            let bridge = try? Bridge.open(environment: environment, sessionOverride: sessionOverride) {
             name = bridge.currentSession()?.name
         }
-        return Talks(location: location, environment: environment, sessionName: name)
+        let store = try bridged { () throws(StoreError) in try StoreFactory.openTalks(location: location, environment: environment) }
+        return Talks(location: location, environment: environment, sessionName: name, store: store)
+    }
+
+    // MARK: The local mirror
+
+    /// Brings this host's markdown mirror of talk `header.id` up to `header` when the engine keeps talks elsewhere
+    /// (see `TalkMirror`). `known`: turns already read (numbered in order), used before asking the engine for more.
+    /// Best effort: the turn or closing is on the server whatever happens here, and the next command that reads
+    /// the talk brings the mirror up to date.
+    public func refreshMirror(_ header: TalkHeader, known: [Turn] = []) {
+        guard store.keepsMirror else { return }
+        let id = header.id
+        _ = try? TalkMirror(location: location).update(header) { (held: Int) throws(TalkError) -> [Turn] in
+            if let first = known.first, first.number <= held + 1 { return known.filter { $0.number > held } }
+            return try store.read(id, since: held).turns
+        }
     }
 
     /// Runs an engine call, turning its failure into the user-facing error.
@@ -74,7 +91,9 @@ public struct Talks: Sendable {
 
     /// The header and the turns numbered above `since` (nil: every turn).
     public func read(_ id: String, since: Int?) throws(BridgeError) -> Conversation {
-        try engine { () throws(TalkError) in try store.read(id, since: since) }
+        let talk = try engine { () throws(TalkError) in try store.read(id, since: since) }
+        refreshMirror(talk.header, known: talk.turns)
+        return talk
     }
 
     func audit(_ entry: AuditEntry) {
@@ -107,7 +126,9 @@ public struct Talks: Sendable {
             let header = TalkHeader(id: id, topic: topicText, initiator: me, participants: participants, status: .active, turnCount: 0,
                                     maxTurns: limit, nextSpeaker: firstSpeaker, createdAt: now, updatedAt: now, resolution: nil, blockedReason: nil)
             switch try engine({ () throws(TalkError) in try store.create(header) }) {
-            case .created(let talk): return talk
+            case .created(let talk):
+                refreshMirror(talk.header)
+                return talk
             case .idTaken: continue
             }
         }
@@ -148,7 +169,9 @@ public struct Talks: Sendable {
         let request = TurnRequest(speaker: me, content: content, nonce: nonce, at: Clock.nowISO8601(), next: next,
                                   expectedNumber: expectedNumber)
         switch try engine({ () throws(TalkError) in try store.append(request, to: id) }) {
-        case .appended(let turn, let header): return (turn, header)
+        case .appended(let turn, let header):
+            refreshMirror(header, known: [turn])
+            return (turn, header)
         case .refused(let refusal): throw refusal.bridgeError(talk: id, listingParticipants: true)
         }
     }
@@ -184,7 +207,9 @@ public struct Talks: Sendable {
 
     func close(_ id: String, _ closing: TalkClosing) throws(BridgeError) -> TalkHeader {
         switch try engine({ () throws(TalkError) in try store.close(id, closing) }) {
-        case .closed(let header): return header
+        case .closed(let header):
+            refreshMirror(header)
+            return header
         case .refused(let refusal): throw refusal.bridgeError(talk: id)
         }
     }
@@ -228,7 +253,11 @@ public struct Talks: Sendable {
         let me = try speaker(explicit)
         let milliseconds = timeoutSeconds.isNaN ? 0 : Int(min(max(0, timeoutSeconds), 1e9) * 1000)
         let outcome = try engine { () throws(TalkError) in try store.waitForTurn(id, as: me, timeoutMilliseconds: milliseconds) }
-        if case .refused(let refusal) = outcome { throw refusal.bridgeError(talk: id) }
+        switch outcome {
+        case .refused(let refusal): throw refusal.bridgeError(talk: id)
+        case .turnArrived(let h), .closed(let h): refreshMirror(h)
+        case .timedOut: break
+        }
         return TurnWait(id: id, speaker: me, outcome: outcome)
     }
 

@@ -34,6 +34,8 @@ public final class Watcher {
     /// Held while the watcher runs (one per host and store); renewed every round.
     let lock: (any HeldLock)?
     let talks: [TalkLocation]
+    /// The talk engine of the store (`Stores.talks`).
+    let talkEngine: StoreFactory.TalkEngine
     let registry: TargetRegistry
     let injector: any Injector
     let settings: Settings
@@ -53,6 +55,7 @@ public final class Watcher {
         // The same folder named twice (a relative path, a doubled slash, a symlink) is watched once.
         var seen: Set<String> = []
         self.talks = talks.filter { seen.insert(FileSystem.realPath($0.root) ?? $0.root).inserted }
+        self.talkEngine = stores.talks
         self.registry = TargetRegistry(storeRoot: stores.localRoot)
         self.injector = injector
         self.settings = settings
@@ -112,11 +115,12 @@ public final class Watcher {
             events.append(Event(keys: fresh.map { "msg:" + $0 }, target: target, text: text))
         }
         for location in talks {
-            let t = Talks(location: location, environment: Environment([:]), sessionName: nil)
+            let t = Talks(location: location, environment: Environment([:]), sessionName: nil, store: talkEngine(location))
             for summary in t.list(status: .active).talks {
                 let h = summary.header
                 let key = "talk:\(h.id):\(h.turnCount):\(h.nextSpeaker)"
                 guard let target = targets[h.nextSpeaker], !injectedSet.contains(key) else { continue }
+                t.refreshMirror(h)      // the prompt names the file: a turn said on another host is in it
                 events.append(Event(keys: [key], target: target, text: Watcher.talkPrompt(settings.talkPrompt, path: summary.path,
                                                                                           speaker: h.nextSpeaker, id: h.id, dir: location.root)))
             }

@@ -25,10 +25,14 @@ import Testing
         let env = Environment(["SESSION_BRIDGE_HOME": root, "HOME": root])
         let location = try TalkLocation.find(dir: talksDir, environment: env)
         return World(root: root, lib: lib, app: app, talksDir: talksDir,
-                     dashboard: Dashboard(store: lib.store, environment: env, talkLocations: [location]))
+                     dashboard: Dashboard(store: lib.store, environment: env, talkLocations: [location],
+                                          talkEngine: { FileTalkStore(location: $0, environment: env) }))
     }
 
-    func talks(_ w: World) -> Talks { Talks(location: w.dashboard.talkLocations[0], environment: w.dashboard.environment, sessionName: nil) }
+    func talks(_ w: World) -> Talks {
+        let location = w.dashboard.talkLocations[0]
+        return Talks(location: location, environment: w.dashboard.environment, sessionName: nil, store: w.dashboard.talkEngine(location))
+    }
 
     // MARK: Escaping, as a class: every character an attacker could use, in any order
 
@@ -202,7 +206,7 @@ import Testing
         }
         let before = snapshot()
         let env = Environment(["SESSION_BRIDGE_HOME": root, "HOME": root, "SESSION_BRIDGE_SESSION": "lib-key"])
-        let dashboard = Dashboard(store: lib.store, environment: env, talkLocations: [])
+        let dashboard = Dashboard(store: lib.store, environment: env, talkLocations: [], talkEngine: { FileTalkStore(location: $0, environment: env) })
         for page: Dashboard.Page in [.sessions, .session(libID), .messages(session: nil, limit: 100), .messages(session: libID, limit: 5),
                                      .message(q.id), .talks] {
             _ = dashboard.render(page)

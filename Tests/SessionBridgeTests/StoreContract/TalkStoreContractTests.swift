@@ -6,22 +6,32 @@ import Testing
 enum TalkEngine: String, CaseIterable, CustomStringConvertible, Sendable {
     case file
     case memory
+    case redis
 
     var description: String { rawValue }
 
-    /// A fresh, empty engine. `maxTalkBytes`: the size limit a `say` may not cross.
+    /// A fresh, empty engine. `maxTalkBytes`: the size limit a `say` may not cross. The file and Redis engines are
+    /// opened through the factory, as every command opens them; each Redis engine gets a prefix of its own on one
+    /// private redis-server (skipped, never passed, where redis-server is not installed).
     func make(maxTalkBytes: Int? = nil) throws -> any TalkStore {
         switch self {
-        case .file:
+        case .file, .redis:
             let dir = makeTempDir("sb-talk-contract")
             var env = ["SESSION_BRIDGE_HOME": dir + "/store"]
             if let maxTalkBytes { env["SESSION_BRIDGE_MAX_TALK_BYTES"] = String(maxTalkBytes) }
+            if self == .redis {
+                guard RedisTestServer.enabled else { try Test.cancel("redis-server is not installed") }
+                env["SESSION_BRIDGE_STORE"] = try TalkEngine.redisServer.get().url + "?prefix=talks-" + String(Identifiers.sessionID().prefix(12))
+            }
             let environment = Environment(env)
-            return TalkStores.open(location: try TalkLocation.find(dir: dir + "/.talks", environment: environment), environment: environment)
+            return try StoreFactory.openTalks(location: try TalkLocation.find(dir: dir + "/.talks", environment: environment), environment: environment)
         case .memory:
             return MemoryTalkStore(maxTalkBytes: maxTalkBytes ?? TalkStorage.defaultMaxTalkBytes)
         }
     }
+
+    /// The redis-server the Redis cases share (stopped when the test process ends).
+    static let redisServer = Result { try RedisTestServer() }
 }
 
 /// The behaviour every talk engine must show: atomic turn-taking under concurrency (exactly one winner per turn,
@@ -341,7 +351,7 @@ enum TalkEngine: String, CaseIterable, CustomStringConvertible, Sendable {
         let dir = makeTempDir("sb-talk-service")
         let environment = Environment(["SESSION_BRIDGE_HOME": dir + "/store"])
         let location = try TalkLocation.find(dir: dir + "/.talks", environment: environment)
-        let store = engine == .file ? TalkStores.open(location: location, environment: environment) : try engine.make()
+        let store = engine == .file ? try StoreFactory.openTalks(location: location, environment: environment) : try engine.make()
         let t = Talks(location: location, environment: environment, sessionName: nil, store: store)
         let id = try t.create(topic: "Schema v2", with: ["app"], maxTurns: 3, first: nil, as: "lib").header.id
         #expect(id.hasPrefix("schema-v2-"))
