@@ -5,10 +5,14 @@ public struct Stores: Sendable {
     /// A safe local folder (0700, owned by the user) for what stays on this host whatever the engine: the tmux
     /// watcher's targets and state, and the default place of talks. For the file engine it is the store's root.
     public var localRoot: String
+    /// Edit reservations, on the same engine as the messages (so on Redis every host sees them).
+    public var reservations: any ReservationStore
 
-    public init(messages: any BridgeStore, localRoot: String) {
+    /// `reservations` defaults to the file engine's, in `localRoot`.
+    public init(messages: any BridgeStore, localRoot: String, reservations: (any ReservationStore)? = nil) {
         self.messages = messages
         self.localRoot = localRoot
+        self.reservations = reservations ?? FileReservationStore(storeRoot: localRoot)
     }
 }
 
@@ -53,7 +57,19 @@ public enum StoreFactory {
         }
         let localRoot = StoreLocation.rootPath(environment: environment)
         if setting.scheme != "file" { try stored { () throws(BridgeError) in try StoreLocation.prepare(localRoot) } }
-        return Stores(messages: try opener(setting, environment, localRoot), localRoot: localRoot)
+        let messages = try opener(setting, environment, localRoot)
+        return Stores(messages: messages, localRoot: localRoot, reservations: reservationStore(setting, messages, localRoot: localRoot))
+    }
+
+    /// The reservation store of the engine: beside the messages (the file engine's root, the memory store of the
+    /// same name, the same Redis server and prefix).
+    static func reservationStore(_ setting: Setting, _ messages: any BridgeStore, localRoot: String) -> any ReservationStore {
+        switch (setting.scheme, messages) {
+        case ("memory", _): return InMemoryReservationStore.named(setting.rest)
+        case (_, let redis as RedisStore): return RedisReservationStore(engine: redis)
+        case ("file", _): return FileReservationStore(storeRoot: setting.rest)
+        default: return FileReservationStore(storeRoot: localRoot)
+        }
     }
 
     /// Opens the store for a command: its failure is the command's error.
