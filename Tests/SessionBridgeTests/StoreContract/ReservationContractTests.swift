@@ -216,16 +216,17 @@ final class ReservationEngineUnderTest: @unchecked Sendable {
     func reservationsOfStaleEndedOrRemovedHoldersAreClearedAndDoNotHold(_ engine: String) throws {
         let e = try ReservationEngineUnderTest.open(engine)
         defer { e.close() }
-        var stale = Contract.manifest("stale")
-        stale.agent = "terminal"
-        stale.pid = 999_999_999
-        stale.pidStartTime = 1
-        var ended = Contract.manifest("ended")
+        var stale = Contract.manifest("stale"), ended = Contract.manifest("ended")
         let gone = Contract.manifest("gone"), live = Contract.manifest("live"), newcomer = Contract.manifest("newcomer")
         for m in [stale, ended, gone, live, newcomer] { try e.stores.messages.createSession(m) }
         for (m, path) in [(stale, "a"), (ended, "b"), (gone, "c"), (live, "d")] {
             #expect(isReserved(try e.service.reserve([path], for: m, cwd: e.project, home: "/", request: .init()).outcome))
         }
+        // Then one holder's terminal closes (its process is gone), one stops, one is removed.
+        stale.agent = "terminal"
+        stale.pid = 999_999_999
+        stale.pidStartTime = 1
+        try e.stores.messages.saveManifest(stale)
         ended.state = "ended"
         ended.endedAt = Clock.nowISO8601()
         try e.stores.messages.saveManifest(ended)
