@@ -25,12 +25,17 @@ public struct Doctor {
     /// Temp files younger than this may belong to a writer at work: left alone.
     static let tempGraceNanoseconds: Int64 = 60 * 1_000_000_000
 
-    /// The message store checks itself (each engine knows its own representation); then the reservations kept in
-    /// `localRoot` (this host's folder, `Stores.localRoot`) and the talks are checked.
-    public static func run(store: (any BridgeStore)?, localRoot: String? = nil, talks: Talks?, fix: Bool, config: BridgeConfig) -> Report {
+    /// The message store checks itself (each engine knows its own representation); then the reservations (the
+    /// engine's, `Stores.reservations`, else those kept in `localRoot`) and the talks are checked.
+    public static func run(store: (any BridgeStore)?, localRoot: String? = nil, reservations: (any ReservationStore)? = nil,
+                           talks: Talks?, fix: Bool, config: BridgeConfig) -> Report {
         var findings: [Finding] = []
-        if let store { findings += store.check(fix: fix, policy: config.lease) }
-        if let localRoot { findings += checkReservations(root: localRoot, fix: fix) }
+        if let store {
+            findings += store.check(fix: fix, policy: config.lease)
+            if let kept = reservations ?? localRoot.map({ FileReservationStore(storeRoot: $0) }) {
+                findings += checkReservations(Reservations(store: kept, sessions: store), fix: fix)
+            }
+        }
         if let talks { findings += checkTalks(talks, fix: fix) }
         return Report(findings: findings)
     }

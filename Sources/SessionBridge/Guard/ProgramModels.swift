@@ -896,7 +896,9 @@ enum ProgramModels {
             }
             let copiesTree = recursive || name == "mv" || name == "rsync"
             let gone = a.removed.contains(GuardPaths.collapse(a.absolute(target, state)))
-            write(target, .node, follow: !(name == "ln" && o.has("-n", "--no-dereference", "-T")) && !gone)
+            // A folder copied (or one that may be a folder) brings entries the guard cannot list: anything beneath.
+            let bringsEntries = copiesTree && name != "ln" && name != "link" && !isKnownNonFolder(s, a, state)
+            write(target, bringsEntries ? .contents : .node, follow: !(name == "ln" && o.has("-n", "--no-dereference", "-T")) && !gone)
             if copiesTree, Marker.isPlain(s), case .exact(let t) = place(target) {
                 // A copy of a folder into an ancestor of a guarded folder writes inside it when the source holds the
                 // same relative path.
@@ -932,6 +934,17 @@ enum ProgramModels {
                 a.writtenFiles[absTarget] = .some(nil)
             }
         }
+    }
+
+    /// Whether a copy's source is known not to be a folder: a plain word naming an existing node that is not a
+    /// directory (through links) and that this command has not replaced.
+    static func isKnownNonFolder(_ source: String, _ a: ShellAnalyzer, _ state: State) -> Bool {
+        guard Marker.isPlain(source), !source.hasSuffix("/"), !source.hasSuffix("/.") else { return false }
+        let absolute = GuardPaths.collapse(a.absolute(source, state))
+        if a.links[absolute] != nil || a.writtenFiles[absolute] != nil { return false }
+        let real = GuardPaths.resolve(absolute, links: a.links)
+        guard let kind = FileSystem.kind(real) else { return false }
+        return kind != .directory
     }
 
     static func isRemote(_ w: String) -> Bool {

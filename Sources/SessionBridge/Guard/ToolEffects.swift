@@ -19,6 +19,11 @@ public struct ToolEffects: Sendable {
         case node
         /// Changes or removes the path and everything beneath it (rm -r, mv of a folder, extraction into it …).
         case tree
+        /// Creates or changes the node and may add or replace anything beneath it, keeping what is there: a recursive
+        /// copy, sync or move of a folder (`cp -r src/. dst`, `rsync -a src/ dst/`). The store guard judges the node
+        /// (and the source's entries that meet a guarded folder); reservations treat it as a write to every path
+        /// beneath that their globs could match.
+        case contents
     }
 
     public enum Effect: Sendable {

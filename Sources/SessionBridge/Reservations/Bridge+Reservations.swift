@@ -1,8 +1,8 @@
 /// Edit reservations for the commands: the calling session is the holder.
 extension Bridge {
-    /// Reservations kept beside this bridge's message store.
+    /// Reservations on this bridge's engine, their holders looked up in its message store.
     public var reservations: Reservations {
-        Reservations(storeRoot: (store as? FileStore)?.layout.root ?? StoreLocation.rootPath(environment: environment), host: host)
+        Reservations(store: reservationStore, sessions: store, host: host)
     }
 
     /// `reserve`: holds the paths for this session, or fails with exit 12 naming the holder in the way.

@@ -25,12 +25,40 @@ struct ReservationGuard {
     }
 
     static func check(_ hook: PreToolUseInput, input: [UInt8], guard g: Guard, effects: ToolEffects) -> Guard.Verdict {
-        let service = Reservations(environment: g.environment)
-        let keys = service.store.keys()
+        let setting: StoreFactory.Setting
+        do { setting = try StoreFactory.setting(environment: g.environment) } catch {
+            // The store guard has already judged the call; without a store there are no reservations to read.
+            return .allow
+        }
+        // The file engine: one readdir says there is nothing to enforce, before anything else is opened.
+        var listed: Set<String>?
+        if setting.scheme == "file" {
+            listed = (try? FileReservationStore(storeRoot: setting.rest).keys()) ?? []
+            if listed?.isEmpty == true { return .allow }
+        }
+        let stores: Stores
+        let keys: Set<String>
+        do throws(BridgeError) {
+            stores = try StoreFactory.openForCommand(environment: g.environment)
+            if let listed { keys = listed } else { keys = try stores.reservations.keys() }
+        } catch {
+            return unreachable(error, effects: effects, guard: g)
+        }
         if keys.isEmpty { return .allow }
-        var rg = ReservationGuard(g: g, service: service, keys: keys, me: callerID(input: input, environment: g.environment),
+        let service = Reservations(stores: stores)
+        var rg = ReservationGuard(g: g, service: service, keys: keys, me: callerID(input: input, environment: g.environment, sessions: stores.messages),
                                   now: Clock.nowNanoseconds())
         return rg.run(hook, effects: effects)
+    }
+
+    /// The reservations could not be read (a networked store that does not answer). A call that writes nothing
+    /// goes through; one that may write is denied, since it may write where another session holds a reservation:
+    /// reservations are a guard, and a guard that lets writes through unseen would not hold.
+    static func unreachable(_ error: BridgeError, effects: ToolEffects, guard g: Guard) -> Guard.Verdict {
+        if effects.effects.isEmpty && !effects.exhausted { return .allow }
+        return .deny("session-bridge reservation: edit reservations cannot be read (\(error.message(helper: g.helper))), so this call, "
+            + "which may write files, is denied: another session may hold them. Make the store reachable again and retry "
+            + "(`\(g.helper.command("doctor"))` checks it); tool calls that only read still run.")
     }
 
     init(g: Guard, service: Reservations, keys: Set<String>, me: String?, now: Int64) {
@@ -39,19 +67,16 @@ struct ReservationGuard {
         self.keys = keys
         self.me = me
         self.now = now
-        self.states = HolderStates(layout: service.layout, host: service.host, now: now)
+        self.states = HolderStates(sessions: service.sessions, host: service.host, now: now)
     }
 
     /// The bridge session the hook speaks for, by the same rules as the commands (an explicit id, else the binding).
-    static func callerID(input: [UInt8], environment: Environment) -> String? {
+    static func callerID(input: [UInt8], environment: Environment, sessions: any SessionRegistry) -> String? {
         guard let identity = Hooks.identity(input: input, environment: environment) else { return nil }
-        let layout = StoreLayout(root: StoreLocation.rootPath(environment: environment))
-        if case .explicit(let v) = identity.source, Identifiers.isValidID(v),
-           FileSystem.isRealDirectory(layout.session(v.lowercased())), FileSystem.kind(layout.manifest(v.lowercased())) == .regular {
+        if case .explicit(let v) = identity.source, Identifiers.isValidID(v), ((try? sessions.manifest(v.lowercased())) ?? nil) != nil {
             return v.lowercased()
         }
-        guard let text = try? FileSystem.readString(layout.binding(identity.bindingKey), limit: 256) else { return nil }
-        let id = text.trimmed(" \n\t")
+        guard let id = (try? sessions.binding(forKey: identity.bindingKey)) ?? nil else { return nil }
         return Identifiers.isValidID(id) ? id : nil
     }
 
@@ -82,7 +107,9 @@ struct ReservationGuard {
     mutating func conflict(_ effect: ToolEffects.Effect) -> Hit? {
         switch effect {
         case .write(let place, let scope, let by):
-            return check(place, tree: scope == .tree, what: describeTool(by))
+            // A tree write, or new contents beneath a folder (a recursive copy, sync or extraction into it), may
+            // land on anything beneath the place that a reservation could match.
+            return check(place, tree: scope != .node, what: describeTool(by))
         case .opaque(let program, let cwd, let arguments):
             let name = Marker.isPlain(program) ? FileSystem.lastComponent(of: program) : "a program named at run time"
             if case .exact(let c) = cwd, let hit = check(.exact(c), tree: false, what: "`\(name)` (run inside a reserved folder)") { return hit }

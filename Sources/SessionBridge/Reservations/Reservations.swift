@@ -1,20 +1,21 @@
 /// Edit reservations, as the commands and hooks use them: reserve (atomic with the conflict check), release,
 /// list, renew while the holder works there, and clearing what has ended. A reservation ends on `release`, on the
 /// holder's `stop` or SessionEnd, when the holder's session is stale (its process gone, as `peers` says) or ended,
-/// or at its TTL.
+/// or at its TTL. The reservations and the sessions come from one engine (`Stores`).
 public struct Reservations {
-    public let store: FileReservationStore
-    let layout: StoreLayout
+    public let store: any ReservationStore
+    /// Where holders' sessions are looked up (live, stale or ended).
+    let sessions: any SessionRegistry
     public let host: String
 
-    public init(storeRoot: String, host: String = Processes.hostName()) {
-        store = FileReservationStore(storeRoot: storeRoot)
-        layout = StoreLayout(root: storeRoot)
+    public init(store: any ReservationStore, sessions: any SessionRegistry, host: String = Processes.hostName()) {
+        self.store = store
+        self.sessions = sessions
         self.host = host
     }
 
-    public init(environment: Environment) {
-        self.init(storeRoot: StoreLocation.rootPath(environment: environment))
+    public init(stores: Stores, host: String = Processes.hostName()) {
+        self.init(store: stores.reservations, sessions: stores.messages, host: host)
     }
 
     // MARK: Paths
@@ -103,7 +104,7 @@ public struct Reservations {
             Reservation(pattern: $0.pattern, shared: request.shared, holder: holder.id, holderName: holder.name, agent: holder.agent,
                         host: host, root: project.root, reason: request.reason, since: since, until: until, ttlSeconds: request.ttlSeconds)
         }
-        let states = HolderStates(layout: layout, host: host, now: now)
+        let states = HolderStates(sessions: sessions, host: host, now: now)
         let outcome = try store.reserve(requested, projectID: project.id, isOver: states.isOver)
         return ReserveResult(project: project, outcome: outcome)
     }
@@ -117,7 +118,7 @@ public struct Reservations {
             var gone = try store.release(holder: holder, projectID: project.id) { _ in true }
             // Outside git, the folder project may have been reserved from a parent folder.
             for candidate in ReservationProject.candidates(for: realCwd, host: host) where candidate.id != project.id {
-                if store.keys().contains(candidate.key) { gone += try store.release(holder: holder, projectID: candidate.id) { _ in true } }
+                if (try store.keys()).contains(candidate.key) { gone += try store.release(holder: holder, projectID: candidate.id) { _ in true } }
             }
             return gone
         }
@@ -162,8 +163,8 @@ public struct Reservations {
 
     /// Reservations of the project of `cwd` that hold; with `all`, of every project and whatever their state.
     public func list(cwd: String?, me: String?, now: Int64 = Clock.nowNanoseconds()) -> [Row] {
-        let states = HolderStates(layout: layout, host: host, now: now)
-        var keys = store.keys()
+        let states = HolderStates(sessions: sessions, host: host, now: now)
+        var keys = (try? store.keys()) ?? []
         if let cwd {
             let real = GuardPaths.resolve(cwd, followFinal: true)
             let wanted = Set(ReservationProject.candidates(for: real, host: host).map(\.key))
@@ -185,9 +186,9 @@ public struct Reservations {
     /// Removes reservations that no longer hold (expired, stale or ended holders) in every project; with `fix`
     /// false only reports them.
     public func clearOver(fix: Bool, now: Int64 = Clock.nowNanoseconds()) -> [(Reservation, String)] {
-        let states = HolderStates(layout: layout, host: host, now: now)
+        let states = HolderStates(sessions: sessions, host: host, now: now)
         var out: [(Reservation, String)] = []
-        for key in store.keys().sorted() {
+        for key in ((try? store.keys()) ?? []).sorted() {
             guard let (project, list) = (try? store.reservations(key: key)) ?? nil else { continue }
             if fix {
                 let gone = (try? store.clear(projectID: project, where: states.isOver)) ?? []
@@ -199,56 +200,71 @@ public struct Reservations {
         return out
     }
 
-    /// Records that cannot be read (damaged, or under another project's key).
+    /// Keys of the records that cannot be read (damaged, or under another project's key).
     public func damagedRecords() -> [String] {
-        store.keys().sorted().filter { key in
+        ((try? store.keys()) ?? []).sorted().filter { key in
             do {
                 guard let r = try store.record(key: key) else { return false }
                 return ReservationProject.key(r.project) != key
             } catch {
                 return true
             }
-        }.map { store.recordPath($0) }
+        }
     }
 
-    public func removeDamaged(_ path: String) {
-        let key = String(FileSystem.lastComponent(of: path).dropLast(5))
+    public func removeDamaged(key: String) {
         try? store.removeRecord(key: key)
     }
 }
 
 /// Whether reservation holders are still there: their session manifest, heartbeat and process, as `peers` sees
-/// them. Looked up once per holder.
+/// them, from the engine's session registry. Looked up once per holder. A holder that cannot be looked up (the
+/// store did not answer) counts as there: a reservation is never dropped on a failed read.
 final class HolderStates {
-    let layout: StoreLayout
+    let sessions: any SessionRegistry
     let host: String
     let now: Int64
-    private var cache: [String: PeerState?] = [:]
+    private var cache: [String: Lookup] = [:]
 
-    init(layout: StoreLayout, host: String, now: Int64) {
-        self.layout = layout
+    enum Lookup {
+        case found(PeerState)
+        case missing
+        case unknown
+    }
+
+    init(sessions: any SessionRegistry, host: String, now: Int64) {
+        self.sessions = sessions
         self.host = host
         self.now = now
     }
 
-    /// The holder's state; nil when no such session exists.
-    func peerState(_ id: String) -> PeerState? {
+    func lookup(_ id: String) -> Lookup {
         if let known = cache[id] { return known }
-        var state: PeerState?
-        if Identifiers.isValidID(id), FileSystem.isRealDirectory(layout.session(id)),
-           let bytes = try? FileSystem.read(layout.manifest(id), limit: 1 << 20),
-           let m = JSONCoding.decode(SessionManifest.self, from: bytes), m.id == id {
-            state = PeerState.of(m, lastSeenNanoseconds: FileSystem.modificationTime(layout.heartbeat(id)) ?? 0, now: now, localHost: host)
+        let result: Lookup
+        if !Identifiers.isValidID(id) {
+            result = .missing
+        } else {
+            do throws(StoreError) {
+                if let m = try sessions.manifest(id), m.id == id {
+                    result = .found(PeerState.of(m, lastSeenNanoseconds: try sessions.lastSeen(id) ?? 0, now: now, localHost: host))
+                } else {
+                    result = .missing
+                }
+            } catch {
+                // An unreadable manifest is no session (`peers` leaves it out); a store that does not answer says
+                // nothing, so the holder counts as there.
+                result = error.code == .corrupt ? .missing : .unknown
+            }
         }
-        cache[id] = state
-        return state
+        cache[id] = result
+        return result
     }
 
     func state(of r: Reservation) -> String {
-        switch peerState(r.holder) {
-        case nil, .ended?: return "ended"
-        case .stale?: return "stale"
-        case .active?, .idle?: return r.isExpired(now: now) ? "expired" : "live"
+        switch lookup(r.holder) {
+        case .missing, .found(.ended): return "ended"
+        case .found(.stale): return "stale"
+        case .found(.active), .found(.idle), .unknown: return r.isExpired(now: now) ? "expired" : "live"
         }
     }
 

@@ -29,6 +29,8 @@ public struct BridgeConfig: Sendable {
 /// The bridge's operations, shared by every front end (CLI, hooks). One instance per process.
 public final class Bridge {
     public let store: any BridgeStore
+    /// Edit reservations, on the store's engine (`Stores.reservations`).
+    public let reservationStore: any ReservationStore
     public let environment: Environment
     public let config: BridgeConfig
     public let identity: Identity?
@@ -47,8 +49,10 @@ public final class Bridge {
     public var leases: Leases { Leases(store: store, policy: config.lease) }
 
     public init(store: any BridgeStore, environment: Environment, sessionOverride: String? = nil, config: BridgeConfig? = nil,
-                identity: Identity? = nil) {
+                identity: Identity? = nil, reservations: (any ReservationStore)? = nil) {
         self.store = store
+        // A bridge over a given message store alone keeps reservations in the local folder.
+        self.reservationStore = reservations ?? FileReservationStore(storeRoot: StoreLocation.rootPath(environment: environment))
         self.environment = environment
         self.config = config ?? BridgeConfig(environment: environment)
         self.identity = identity ?? Identity.resolve(override: sessionOverride, environment: environment)
@@ -57,9 +61,9 @@ public final class Bridge {
     /// Opens the store named by the environment (`SESSION_BRIDGE_STORE`, see `StoreFactory`).
     public static func open(environment: Environment = .current(), sessionOverride: String? = nil, argv0: String = HelperName.bareName,
                             identity: Identity? = nil) throws(BridgeError) -> Bridge {
-        let store = try StoreFactory.openForCommand(environment: environment).messages
-        return Bridge(store: store, environment: environment, sessionOverride: sessionOverride,
-                      config: BridgeConfig(environment: environment, argv0: argv0), identity: identity)
+        let stores = try StoreFactory.openForCommand(environment: environment)
+        return Bridge(store: stores.messages, environment: environment, sessionOverride: sessionOverride,
+                      config: BridgeConfig(environment: environment, argv0: argv0), identity: identity, reservations: stores.reservations)
     }
 
     // MARK: Identity

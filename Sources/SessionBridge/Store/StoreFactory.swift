@@ -8,11 +8,16 @@ public struct Stores: Sendable {
     /// The talk engine of the same setting, for a talks folder (which keeps config.yaml and, for a networked
     /// engine, the markdown mirror).
     public var talks: StoreFactory.TalkEngine
+    /// Edit reservations, on the same engine as the messages (so on Redis every host sees them).
+    public var reservations: any ReservationStore
 
-    public init(messages: any BridgeStore, localRoot: String, talks: @escaping StoreFactory.TalkEngine) {
+    /// `reservations` defaults to the file engine's, in `localRoot`.
+    public init(messages: any BridgeStore, localRoot: String, talks: @escaping StoreFactory.TalkEngine,
+                reservations: (any ReservationStore)? = nil) {
         self.messages = messages
         self.localRoot = localRoot
         self.talks = talks
+        self.reservations = reservations ?? FileReservationStore(storeRoot: localRoot)
     }
 }
 
@@ -90,7 +95,8 @@ public enum StoreFactory {
         let localRoot = StoreLocation.rootPath(environment: environment)
         if setting.scheme != "file" { try stored { () throws(BridgeError) in try StoreLocation.prepare(localRoot) } }
         let messages = try opener(setting, environment, localRoot)
-        return Stores(messages: messages, localRoot: localRoot, talks: try talkEngine(setting, environment, messages))
+        return Stores(messages: messages, localRoot: localRoot, talks: try talkEngine(setting, environment, messages),
+                      reservations: reservationStore(setting, messages, localRoot: localRoot))
     }
 
     /// The talk engine the environment names, for one talks folder, without opening the message store: what the
@@ -104,6 +110,17 @@ public enum StoreFactory {
             throw StoreError(.unsupported, "SESSION_BRIDGE_STORE names an engine without talks '\(setting.scheme)'")
         }
         return try opener(setting, environment, messages)
+    }
+
+    /// The reservation store of the engine: beside the messages (the file engine's root, the memory store of the
+    /// same name, the same Redis server and prefix).
+    static func reservationStore(_ setting: Setting, _ messages: any BridgeStore, localRoot: String) -> any ReservationStore {
+        switch (setting.scheme, messages) {
+        case ("memory", _): return InMemoryReservationStore.named(setting.rest)
+        case (_, let redis as RedisStore): return RedisReservationStore(engine: redis)
+        case ("file", _): return FileReservationStore(storeRoot: setting.rest)
+        default: return FileReservationStore(storeRoot: localRoot)
+        }
     }
 
     /// Opens the store for a command: its failure is the command's error.

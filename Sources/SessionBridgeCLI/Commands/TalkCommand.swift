@@ -253,7 +253,7 @@ struct DoctorCommand: ParsableCommand {
             var talks: Talks?
             var unusable: BridgeError?
             do throws(BridgeError) { talks = try options.talks() } catch { unusable = error }
-            var report = Doctor.run(store: store, localRoot: stores.localRoot, talks: talks, fix: fix, config: BridgeConfig(environment: env))
+            var report = Doctor.run(store: store, localRoot: stores.localRoot, reservations: stores.reservations, talks: talks, fix: fix, config: BridgeConfig(environment: env))
             if let unusable { report.findings.append(Doctor.unusableTalks(unusable)) }
             if json {
                 Output.json(report.findings)

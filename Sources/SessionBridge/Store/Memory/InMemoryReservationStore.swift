@@ -1,0 +1,56 @@
+/// Reservations in process memory: the records by key under one mutex, so `update` is one critical section.
+/// `memory:NAME` opens the named one of this process (`named`), beside `InMemoryStore.named`.
+public final class InMemoryReservationStore: ReservationStore {
+    let records: Monitor<[String: ReservationRecord]>
+    public let location: String
+
+    public init(name: String = "") {
+        records = Monitor([:])
+        location = "memory:" + name + " (reservations)"
+    }
+
+    private static let registry = Monitor<[String: InMemoryReservationStore]>([:])
+
+    /// The process's reservation store called `name`, made on first use.
+    public static func named(_ name: String) -> InMemoryReservationStore {
+        registry.withLock { stores in
+            if let store = stores[name] { return store }
+            let store = InMemoryReservationStore(name: name)
+            stores[name] = store
+            return store
+        }
+    }
+
+    /// Forgets the named store (a later `named` makes a fresh one).
+    public static func discard(named name: String) {
+        registry.withLock { _ = $0.removeValue(forKey: name) }
+    }
+
+    public func keys() throws(BridgeError) -> Set<String> {
+        records.withLock { Set($0.keys) }
+    }
+
+    public func record(key: String) throws(BridgeError) -> ReservationRecord? {
+        records.withLock { $0[key] }
+    }
+
+    public func update<T>(_ projectID: String, _ body: (inout [Reservation]) throws(BridgeError) -> T) throws(BridgeError) -> T {
+        let key = ReservationProject.key(projectID)
+        return try records.withLock { (all: inout [String: ReservationRecord]) throws(BridgeError) -> T in
+            if let existing = all[key], existing.project != projectID {
+                throw .storage("the reservations record \(key) belongs to another project: run `doctor --fix`")
+            }
+            var list = all[key]?.reservations ?? []
+            let before = list
+            let result = try body(&list)
+            if list == before { return result }
+            try ReservationRecord.checkSize(list)
+            all[key] = list.isEmpty ? nil : ReservationRecord(project: projectID, reservations: list)
+            return result
+        }
+    }
+
+    public func removeRecord(key: String) throws(BridgeError) {
+        records.withLock { $0[key] = nil }
+    }
+}
