@@ -192,6 +192,10 @@ public protocol Mailbox: Sendable {
     func messages(_ session: String, _ state: MessageState) throws(StoreError) -> [Message]
     /// The state of message `id` in `session`'s inbox; nil when it is not there.
     func locate(_ session: String, _ id: String) throws(StoreError) -> MessageState?
+    /// The ids of the messages in `state`, sorted, without reading the messages (a listing of history: O(n)).
+    func messageIDs(_ session: String, _ state: MessageState) throws(StoreError) -> [String]
+    /// The ids of the sender's copies of what `sender` sent, sorted, without reading them.
+    func sentIDs(sender: String) throws(StoreError) -> [String]
 
     /// Takes pending message `id`, exactly once: into flight with a new claim (now, delivery 1) when
     /// `keepInFlight` (a reply is expected), else straight to done. A message that cannot be read as an intact message
@@ -289,6 +293,10 @@ public enum ChangeScope: Sendable, Equatable {
     case inboxAndReceipts(String)
     /// New pending messages of any session, and new sessions (the tmux watcher).
     case allInboxes
+    /// What a person watching the whole bridge sees change (the dashboard): sessions made, changed (manifest,
+    /// listening mode) or removed, any delivery, answer or expiry, and any receipt (so a claim is seen with the
+    /// receipt the bridge writes with it). It follows the sessions: one made after the signal is watched too.
+    case allInboxesAndReceipts
 }
 
 /// A wait that ends when something may have changed. A wake-up means "look again": callers rescan, so merged or lost

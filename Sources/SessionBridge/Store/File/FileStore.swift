@@ -469,6 +469,29 @@ public struct FileStore: BridgeStore {
         return nil
     }
 
+    /// A folder listing, read only: names that are no message are left alone here (the readers that take
+    /// messages quarantine them).
+    public func messageIDs(_ session: String, _ state: MessageState) throws(StoreError) -> [String] {
+        guard isOwnSession(session) else { return [] }
+        let names = FileSystem.list(layout.box(session, FileStore.box(of: state)))
+        if state == .inFlight { return Array(Set(names.compactMap { ClaimRecord(fileName: $0)?.messageID })).sorted() }
+        return Self.ids(names)
+    }
+
+    public func sentIDs(sender: String) throws(StoreError) -> [String] {
+        guard isOwnSession(sender) else { return [] }
+        return Self.ids(FileSystem.list(layout.sentFolder(sender)))
+    }
+
+    /// The ids of the `<id>.json` names among `names`, sorted.
+    static func ids(_ names: [String]) -> [String] {
+        names.compactMap { name -> String? in
+            guard name.hasSuffix(".json") else { return nil }
+            let id = String(name.dropLast(5))
+            return Identifiers.isValidID(id) ? id : nil
+        }.sorted()
+    }
+
     /// The claims in `claimed/`, oldest message first. Files with other names are quarantined; a claimed file
     /// named by an older version (`<id>.json`) is renamed to a claim record dated from its mtime.
     public func claims(_ session: String) throws(StoreError) -> [ClaimRecord] { fileClaims(session) }
@@ -619,9 +642,26 @@ public struct FileStore: BridgeStore {
             paths = [layout.sessionsFolder]
             for id in try sessionIDs() { paths.append(layout.box(id, .new)) }
             paths = paths.filter { FileSystem.isDirectory($0) }
+        case .allInboxesAndReceipts:
+            let (store, forcePolling) = (self, self.forcePolling)
+            return FolderSetWatcher(folders: { store.everyFolderOfEverySession() + folders.filter { FileSystem.isDirectory($0) } }) { paths in
+                DirectoryWatcher(paths: paths, forcePolling: forcePolling, pollIntervalMilliseconds: 1000, includeRemovals: true)
+            }
         }
         paths += folders.filter { FileSystem.isDirectory($0) }
         return DirectoryWatcher(paths: paths, forcePolling: forcePolling, pollIntervalMilliseconds: scope == .allInboxes ? 1000 : 50)
+    }
+
+    /// The folders whose changes `.allInboxesAndReceipts` wakes for: the sessions folder (sessions come and go),
+    /// each session's folder (manifest, listening mode), its boxes and its receipts. Only those that exist.
+    func everyFolderOfEverySession() -> [String] {
+        var paths = [layout.sessionsFolder]
+        for id in (try? sessionIDs()) ?? [] {
+            paths.append(layout.session(id))
+            for box in [StoreLayout.Box.new, .claimed, .done] { paths.append(layout.box(id, box)) }
+            paths.append(layout.receiptsFolder(id))
+        }
+        return paths.filter { FileSystem.isDirectory($0) }
     }
 }
 

@@ -238,6 +238,22 @@ public final class InMemoryStore: BridgeStore {
         state.withLock { $0.sessions[session]?.state(of: id) }
     }
 
+    public func messageIDs(_ session: String, _ state: MessageState) throws(StoreError) -> [String] {
+        self.state.withLock { s -> [String] in
+            guard let slot = s.sessions[session] else { return [] }
+            switch state {
+            case .pending: return slot.pending.keys.sorted()
+            case .inFlight: return slot.inFlight.keys.sorted()
+            case .done: return slot.done.keys.sorted()
+            case .quarantined: return Array(Set(slot.quarantined.map(\.id))).sorted()
+            }
+        }
+    }
+
+    public func sentIDs(sender: String) throws(StoreError) -> [String] {
+        state.withLock { $0.sessions[sender]?.sent.keys.sorted() ?? [] }
+    }
+
     public func claim(_ session: String, _ id: String, keepInFlight: Bool) throws(StoreError) -> ClaimOutcome {
         let now = clock.now()
         return state.update { s in
@@ -436,8 +452,9 @@ public final class InMemoryStore: BridgeStore {
         MemoryChangeSignal(store: self, scope: scope, folders: folders)
     }
 
-    /// The generation a signal of `scope` compares: it moves with every change the scope wakes for.
-    func generation(_ scope: ChangeScope, _ s: MemoryState) -> UInt64 {
+    /// The generation a signal of `scope` compares: it moves with every change the scope wakes for. `updates`
+    /// counts every change to the state (`.allInboxesAndReceipts` wakes for any).
+    func generation(_ scope: ChangeScope, _ s: MemoryState, updates: UInt64) -> UInt64 {
         switch scope {
         case .inbox(let id):
             return s.sessions[id]?.inboxGeneration ?? 0
@@ -446,6 +463,8 @@ public final class InMemoryStore: BridgeStore {
             return slot.inboxGeneration &+ slot.receiptGeneration
         case .allInboxes:
             return s.generation
+        case .allInboxesAndReceipts:
+            return updates
         }
     }
 
@@ -550,7 +569,7 @@ final class MemoryChangeSignal: ChangeSignal {
         self.store = store
         self.scope = scope
         self.folders = folders.isEmpty ? nil : DirectoryWatcher(paths: folders)
-        self.seen = store.state.withLock { store.generation(scope, $0) }
+        self.seen = store.state.withLockCounting { s, updates in store.generation(scope, s, updates: updates) }
     }
 
     var mechanism: String { "memory" }
@@ -565,8 +584,8 @@ final class MemoryChangeSignal: ChangeSignal {
     func wait(timeoutMilliseconds: Int) -> Bool {
         let scope = self.scope, store = self.store, seen = self.seen
         guard let folders else {
-            guard let now = store.state.wait(timeoutMilliseconds: timeoutMilliseconds, until: { s -> UInt64? in
-                let g = store.generation(scope, s)
+            guard let now = store.state.waitCounting(timeoutMilliseconds: timeoutMilliseconds, until: { (s: inout MemoryState, updates: UInt64) -> UInt64? in
+                let g = store.generation(scope, s, updates: updates)
                 return g != seen ? g : nil
             }) else { return false }
             self.seen = now
@@ -575,8 +594,8 @@ final class MemoryChangeSignal: ChangeSignal {
         let deadline = Clock.monotonicNanoseconds() + Int64(max(0, timeoutMilliseconds)) * 1_000_000
         while true {
             let slice = Int(min(Int64(MemoryChangeSignal.folderSliceMilliseconds), max(0, (deadline - Clock.monotonicNanoseconds()) / 1_000_000)))
-            if let now = store.state.wait(timeoutMilliseconds: slice, until: { s -> UInt64? in
-                let g = store.generation(scope, s)
+            if let now = store.state.waitCounting(timeoutMilliseconds: slice, until: { (s: inout MemoryState, updates: UInt64) -> UInt64? in
+                let g = store.generation(scope, s, updates: updates)
                 return g != seen ? g : nil
             }) {
                 self.seen = now

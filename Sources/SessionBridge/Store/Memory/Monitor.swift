@@ -12,6 +12,8 @@ final class Monitor<Value: Sendable>: @unchecked Sendable {
     private let condition: UnsafeMutablePointer<pthread_cond_t>
     /// Only touched with `mutex` held.
     private var value: Value
+    /// How many `update`s ran (only touched with `mutex` held): a wait for any change at all compares it.
+    private var updates: UInt64 = 0
 
     init(_ value: Value) {
         self.value = value
@@ -41,10 +43,18 @@ final class Monitor<Value: Sendable>: @unchecked Sendable {
     func update<T, E: Error>(_ body: (inout Value) throws(E) -> T) throws(E) -> T {
         pthread_mutex_lock(mutex)
         defer {
+            updates &+= 1
             pthread_cond_broadcast(condition)
             pthread_mutex_unlock(mutex)
         }
         return try body(&value)
+    }
+
+    /// Runs `body` with the value and the number of `update`s so far, holding the mutex.
+    func withLockCounting<T>(_ body: (inout Value, UInt64) -> T) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body(&value, updates)
     }
 
     /// Wakes every waiter without a change (a clock moved, say).
@@ -57,12 +67,17 @@ final class Monitor<Value: Sendable>: @unchecked Sendable {
     /// Blocks until `ready` returns a result or `timeoutMilliseconds` pass (nil: no timeout); the mutex is held while
     /// `ready` runs. Nil on timeout. `ready` is checked first, so a condition already true returns at once.
     func wait<T>(timeoutMilliseconds: Int?, until ready: (inout Value) -> T?) -> T? {
+        waitCounting(timeoutMilliseconds: timeoutMilliseconds) { (value: inout Value, _: UInt64) in ready(&value) }
+    }
+
+    /// `wait`, with `ready` also given the number of `update`s so far.
+    func waitCounting<T>(timeoutMilliseconds: Int?, until ready: (inout Value, UInt64) -> T?) -> T? {
         let deadline = timeoutMilliseconds.map { Clock.monotonicNanoseconds() + Int64(max(0, min($0, Int(Int32.max)))) * 1_000_000 }
             ?? Int64.max
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         while true {
-            if let result = ready(&value) { return result }
+            if let result = ready(&value, updates) { return result }
             let remaining = deadline - Clock.monotonicNanoseconds()
             if remaining <= 0 { return nil }
             waitLocked(nanoseconds: min(remaining, Monitor.sliceNanoseconds))

@@ -112,6 +112,7 @@ public struct RedisStore: BridgeStore {
         try check(try pipeline([
             [b("SET"), sessionKey(manifest.id, "manifest"), JSONCoding.encode(manifest, pretty: true)],
             [b("SADD"), sessionsKey, b(manifest.id)],
+            sessionChanged(manifest.id),
         ]))
     }
 
@@ -131,7 +132,7 @@ public struct RedisStore: BridgeStore {
             keys += (parts[1].array ?? []).compactMap(\.bytes)
             cursor = next
         } while cursor != "0"
-        _ = try pipeline([[b("DEL")] + keys, [b("SREM"), sessionsKey, b(id)]])
+        _ = try pipeline([[b("DEL")] + keys, [b("SREM"), sessionsKey, b(id)], sessionChanged(id)])
     }
 
     public func touchHeartbeat(_ id: String) throws(StoreError) {
@@ -204,8 +205,14 @@ public struct RedisStore: BridgeStore {
     }
 
     public func setListenMode(_ id: String, _ mode: ListenMode?) throws(StoreError) {
-        if let mode { _ = try call([b("SET"), sessionKey(id, "listen"), b(mode.rawValue)]) }
-        else { _ = try call([b("DEL"), sessionKey(id, "listen")]) }
+        let change = mode.map { [b("SET"), sessionKey(id, "listen"), b($0.rawValue)] } ?? [b("DEL"), sessionKey(id, "listen")]
+        try check(try pipeline([change, sessionChanged(id)]))
+    }
+
+    /// The entry on the all-sessions stream that tells change signals a session itself changed (manifest,
+    /// listening mode, removal), which no inbox stream records.
+    func sessionChanged(_ id: String) -> [[UInt8]] {
+        [b("XADD"), allEventsKey, b("MAXLEN"), b("~"), b("256"), b("*"), b("s"), b(id)]
     }
 
     public func addConnection(_ id: String, peer: String) throws(StoreError) {
@@ -337,6 +344,18 @@ public struct RedisStore: BridgeStore {
 
     public func locate(_ session: String, _ id: String) throws(StoreError) -> MessageState? {
         try rawState(session, id).map(Self.state(of:))
+    }
+
+    public func messageIDs(_ session: String, _ state: MessageState) throws(StoreError) -> [String] {
+        guard Identifiers.isValidID(session) else { return [] }
+        let r = state == .inFlight ? try call([b("SMEMBERS"), setKey(session, state)])
+                                   : try call([b("ZRANGE"), setKey(session, state), b("0"), b("-1")])
+        return (r.array ?? []).compactMap(\.string).filter { Identifiers.isValidID($0) }.sorted()
+    }
+
+    public func sentIDs(sender: String) throws(StoreError) -> [String] {
+        guard Identifiers.isValidID(sender) else { return [] }
+        return (try call([b("HKEYS"), sessionKey(sender, "sent")]).array ?? []).compactMap(\.string).filter { Identifiers.isValidID($0) }.sorted()
     }
 
     /// Checks what a script just took is an intact message for `session`; otherwise quarantines it and says why.
@@ -499,12 +518,22 @@ public struct RedisStore: BridgeStore {
 
     public func changeSignal(_ scope: ChangeScope, alsoWatching folders: [String]) throws(StoreError) -> any ChangeSignal {
         let streams: [[UInt8]]
+        var follow: (@Sendable () -> [[UInt8]]?)?
         switch scope {
         case .inbox(let id), .inboxAndReceipts(let id): streams = [sessionKey(id, "events")]
         case .allInboxes: streams = [allEventsKey]
+        case .allInboxesAndReceipts:
+            // The all-sessions stream (deliveries, sessions made, changed or removed) and each session's own (its
+            // deliveries, the receipts of what it sent); the set follows the sessions.
+            let store = self
+            let every: @Sendable () throws(StoreError) -> [[UInt8]] = { () throws(StoreError) in
+                [store.allEventsKey] + (try store.sessionIDs()).map { store.sessionKey($0, "events") }
+            }
+            streams = try every()
+            follow = { try? every() }
         }
         do {
-            return try RedisChangeSignal(configuration: configuration, streams: streams)
+            return try RedisChangeSignal(configuration: configuration, streams: streams, follow: follow)
         } catch {
             throw Self.storeError(error)
         }
@@ -664,20 +693,38 @@ extension RedisConfiguration {
 /// connection it reconnects with backoff and reports a wake-up (the caller looks again, so nothing is missed).
 final class RedisChangeSignal: ChangeSignal {
     let connection: RedisConnection
-    let streams: [[UInt8]]
+    private(set) var streams: [[UInt8]]
     private var lastIDs: [[UInt8]]
+    /// The streams to read from now on, asked after each wake-up (nil: the same ones; the answer nil: unknown now).
+    let follow: (@Sendable () -> [[UInt8]]?)?
 
-    init(configuration: RedisConfiguration, streams: [[UInt8]]) throws(RedisError) {
+    init(configuration: RedisConfiguration, streams: [[UInt8]], follow: (@Sendable () -> [[UInt8]]?)? = nil) throws(RedisError) {
         connection = RedisConnection(configuration, connectTimeoutMilliseconds: configuration.effectiveConnectTimeout,
                                      commandTimeoutMilliseconds: configuration.commandTimeoutMilliseconds)
         self.streams = streams
-        lastIDs = []
-        for s in streams { lastIDs.append(try Self.top(connection, s)) }
+        self.follow = follow
+        lastIDs = try Self.tops(connection, streams)
     }
 
-    static func top(_ c: RedisConnection, _ stream: [UInt8]) throws(RedisError) -> [UInt8] {
-        let r = try c.call(bytes: [Array("XREVRANGE".utf8), stream, Array("+".utf8), Array("-".utf8), Array("COUNT".utf8), Array("1".utf8)])
-        return r.array?.first?.array?.first?.bytes ?? Array("0-0".utf8)
+    /// The id of each stream's last entry ("0-0" for an empty or missing stream), in one round trip.
+    static func tops(_ c: RedisConnection, _ streams: [[UInt8]]) throws(RedisError) -> [[UInt8]] {
+        if streams.isEmpty { return [] }
+        let replies = try c.pipeline(streams.map { [Array("XREVRANGE".utf8), $0, Array("+".utf8), Array("-".utf8), Array("COUNT".utf8), Array("1".utf8)] })
+        for r in replies { if case .error(let text) = r { throw c.classify(text) } }
+        return replies.map { $0.array?.first?.array?.first?.bytes ?? Array("0-0".utf8) }
+    }
+
+    /// After a wake-up: reads from the streams `follow` names now, keeping where each known one was read to; a new
+    /// one is read from its current end (the caller reads the store after this, so what it holds is seen).
+    func refollow() {
+        guard let follow, let now = follow(), now != streams else { return }
+        var known: [[UInt8]: [UInt8]] = [:]
+        for (s, id) in zip(streams, lastIDs) { known[s] = id }
+        let fresh = now.filter { known[$0] == nil }
+        guard let tops = try? Self.tops(connection, fresh) else { return }
+        for (s, id) in zip(fresh, tops) { known[s] = id }
+        streams = now
+        lastIDs = now.map { known[$0] ?? Array("0-0".utf8) }
     }
 
     var mechanism: String { "redis" }
@@ -693,7 +740,7 @@ final class RedisChangeSignal: ChangeSignal {
             do throws(RedisError) {
                 if !connection.isConnected {
                     try connection.connect(retryingUntil: deadline)
-                    if lost { return true }
+                    if lost { refollow(); return true }
                 }
                 let block = max(1, min(left, 30_000))
                 let r = try connection.send(bytes: [Array("XREAD".utf8), Array("BLOCK".utf8), Array(String(block).utf8), Array("STREAMS".utf8)]
@@ -704,6 +751,7 @@ final class RedisChangeSignal: ChangeSignal {
                               let index = streams.firstIndex(of: name), let last = parts[1].array?.last?.array?.first?.bytes else { continue }
                         lastIDs[index] = last
                     }
+                    refollow()
                     return true
                 }
                 if case .error = r { lost = true; connection.close(); RedisClock.sleep(nanoseconds: 10_000_000) }
