@@ -1,76 +1,116 @@
+import Dispatch
 import SessionBridge
+import Synchronization
 
-/// Tells when the store or a talks folder may have changed, so the dashboard pushes a refresh: the store's change
-/// signal (inotify on the file store's folders through `DirectoryWatcher`), never a loop re-reading the store.
-/// A wake-up means "something may have changed"; pages are rendered from the store afresh, so merged events lose
-/// nothing. The set of watched folders follows the sessions: it is rebuilt when one appears or goes.
-public final class ChangeFeed {
+/// Tells when the store or a talks folder may have changed, so the dashboard pushes a refresh. Two waits, each on a
+/// thread of its own, never a loop re-reading the store: the store's change signal over every session
+/// (`.allInboxesAndReceipts`: inotify on the file engine, the condition variable in memory, a blocking `XREAD` on
+/// Redis) and a directory watcher on the talks folders (talks stay on local files whatever the engine). A wake-up
+/// means "something may have changed": pages are rendered from the store afresh, so merged wake-ups lose nothing.
+/// Shared by its threads: its state is immutable or behind `Atomic` / `Mutex`, and a semaphore.
+public final class ChangeFeed: @unchecked Sendable {
     let store: any BridgeStore
     let talkFolders: [String]
     let forcePolling: Bool
-    private var watcher: DirectoryWatcher?
-    private var watched: [String] = []
+    private let woken = DispatchSemaphore(value: 0)
+    private let stopped = Atomic<Bool>(false)
+    private let storeMode = Mutex("none")
 
     /// How often a polling watcher (network file systems, no inotify) reports a possible change.
     public static let pollMilliseconds = 1000
+    /// How long one wait of a watching thread lasts before it looks whether the feed was stopped. Above the poll
+    /// interval: a polling watcher reports a possible change only in a wait longer than its interval.
+    static let sliceMilliseconds = 2 * pollMilliseconds
 
     public init(store: any BridgeStore, talkFolders: [String], forcePolling: Bool) {
         self.store = store
         self.talkFolders = talkFolders
         self.forcePolling = forcePolling
-        rearm()
+        // Made here, so a change right after `init` returns is seen; when the store cannot be reached now, the store's
+        // thread tries again.
+        let signal = try? store.changeSignal(.allInboxesAndReceipts, alsoWatching: [])
+        if let signal { storeMode.withLock { $0 = Self.describe(signal) } }
+        let talks = talkFolders.isEmpty ? nil : DirectoryWatcher(paths: talkPaths(), forcePolling: forcePolling,
+                                                                 pollIntervalMilliseconds: Self.pollMilliseconds, includeRemovals: true)
+        let box = FeedStart(signal, talks)
+        DispatchQueue(label: "session-bridge-ui.store-changes").async { [self] in watchStore(box.signal) }
+        if talks != nil { DispatchQueue(label: "session-bridge-ui.talk-changes").async { [self] in watchTalks(box.talks) } }
     }
 
-    /// How the feed is watching: "inotify", or "polling (reason)".
-    public var mode: String {
-        guard let watcher else { return "none" }
-        return watcher.mode == .inotify ? "inotify" : "polling (\(watcher.pollingReason ?? "no inotify"))"
+    /// How the store is watched: "inotify", "memory", "redis", or "polling (reason)"; "none" while it cannot be.
+    public var mode: String { storeMode.withLock { $0 } }
+
+    static func describe(_ signal: any ChangeSignal) -> String {
+        signal.pollingReason.map { "polling (\($0))" } ?? signal.mechanism
     }
 
-    /// The folders whose changes the pages show: the sessions folder (sessions come and go), each session's folder
-    /// (manifest, listening mode), its inbox boxes and receipts, and the talks' conversations.
-    func folders() -> [String] {
-        let sessions = (try? store.sessionIDs()) ?? []
-        // A talks folder not made yet: its nearest existing parent, whose change tells when it appears.
-        var paths = talkFolders.map { folder -> String in
+    /// Ends the watching threads (within a slice).
+    public func stop() { stopped.store(true, ordering: .relaxed) }
+
+    var isStopped: Bool { stopped.load(ordering: .relaxed) }
+
+    /// Blocks until something may have changed (true) or the timeout passes (false). After a wake-up, wake-ups that
+    /// follow within `settleMilliseconds` are merged into it, so a burst makes one refresh.
+    public func wait(timeoutMilliseconds: Int, settleMilliseconds: Int = 20) -> Bool {
+        guard woken.wait(timeout: .now() + .milliseconds(max(0, timeoutMilliseconds))) == .success else { return false }
+        let deadline = DispatchTime.now() + .milliseconds(max(0, settleMilliseconds))
+        while woken.wait(timeout: deadline) == .success {}
+        return true
+    }
+
+    /// The store's thread: its change signal, made again while the store cannot be reached (a wake-up once it can,
+    /// since anything may have changed meanwhile).
+    private func watchStore(_ first: (any ChangeSignal)?) {
+        var signal = first
+        while !isStopped {
+            guard let current = signal else {
+                do throws(StoreError) {
+                    let made = try store.changeSignal(.allInboxesAndReceipts, alsoWatching: [])
+                    storeMode.withLock { $0 = Self.describe(made) }
+                    signal = made
+                    woken.signal()
+                } catch {
+                    storeMode.withLock { $0 = "none (\(error.code.rawValue))" }
+                    Clock.sleep(milliseconds: Self.pollMilliseconds)
+                }
+                continue
+            }
+            if current.wait(timeoutMilliseconds: Self.sliceMilliseconds) { woken.signal() }
+        }
+    }
+
+    /// The talks folders; one not made yet is watched through its nearest existing parent, whose change tells when
+    /// it appears.
+    func talkPaths() -> [String] {
+        var seen = Set<String>()
+        return talkFolders.map { folder -> String in
             var p = folder
             while !FileSystem.isDirectory(p), p.count > 1 { p = FileSystem.parentDirectory(of: p) }
             return p
-        }
-        guard let files = store as? FileStore else { return paths }
-        let layout = files.layout
-        paths.append(layout.sessionsFolder)
-        for id in sessions {
-            paths.append(layout.session(id))
-            for box in [StoreLayout.Box.new, .claimed, .done] { paths.append(layout.box(id, box)) }
-            paths.append(layout.receiptsFolder(id))
-        }
-        var seen = Set<String>()
-        return paths.filter { FileSystem.isDirectory($0) && seen.insert($0).inserted }
+        }.filter { FileSystem.isDirectory($0) && seen.insert($0).inserted }
     }
 
-    func rearm(_ paths: [String]? = nil) {
-        watched = paths ?? folders()
-        watcher = DirectoryWatcher(paths: watched, forcePolling: forcePolling, pollIntervalMilliseconds: Self.pollMilliseconds,
-                                   includeRemovals: true)
-    }
-
-    /// Blocks until something may have changed (true) or the timeout passes (false). After a wake-up, events that
-    /// follow within `settleMilliseconds` are merged into it, so a burst makes one refresh.
-    public func wait(timeoutMilliseconds: Int, settleMilliseconds: Int = 20) -> Bool {
-        guard let watcher else { return false }
-        guard watcher.wait(timeoutMilliseconds: timeoutMilliseconds) else { return false }
-        if watcher.mode == .inotify {
-            let deadline = Clock.monotonicNanoseconds() + Int64(settleMilliseconds) * 1_000_000
-            while Clock.monotonicNanoseconds() < deadline {
-                let left = Int((deadline - Clock.monotonicNanoseconds()) / 1_000_000)
-                if !watcher.wait(timeoutMilliseconds: max(1, left)) { break }
+    /// The talks' thread: a directory watcher, made again when a talks folder appears.
+    private func watchTalks(_ first: DirectoryWatcher?) {
+        guard var watcher = first else { return }
+        while !isStopped {
+            guard watcher.wait(timeoutMilliseconds: Self.sliceMilliseconds) else { continue }
+            let now = talkPaths()
+            if now != watcher.paths {
+                watcher = DirectoryWatcher(paths: now, forcePolling: forcePolling, pollIntervalMilliseconds: Self.pollMilliseconds,
+                                           includeRemovals: true)
             }
+            woken.signal()
         }
-        // A session created or removed (or its folders made since): watch them from now on. The refresh that follows
-        // reads the store after this, so nothing between the two is missed.
-        let now = folders()
-        if now != watched { rearm(now) }
-        return true
+    }
+}
+
+/// The first signal and watcher, handed from `init` to the thread that alone uses them from then on.
+private final class FeedStart: @unchecked Sendable {
+    let signal: (any ChangeSignal)?
+    let talks: DirectoryWatcher?
+    init(_ signal: (any ChangeSignal)?, _ talks: DirectoryWatcher?) {
+        self.signal = signal
+        self.talks = talks
     }
 }

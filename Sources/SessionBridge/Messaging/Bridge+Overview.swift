@@ -44,8 +44,8 @@ extension Bridge {
         public var box: MessageState
     }
 
-    /// The messages in the inboxes of `sessions` (all sessions when nil), newest first. Only names are listed on the
-    /// file store, so this costs a folder listing per box, not a read per message.
+    /// The messages in the inboxes of `sessions` (all sessions when nil), newest first. Only ids are listed (a
+    /// folder listing per box on the file store), no message is read.
     public func messageRefs(sessions: [String]? = nil) -> [MessageRef] {
         var refs: [MessageRef] = []
         for session in sessions ?? ((try? store.sessionIDs()) ?? []) {
@@ -71,30 +71,11 @@ extension Bridge {
         return refs.sorted { $0.id > $1.id }
     }
 
-    /// Ids of the sender's copies (file store: a folder listing); other engines: every inbox, filtered by sender.
-    func sentIDs(_ session: String) -> [String] {
-        guard let files = store as? FileStore else {
-            return messageRefs().compactMap { ref in ((try? store.message(ref.recipient, ref.id, in: ref.box)) ?? nil)?.from == session ? ref.id : nil }
-        }
-        guard files.isOwnSession(session) else { return [] }
-        return FileSystem.list(files.layout.sentFolder(session)).compactMap { name -> String? in
-            guard name.hasSuffix(".json") else { return nil }
-            let id = String(name.dropLast(5))
-            return Identifiers.isValidID(id) ? id : nil
-        }
-    }
+    /// Ids of the sender's copies, without reading them.
+    func sentIDs(_ session: String) -> [String] { (try? store.sentIDs(sender: session)) ?? [] }
 
-    /// Ids in one box without reading the messages (file store), or from the messages (other engines).
-    func messageIDs(_ session: String, _ box: MessageState) -> [String] {
-        guard let files = store as? FileStore else { return ((try? store.messages(session, box)) ?? []).map(\.id) }
-        guard files.isOwnSession(session) else { return [] }
-        return FileSystem.list(files.layout.box(session, FileStore.box(of: box))).compactMap { name -> String? in
-            if box == .inFlight { return ClaimRecord(fileName: name)?.messageID }
-            guard name.hasSuffix(".json") else { return nil }
-            let id = String(name.dropLast(5))
-            return Identifiers.isValidID(id) ? id : nil
-        }
-    }
+    /// Ids in one box, without reading the messages.
+    func messageIDs(_ session: String, _ box: MessageState) -> [String] { (try? store.messageIDs(session, box)) ?? [] }
 
     /// One message's life as the dashboard shows it (the sender's view: sent, seen, answered, redelivered,
     /// expired); nil when it is no longer there or fails its checksum.
