@@ -216,34 +216,67 @@ import Testing
 
     // MARK: The change feed
 
-    /// Wakes for each change the pages show: a new session (whose folders it then watches), a question to it, a
-    /// claim, a listening mode turned off (a file removed), a talk turn. Quiet otherwise.
-    @Test func theFeedWakesForEveryChangeThePagesShow() throws {
-        let w = try world()
-        let t = talks(w)
-        let talk = try t.create(topic: "feed", with: ["app"], maxTurns: 10, first: nil, as: "lib")
-        let feed = ChangeFeed(store: w.lib.store, talkFolders: [w.dashboard.talkLocations[0].conversations], forcePolling: false)
-        #expect(feed.mode == "inotify")
+    /// The file engine's feed is event-driven (inotify), and wakes for each change the pages show.
+    @Test func theFeedWakesForEveryChangeThePagesShowOnTheFileStore() throws {
+        let root = makeTempDir("dash-feed")
+        try FeedScenario.run(root: root, extra: [:], expectedMode: "inotify")
+    }
+
+    /// The memory engine's feed: its condition variable, in process.
+    @Test func theFeedWakesForEveryChangeThePagesShowOnTheMemoryStore() throws {
+        let root = makeTempDir("dash-feed-mem")
+        try FeedScenario.run(root: root, extra: ["SESSION_BRIDGE_STORE": "memory:dash-feed-\(UUID().uuidString)"], expectedMode: "memory")
+    }
+}
+
+/// One run of every change the pages show against a change feed, on the engine `extra` selects: a new session
+/// (watched from then on), a question to it, a claim and its receipt, listening on and off, the answer, the session
+/// ending, a talk turn. Quiet otherwise: no wake-up while nothing changes.
+enum FeedScenario {
+    static func run(root: String, extra: [String: String], expectedMode: String) throws {
+        let lib = try makeBridge(root: root, key: "lib-key", extra: extra)
+        let app = try makeBridge(root: root, key: "app-key", extra: extra)
+        _ = try lib.start(name: "lib", projectPath: "/p/lib")
+        _ = try app.start(name: "app", projectPath: "/p/app")
+        let env = Environment(["SESSION_BRIDGE_HOME": root, "HOME": root].merging(extra) { _, new in new })
+        // The talks folder is made after the feed starts: the feed watches the nearest existing parent of its
+        // conversations until they exist.
+        let talksDir = root + "/project/.talks"
+        try FileManager.default.createDirectory(atPath: root + "/project", withIntermediateDirectories: true)
+        let feed = ChangeFeed(store: lib.store, talkFolders: [talksDir + "/conversations"], forcePolling: false)
+        defer { feed.stop() }
+        #expect(feed.mode == expectedMode)
         func drain() { while feed.wait(timeoutMilliseconds: 150) {} }
+        func expectWake(_ what: Comment, sourceLocation: SourceLocation = #_sourceLocation) {
+            #expect(feed.wait(timeoutMilliseconds: 3000), what, sourceLocation: sourceLocation)
+            drain()
+        }
         drain()
-        #expect(!feed.wait(timeoutMilliseconds: 200), "quiet store, no wake-up")
-        let late = try makeBridge(root: w.root, key: "late-key")
+        #expect(!feed.wait(timeoutMilliseconds: 300), "quiet store, no wake-up")
+
+        let late = try makeBridge(root: root, key: "late-key", extra: extra)
         _ = try late.start(name: "late")
-        #expect(feed.wait(timeoutMilliseconds: 2000), "a new session")
-        drain()
-        _ = try w.app.ask("late", content: "hello late")
-        #expect(feed.wait(timeoutMilliseconds: 2000), "a question to a session created after the feed started")
-        drain()
+        expectWake("a new session")
+        let q = try app.ask("late", content: "hello late")
+        expectWake("a question to a session created after the feed started")
         _ = try late.listen(timeoutSeconds: 1)
-        #expect(feed.wait(timeoutMilliseconds: 2000), "a claim and its receipt")
-        drain()
+        expectWake("a claim and its receipt")
         _ = try late.setListenMode(.foreground)
-        #expect(feed.wait(timeoutMilliseconds: 2000), "listening on")
-        drain()
+        expectWake("listening on")
         _ = try late.setListenMode(nil)
-        #expect(feed.wait(timeoutMilliseconds: 2000), "listening off: a file removed")
-        drain()
-        _ = try t.say(talk.header.id, content: "a turn", as: "lib", next: nil)
-        #expect(feed.wait(timeoutMilliseconds: 2000), "a talk turn")
+        expectWake("listening off (on the file store: a file removed)")
+        _ = try late.reply(to: q.id, content: "hi")
+        expectWake("the answer")
+        _ = try late.stop()
+        expectWake("a session ending")
+        try FileManager.default.createDirectory(atPath: talksDir, withIntermediateDirectories: true)
+        expectWake("the talks folder made")
+        let location = try TalkLocation.find(dir: talksDir, environment: env)
+        let talks = Talks(location: location, environment: env, sessionName: nil)
+        let talk = try talks.create(topic: "feed", with: ["app"], maxTurns: 10, first: nil, as: "lib")
+        expectWake("a talk begun")
+        _ = try talks.say(talk.header.id, content: "a turn", as: "lib", next: nil)
+        expectWake("a talk turn")
+        #expect(!feed.wait(timeoutMilliseconds: 300), "quiet again")
     }
 }
