@@ -272,7 +272,7 @@ enum FeedScenario {
         try FileManager.default.createDirectory(atPath: talksDir, withIntermediateDirectories: true)
         expectWake("the talks folder made")
         let location = try TalkLocation.find(dir: talksDir, environment: env)
-        let talks = Talks(location: location, environment: env, sessionName: nil)
+        let talks = Talks(location: location, environment: env, sessionName: nil, store: try StoreFactory.openTalks(location: location, environment: env))
         let talk = try talks.create(topic: "feed", with: ["app"], maxTurns: 10, first: nil, as: "lib")
         expectWake("a talk begun")
         _ = try talks.say(talk.header.id, content: "a turn", as: "lib", next: nil)
