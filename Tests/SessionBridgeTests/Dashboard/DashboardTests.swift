@@ -272,7 +272,11 @@ enum FeedScenario {
         try FileManager.default.createDirectory(atPath: talksDir, withIntermediateDirectories: true)
         expectWake("the talks folder made")
         let location = try TalkLocation.find(dir: talksDir, environment: env)
-        let talks = Talks(location: location, environment: env, sessionName: nil, store: try StoreFactory.openTalks(location: location, environment: env))
+        // The memory engine keeps its talks in process, where no feed of another process could see them: the
+        // scenario's talk is the talks folder's (file) one there, which the feed watches.
+        let talkStore: any TalkStore = extra["SESSION_BRIDGE_STORE"]?.hasPrefix("memory:") == true
+            ? FileTalkStore(location: location, environment: env) : try StoreFactory.openTalks(location: location, environment: env)
+        let talks = Talks(location: location, environment: env, sessionName: nil, store: talkStore)
         let talk = try talks.create(topic: "feed", with: ["app"], maxTurns: 10, first: nil, as: "lib")
         expectWake("a talk begun")
         _ = try talks.say(talk.header.id, content: "a turn", as: "lib", next: nil)
