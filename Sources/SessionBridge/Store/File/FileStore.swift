@@ -197,11 +197,25 @@ public struct FileStore: BridgeStore {
         var published = false
         let sentPath = layout.sent(message.from, message.id)
         var linked = false
-        defer { if !published { unlink(temp); if linked { unlink(sentPath) } } }
+        defer {
+            if !published {
+                // The sender's copy goes only when it is this attempt's and no delivery of this id stands or is
+                // under way: a concurrent delivery of the same id may rely on the copy (the same message) here.
+                if linked, FileStore.sameFile(sentPath, temp) {
+                    unlink(temp)
+                    if fileDeliveryState(message.to, message.id) == .absent { unlink(sentPath) }
+                } else {
+                    unlink(temp)
+                }
+            }
+        }
         if isOwnSession(message.from), FileSystem.isRealDirectory(layout.sentFolder(message.from)) {
             if link(temp, sentPath) != 0 {
-                // A copy left by an interrupted attempt at the same (reply) id: replaced by this one.
-                guard errno == EEXIST, unlink(sentPath) == 0 || errno == ENOENT, link(temp, sentPath) == 0 else {
+                guard errno == EEXIST else { throw StoreError(FileSystem.failure("cannot record the sent message", sentPath)) }
+                // A copy left by an interrupted attempt at the same (reply) id: replaced by this one. Losing that
+                // race again means another delivery of this id is under way: one of them wins the publication.
+                guard unlink(sentPath) == 0 || errno == ENOENT, link(temp, sentPath) == 0 else {
+                    if errno == EEXIST { throw StoreError(.conflict, "message \(message.id) is being delivered") }
                     throw StoreError(FileSystem.failure("cannot record the sent message", sentPath))
                 }
             }
@@ -221,7 +235,14 @@ public struct FileStore: BridgeStore {
         FileSystem.syncDirectory(layout.box(message.to, .new))
     }
 
-    public func sentMessage(sender: String, id: String) throws(StoreError) -> Message? {
+    /// Whether two paths name one file (same device and inode), without following links.
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var x = stat(), y = stat()
+        guard lstat(a, &x) == 0, lstat(b, &y) == 0 else { return false }
+        return x.st_dev == y.st_dev && x.st_ino == y.st_ino
+    }
+
+        public func sentMessage(sender: String, id: String) throws(StoreError) -> Message? {
         guard isOwnSession(sender), Identifiers.isValidID(id),
               let bytes = try readIfPresent(layout.sent(sender, id), limit: FileStore.messageFileLimit) else { return nil }
         return JSONCoding.decode(Message.self, from: bytes)
