@@ -9,22 +9,13 @@ public final class InMemoryReservationStore: ReservationStore {
         location = "memory:" + name + " (reservations)"
     }
 
-    private static let registry = Monitor<[String: InMemoryReservationStore]>([:])
+    private static let registry = NamedStores { InMemoryReservationStore(name: $0) }
 
     /// The process's reservation store called `name`, made on first use.
-    public static func named(_ name: String) -> InMemoryReservationStore {
-        registry.withLock { stores in
-            if let store = stores[name] { return store }
-            let store = InMemoryReservationStore(name: name)
-            stores[name] = store
-            return store
-        }
-    }
+    public static func named(_ name: String) -> InMemoryReservationStore { registry.named(name) }
 
     /// Forgets the named store (a later `named` makes a fresh one).
-    public static func discard(named name: String) {
-        registry.withLock { _ = $0.removeValue(forKey: name) }
-    }
+    public static func discard(named name: String) { registry.discard(name) }
 
     public func keys() throws(BridgeError) -> Set<String> {
         records.withLock { Set($0.keys) }

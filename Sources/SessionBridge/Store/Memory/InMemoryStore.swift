@@ -20,22 +20,13 @@ public final class InMemoryStore: BridgeStore {
 
     // MARK: Named stores of this process
 
-    private static let registry = Monitor<[String: InMemoryStore]>([:])
+    private static let registry = NamedStores { InMemoryStore(name: $0) }
 
     /// The process's store called `name`, made on first use (what `memory:NAME` opens).
-    public static func named(_ name: String) -> InMemoryStore {
-        registry.withLock { stores in
-            if let store = stores[name] { return store }
-            let store = InMemoryStore(name: name)
-            stores[name] = store
-            return store
-        }
-    }
+    public static func named(_ name: String) -> InMemoryStore { registry.named(name) }
 
     /// Forgets the named store (its holders keep their reference; a later `named` makes a fresh one).
-    public static func discard(named name: String) {
-        registry.withLock { _ = $0.removeValue(forKey: name) }
-    }
+    public static func discard(named name: String) { registry.discard(name) }
 
     // MARK: Sessions
 

@@ -18,17 +18,10 @@ public final class MemoryTalkStore: TalkStore, @unchecked Sendable {
     /// The largest talk a `say` may produce.
     let maxTalkBytes: Int
 
-    private static let registry = Monitor<[String: MemoryTalkStore]>([:])
+    private static let registry = NamedStores { _ in MemoryTalkStore() }
 
     /// The process's talk store called `name`, made on first use (the talks of `memory:NAME`).
-    public static func named(_ name: String) -> MemoryTalkStore {
-        registry.withLock { stores in
-            if let store = stores[name] { return store }
-            let store = MemoryTalkStore()
-            stores[name] = store
-            return store
-        }
-    }
+    public static func named(_ name: String) -> MemoryTalkStore { registry.named(name) }
 
     public init(maxTalkBytes: Int = TalkStorage.defaultMaxTalkBytes) {
         self.maxTalkBytes = maxTalkBytes
