@@ -32,6 +32,14 @@ enum Contract {
                 type: .response, inReplyTo: query.id, content: content)
     }
 
+    /// A question from "asker" delivered to "lib" and claimed by it: the start of every lease and reply case.
+    static func claimedQuery(_ store: any BridgeStore, content: String = "hello") throws -> (Message, ClaimRecord) {
+        let q = message(from: "asker", to: "lib", .query, content: content)
+        try store.deliver(q)
+        _ = try store.claim("lib", q.id, keepInFlight: true)
+        return (q, try #require(try store.claimRecord("lib", q.id)))
+    }
+
     static func answeredReceipt(_ query: Message) -> DeliveryEvent {
         DeliveryEvent(event: .answered, by: query.to, byName: query.toName, via: "reply", replyId: Identifiers.replyID(for: query.id))
     }

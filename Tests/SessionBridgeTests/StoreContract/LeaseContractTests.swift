@@ -19,10 +19,7 @@ import Testing
     /// A question claimed by `lib` and a reply interrupted after `step`; returns the question and its claim.
     func interruptedReply(_ store: any BridgeStore, after step: ReplyStep) throws -> (Message, ClaimRecord) {
         try Contract.sessions(store, "asker", "lib")
-        let q = Contract.message(from: "asker", to: "lib", .query)
-        try store.deliver(q)
-        _ = try store.claim("lib", q.id, keepInFlight: true)
-        let record = try #require(try store.claimRecord("lib", q.id))
+        let (q, record) = try Contract.claimedQuery(store)
         if step != .claimed { try store.deliver(Contract.reply(to: q)) }
         if step == .receipted { try store.appendEvent(sender: "asker", messageID: q.id, Contract.answeredReceipt(q)) }
         return (q, record)
@@ -132,10 +129,7 @@ import Testing
         let leases = Leases(store: store, policy: Contract.policy(leaseMilliseconds: 100, maxDeliveries: 3))
         try Contract.sessions(store, "asker", "lib")
         for _ in 0..<15 {
-            let q = Contract.message(from: "asker", to: "lib", .query)
-            try store.deliver(q)
-            _ = try store.claim("lib", q.id, keepInFlight: true)
-            let record = try #require(try store.claimRecord("lib", q.id))
+            let (q, record) = try Contract.claimedQuery(store)
             engine.advance(milliseconds: 150)
             let results = Collected<String>()
             let handed = Handed(leases)

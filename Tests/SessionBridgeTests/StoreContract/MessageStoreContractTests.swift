@@ -351,10 +351,7 @@ import Testing
         defer { engine.close() }
         let store = engine.store
         try Contract.sessions(store, "asker", "lib")
-        let q = Contract.message(from: "asker", to: "lib", .query)
-        try store.deliver(q)
-        _ = try store.claim("lib", q.id, keepInFlight: true)
-        let record = try #require(try store.claimRecord("lib", q.id))
+        let (q, record) = try Contract.claimedQuery(store)
         engine.advance(milliseconds: 50)
         let wins = Collected<Int>()
         Contract.onThreads(16) { i in
@@ -372,10 +369,7 @@ import Testing
         let store = engine.store
         try Contract.sessions(store, "asker", "lib")
         for _ in 0..<20 {
-            let q = Contract.message(from: "asker", to: "lib", .query)
-            try store.deliver(q)
-            _ = try store.claim("lib", q.id, keepInFlight: true)
-            let record = try #require(try store.claimRecord("lib", q.id))
+            let (q, record) = try Contract.claimedQuery(store)
             let winners = Collected<String>()
             Contract.onThreads(8) { i in
                 if i % 2 == 0 {
@@ -398,10 +392,7 @@ import Testing
         defer { engine.close() }
         let store = engine.store
         try Contract.sessions(store, "asker", "lib")
-        let q = Contract.message(from: "asker", to: "lib", .query)
-        try store.deliver(q)
-        _ = try store.claim("lib", q.id, keepInFlight: true)
-        let record = try #require(try store.claimRecord("lib", q.id))
+        let (q, record) = try Contract.claimedQuery(store)
         let reply = Contract.reply(to: q)
         let receipt = Contract.answeredReceipt(q)
         try store.withInboxLock("lib") { () throws(BridgeError) in
@@ -432,10 +423,7 @@ import Testing
         let store = engine.store
         try Contract.sessions(store, "asker", "lib")
         for _ in 0..<10 {
-            let q = Contract.message(from: "asker", to: "lib", .query)
-            try store.deliver(q)
-            _ = try store.claim("lib", q.id, keepInFlight: true)
-            let record = try #require(try store.claimRecord("lib", q.id))
+            let (q, record) = try Contract.claimedQuery(store)
             let answered = Collected<Int>()
             Contract.onThreads(8) { i in
                 let reply = Contract.reply(to: q, content: "answer \(i)")
@@ -475,10 +463,7 @@ import Testing
         let store = engine.store
         let policy = Contract.policy(leaseMilliseconds: 60_000, maxDeliveries: 3)
         try Contract.sessions(store, "asker", "lib")
-        let q = Contract.message(from: "asker", to: "lib", .query)
-        try store.deliver(q)
-        _ = try store.claim("lib", q.id, keepInFlight: true)
-        let record = try #require(try store.claimRecord("lib", q.id))
+        let (q, record) = try Contract.claimedQuery(store)
         // The replier died right after publishing the answer.
         let reply = Contract.reply(to: q)
         try store.deliver(reply)
@@ -541,10 +526,7 @@ import Testing
         defer { engine.close() }
         let store = engine.store
         try Contract.sessions(store, "asker", "lib")
-        let q = Contract.message(from: "asker", to: "lib", .query)
-        try store.deliver(q)
-        _ = try store.claim("lib", q.id, keepInFlight: true)
-        let record = try #require(try store.claimRecord("lib", q.id))
+        let (q, record) = try Contract.claimedQuery(store)
         let signal = Handed(try store.changeSignal(.inboxAndReceipts("asker"), alsoWatching: []))
         let woke = Collected<(Bool, Int64)>()
         let waiter = Thread {
