@@ -3,24 +3,15 @@
 /// The hook entry points as the fuzzers see them. Re-point here when the hooks' API changes.
 enum HookAdapter {
     /// The events, with the name Claude Code / Codex put in `hook_event_name`.
+    /// In corpus order: the first byte of a saved input picks its event by this index.
     static let events: [(cli: String, name: String)] = [
-        ("pre-tool-use", "PreToolUse"), ("post-tool-use", "PostToolUse"), ("user-prompt-submit", "UserPromptSubmit"),
-        ("stop", "Stop"), ("stop-background", "Stop"), ("session-end", "SessionEnd"), ("session-start", "SessionStart"),
-    ]
+        HookEvent.preToolUse, .postToolUse, .userPromptSubmit, .stop, .stopBackground, .sessionEnd, .sessionStart,
+    ].map { ($0.rawValue, $0.runtimeName) }
 
     /// Runs one hook event in-process, as `session-bridge hook EVENT` does after reading stdin.
     static func run(_ event: String, input: [UInt8], environment: Environment) -> (stdout: String?, stderr: String?, exitCode: Int32) {
-        let o: Hooks.Outcome
-        switch event {
-        case "pre-tool-use": o = Hooks.preToolUse(input: input, environment: environment)
-        case "session-start": o = Hooks.sessionStart(input: input, environment: environment)
-        case "post-tool-use": o = Hooks.deliverPending(event: "PostToolUse", input: input, environment: environment)
-        case "user-prompt-submit": o = Hooks.deliverPending(event: "UserPromptSubmit", input: input, environment: environment)
-        case "stop": o = Hooks.stop(input: input, environment: environment)
-        case "stop-background": o = Hooks.stopBackground(input: input, environment: environment)
-        case "session-end": o = Hooks.sessionEnd(input: input, environment: environment)
-        default: return (nil, nil, 0)
-        }
+        guard let event = HookEvent(rawValue: event) else { return (nil, nil, 0) }
+        let o = Hooks.run(event: event, input: input, environment: environment)
         return (o.stdout, o.stderr, o.exitCode)
     }
 

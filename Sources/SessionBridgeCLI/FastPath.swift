@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import SessionBridge
 
 /// The commands agents run most (`ask`, `reply`, `listen`, `talk say`, `hook EVENT`) in their plain forms, read without
 /// swift-argument-parser: building its argument sets costs 1 to 2 ms of every call (perf: about 40% of an `ask`).
@@ -37,7 +38,7 @@ enum FastPath {
         case listen(session: String?, timeout: Double, filter: String?, json: Bool, foreground: Bool, background: Bool, off: Bool)
         case say(dir: String?, session: String?, conversation: String, text: String?, file: String?, asName: String?, next: String?,
                  json: Bool)
-        case hook(HookCommand.Event)
+        case hook(HookEvent)
 
         /// Runs the command; failures are thrown as the argument parser's `ExitCode`.
         func run() throws {
@@ -53,7 +54,7 @@ enum FastPath {
                 try TalkSay.execute(dir: dir, session: session, conversation: conversation, text: text, file: file,
                                     asName: asName, next: next, json: json)
             case let .hook(event):
-                let outcome = HookRunner.run(event.rawValue)
+                let outcome = HookRunner.run(event)
                 if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
             }
         }
@@ -121,7 +122,7 @@ enum FastPath {
                         text: a.positionals.dropFirst().first, file: a.value("--file"), asName: a.value("--as"),
                         next: a.value("--next"), json: a.flags.contains("--json"))
         case "hook" where arguments.count == 3:
-            return HookCommand.Event(rawValue: arguments[2]).map { .hook($0) }
+            return HookEvent(rawValue: arguments[2]).map { .hook($0) }
         default:
             return nil
         }

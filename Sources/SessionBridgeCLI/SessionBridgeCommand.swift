@@ -95,16 +95,3 @@ struct ContentOptions: ParsableArguments {
         return try bridge.validateContent(source.bytes(limit: bridge.config.maxMessageBytes))
     }
 }
-
-/// Runs a command body, turning a `BridgeError` into its one-line message and documented exit code.
-func reportingErrors(_ body: () throws(BridgeError) -> Void) throws {
-    do {
-        try body()
-    } catch {
-        switch error {
-        case .timedOut, .seenNotAnswered, .talkClosed, .problemsFound: Output.notice(error.message)
-        default: Output.error(error.message)
-        }
-        throw ExitCode(error.exitCode)
-    }
-}

@@ -135,3 +135,49 @@ enum TinyFileSystem {
 
     static func remountReadOnly(_ point: String) -> Bool { tool("/bin/mount", ["-o", "remount,ro", point]) }
 }
+
+/// How a test's wait ended without the result it wanted. The library returns these as outcomes; the CLI reports
+/// them as endings (`Ending`), not errors.
+enum WaitEnded: Error, Equatable {
+    case nothingArrived
+    case replyTimedOut(seen: Bool)
+    case peerEnded(String)
+    case turnNotYet
+}
+
+extension Bridge {
+    /// `nextMessage` for a test that expects a delivery.
+    func listen(timeoutSeconds: Double, filter: JQProgram? = nil, via: String = "listen") throws -> Delivery {
+        switch try nextMessage(timeoutSeconds: timeoutSeconds, filter: filter, via: via) {
+        case .delivered(let d): return d
+        case .timedOut: throw WaitEnded.nothingArrived
+        }
+    }
+
+    /// `waitForReply` for a test that expects the answer.
+    func awaitReply(to messageID: String, timeoutSeconds: Double) throws -> Message {
+        switch try waitForReply(to: messageID, timeoutSeconds: timeoutSeconds) {
+        case .answered(let m): return m
+        case .peerEnded(let name): throw WaitEnded.peerEnded(name)
+        case .timedOut(_, let seen, _): throw WaitEnded.replyTimedOut(seen: seen)
+        }
+    }
+}
+
+extension Talks {
+    enum WaitResult {
+        case yourTurn(TalkHeader)
+        case closed(TalkHeader)
+    }
+
+    /// `waitForTurn` for a test that expects the turn or the talk's end.
+    func wait(_ idText: String, as explicit: String?, timeoutSeconds: Double) throws -> WaitResult {
+        let found = try waitForTurn(idText, as: explicit, timeoutSeconds: timeoutSeconds)
+        switch found.outcome {
+        case .turnArrived(let h): return .yourTurn(h)
+        case .closed(let h): return .closed(h)
+        case .timedOut: throw WaitEnded.turnNotYet
+        case .refused(let refusal): throw refusal.bridgeError(talk: found.id)
+        }
+    }
+}

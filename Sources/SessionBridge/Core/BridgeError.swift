@@ -2,9 +2,9 @@
 ///
 /// Exit codes (also in the README):
 /// 0 success · 1 unexpected failure · 3 no identity · 4 not found · 5 peer ended ·
-/// 6 invalid input · 7 bad jq filter · 8 insecure store · 9 storage failure ·
-/// 10 timed out, nothing arrived / not seen · 11 timed out, seen but not answered · 12 conflict ·
-/// 13 doctor found problems · 14 the talk is closed · 15 store unreachable · 64 usage.
+/// 6 invalid input · 7 bad jq filter · 8 insecure store · 9 storage failure · 12 conflict · 15 store unreachable ·
+/// 64 usage. Expected outcomes that are not success (10 and 11 timed out, 13 doctor found problems, 14 the talk is
+/// closed) are results, not errors: the CLI gives them their codes (`Ending` in SessionBridgeCLI).
 public enum BridgeError: Error, Equatable, Sendable {
     case noIdentity
     case unknownPeer(String)
@@ -20,17 +20,42 @@ public enum BridgeError: Error, Equatable, Sendable {
     case badFilter(String)
     case insecureStore(String)
     case storage(String)
-    case timedOut(String)
-    case seenNotAnswered(String)
     case conflict(String)
-    /// `doctor` found problems that are not (or could not be) repaired.
-    case problemsFound(String)
-    /// `talk wait`: the talk is RESOLVED or BLOCKED, so no turn will come.
-    case talkClosed(String)
     case invalidInput(String)
     case io(String)
-    /// The store cannot be reached (a network engine's server is down or refuses the connection).
+    /// The store cannot be reached (a network engine's server is down or refuses the connection); the payload says
+    /// which store and why, without the "store unreachable" prefix the message adds.
     case storeUnreachable(String)
+
+    /// What kind of failure this is, stable for scripts and tests (`--json` output, logs).
+    public enum Code: String, Sendable, CaseIterable {
+        case noIdentity, unknownPeer, ambiguousPeer, peerEnded, unknownMessage, invalidID, invalidName, emptyMessage
+        case messageTooLarge, binaryContent, cannotMessageSelf, badFilter, insecureStore, storage, conflict
+        case invalidInput, io, storeUnreachable
+    }
+
+    public var code: Code {
+        switch self {
+        case .noIdentity: return .noIdentity
+        case .unknownPeer: return .unknownPeer
+        case .ambiguousPeer: return .ambiguousPeer
+        case .peerEnded: return .peerEnded
+        case .unknownMessage: return .unknownMessage
+        case .invalidID: return .invalidID
+        case .invalidName: return .invalidName
+        case .emptyMessage: return .emptyMessage
+        case .messageTooLarge: return .messageTooLarge
+        case .binaryContent: return .binaryContent
+        case .cannotMessageSelf: return .cannotMessageSelf
+        case .badFilter: return .badFilter
+        case .insecureStore: return .insecureStore
+        case .storage: return .storage
+        case .conflict: return .conflict
+        case .invalidInput: return .invalidInput
+        case .io: return .io
+        case .storeUnreachable: return .storeUnreachable
+        }
+    }
 
     public var exitCode: Int32 {
         switch self {
@@ -43,11 +68,7 @@ public enum BridgeError: Error, Equatable, Sendable {
         case .badFilter: return 7
         case .insecureStore: return 8
         case .storage: return 9
-        case .timedOut: return 10
-        case .seenNotAnswered: return 11
         case .conflict: return 12
-        case .problemsFound: return 13
-        case .talkClosed: return 14
         case .storeUnreachable: return 15
         }
     }
@@ -88,8 +109,7 @@ public enum BridgeError: Error, Equatable, Sendable {
             return "storage failure: \(m)"
         case .storeUnreachable(let m):
             return "store unreachable: \(m)"
-        case .timedOut(let m), .seenNotAnswered(let m), .conflict(let m), .invalidInput(let m), .io(let m),
-             .problemsFound(let m), .talkClosed(let m):
+        case .conflict(let m), .invalidInput(let m), .io(let m):
             return m
         }
     }

@@ -33,7 +33,7 @@ extension Bridge {
     }
 
     /// Sends a query. The result's id is what `reply`, `status` and `await` take. With `willAwait`, listeners and
-    /// hooks of this session leave the reply to the `awaitReply` that follows, so it is delivered once.
+    /// hooks of this session leave the reply to the `waitForReply` that follows, so it is delivered once.
     public func ask(_ peerText: String, content: String, willAwait: Bool = false) throws(BridgeError) -> Message {
         let me = try requireSession()
         let peer = try resolvePeer(peerText)
@@ -88,28 +88,6 @@ extension Bridge {
             // periodic look.
             _ = signal.wait(timeoutMilliseconds: Int(min(remaining, Bridge.peerCheckNanoseconds) / 1_000_000) + 1)
         }
-    }
-
-    /// `waitForReply`, with a timeout or an ended peer reported as the error the CLI exits with.
-    public func awaitReply(to messageID: String, timeoutSeconds: Double) throws(BridgeError) -> Message {
-        switch try waitForReply(to: messageID, timeoutSeconds: timeoutSeconds) {
-        case .answered(let m): return m
-        case .peerEnded(let name): throw .peerEnded(name)
-        case .timedOut(let name, let seen, let seenAt):
-            throw awaitTimeout(messageID: messageID, peerName: name, seen: seen, seenAt: seenAt, seconds: timeoutSeconds)
-        }
-    }
-
-    /// The error (and its text) for a wait for a reply that ran out.
-    public func awaitTimeout(messageID: String, peerName: String, seen: Bool, seenAt: String?, seconds timeoutSeconds: Double) -> BridgeError {
-        let seconds = Int(timeoutSeconds.rounded())
-        if seen {
-            let when = seenAt.map { " at \($0)" } ?? ""
-            return .seenNotAnswered("\(peerName) saw the message\(when) but has not answered within \(seconds) s; "
-                + "wait again with `\(config.cliPath) await \(messageID)`")
-        }
-        return .timedOut("no reply from \(peerName) within \(seconds) s: the message has not been seen yet "
-            + "(is \(peerName) listening?); it stays queued, wait again with `\(config.cliPath) await \(messageID)`")
     }
 
     /// How often a waiter looks at its peer's liveness when nothing wakes it.
@@ -185,17 +163,6 @@ extension Bridge {
             _ = signal.wait(timeoutMilliseconds: Int(waitNs / 1_000_000) + 1)
         }
     }
-
-    /// `nextMessage`, with a timeout reported as the error the CLI exits with.
-    public func listen(timeoutSeconds: Double, filter: JQProgram? = nil, via: String = "listen") throws(BridgeError) -> Delivery {
-        switch try nextMessage(timeoutSeconds: timeoutSeconds, filter: filter, via: via) {
-        case .delivered(let d): return d
-        case .timedOut: throw listenTimeout
-        }
-    }
-
-    /// The error (and its text) for a `listen` that ran out.
-    public var listenTimeout: BridgeError { .timedOut("nothing yet, listen again: `\(config.cliPath) listen`") }
 
     /// Whether anything could be delivered now: a pending message, or a claim whose lease ran out. One store call.
     public func hasDeliverable(_ session: String) throws(BridgeError) -> Bool {

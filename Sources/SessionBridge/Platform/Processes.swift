@@ -27,5 +27,4 @@ public enum Processes {
 
     public static func currentPID() -> Int32 { getpid() }
     public static func parentPID() -> Int32 { getppid() }
-    public static func userID() -> UInt32 { getuid() }
 }

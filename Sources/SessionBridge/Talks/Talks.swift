@@ -234,11 +234,6 @@ public struct Talks: Sendable {
         try engine { () throws(TalkError) in try store.header(id) }
     }
 
-    public enum WaitOutcome: Sendable {
-        case yourTurn(TalkHeader)
-        case closed(TalkHeader)
-    }
-
     /// What `waitForTurn` found, with the talk's full id and the waiter's name for the messages made from it.
     public struct TurnWait: Sendable {
         public var id: String
@@ -259,22 +254,6 @@ public struct Talks: Sendable {
         case .timedOut: break
         }
         return TurnWait(id: id, speaker: me, outcome: outcome)
-    }
-
-    /// `waitForTurn` with a timeout as an error (exit 10), as `talk wait` reports it.
-    public func wait(_ idText: String, as explicit: String?, timeoutSeconds: Double) throws(BridgeError) -> WaitOutcome {
-        let found = try waitForTurn(idText, as: explicit, timeoutSeconds: timeoutSeconds)
-        switch found.outcome {
-        case .turnArrived(let h): return .yourTurn(h)
-        case .closed(let h): return .closed(h)
-        case .timedOut: throw Talks.timedOut(found, timeoutSeconds: timeoutSeconds)
-        case .refused(let refusal): throw refusal.bridgeError(talk: found.id)
-        }
-    }
-
-    /// The error of a wait that timed out.
-    public static func timedOut(_ wait: TurnWait, timeoutSeconds: Double) -> BridgeError {
-        .timedOut("not \(wait.speaker)'s turn yet in talk \(wait.id) (waited \(Int(timeoutSeconds)) s): wait again")
     }
 
     /// How the file engine splits a talk file for an append (see `FileTalkStore.split`).

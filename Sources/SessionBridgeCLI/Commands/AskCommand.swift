@@ -28,18 +28,17 @@ struct AskCommand: FastPathCommand {
 
     /// The command's work, shared with the fast path.
     static func execute(session: String?, peer: String, text: String?, file: String?, wait: Double?, json: Bool) throws {
-        try reportingErrors { () throws(BridgeError) in
+        try reportingOutcome { () throws(BridgeError) -> Ending in
             let bridge = try SessionOptions.bridge(session)
             let text = try ContentOptions.content(text: text, file: file, bridge)
             let question = try bridge.ask(peer, content: text, willAwait: wait != nil)
             if let wait {
                 if !json { Output.line("asked \(question.toName) (message \(question.id)); waiting up to \(Int(wait)) s…") }
-                let answer = try AwaitCommand.answer(try bridge.waitForReply(to: question.id, timeoutSeconds: wait), to: question.id,
-                                                     timeout: wait, bridge)
-                if json { Output.json(answer) } else { Output.line(Render.delivery(answer, cli: bridge.config.cliPath)) }
-                return
+                return try AwaitCommand.show(try bridge.waitForReply(to: question.id, timeoutSeconds: wait), to: question.id,
+                                             timeout: wait, json: json, bridge)
             }
             if json { Output.json(question) } else { Output.line(question.id) }
+            return .success
         }
     }
 }

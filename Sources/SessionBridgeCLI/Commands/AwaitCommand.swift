@@ -19,20 +19,25 @@ struct AwaitCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        try reportingErrors { () throws(BridgeError) in
+        try reportingOutcome { () throws(BridgeError) -> Ending in
             let bridge = try session.bridge()
-            let answer = try Self.answer(try bridge.waitForReply(to: messageID, timeoutSeconds: timeout), to: messageID, timeout: timeout, bridge)
-            if json { Output.json(answer) } else { Output.line(Render.delivery(answer, cli: bridge.config.cliPath)) }
+            return try Self.show(try bridge.waitForReply(to: messageID, timeoutSeconds: timeout), to: messageID, timeout: timeout,
+                                 json: json, bridge)
         }
     }
 
-    /// The answer, or the exit a timeout or an ended peer means (10 not seen, 11 seen and not answered, 5 ended).
-    static func answer(_ outcome: Bridge.AwaitOutcome, to messageID: String, timeout: Double, _ bridge: Bridge) throws(BridgeError) -> Message {
+    /// Prints the answer, or says how the wait ended (10 not seen, 11 seen and not answered); an ended peer is an
+    /// error (5).
+    static func show(_ outcome: Bridge.AwaitOutcome, to messageID: String, timeout: Double, json: Bool, _ bridge: Bridge)
+        throws(BridgeError) -> Ending {
         switch outcome {
-        case .answered(let m): return m
-        case .peerEnded(let name): throw .peerEnded(name)
+        case .answered(let answer):
+            if json { Output.json(answer) } else { Output.line(Render.delivery(answer, cli: bridge.config.cliPath)) }
+            return .success
+        case .peerEnded(let name):
+            throw .peerEnded(name)
         case .timedOut(let name, let seen, let seenAt):
-            throw bridge.awaitTimeout(messageID: messageID, peerName: name, seen: seen, seenAt: seenAt, seconds: timeout)
+            return .replyTimedOut(peer: name, messageID: messageID, seen: seen, seenAt: seenAt, seconds: timeout)
         }
     }
 }

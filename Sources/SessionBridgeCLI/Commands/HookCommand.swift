@@ -16,42 +16,21 @@ struct HookCommand: FastPathCommand {
         A hook never fails the agent's action because of the bridge.
         """)
 
-    enum Event: String, ExpressibleByArgument, CaseIterable {
-        case preToolUse = "pre-tool-use"
-        case sessionStart = "session-start"
-        case postToolUse = "post-tool-use"
-        case userPromptSubmit = "user-prompt-submit"
-        case stop
-        case stopBackground = "stop-background"
-        case sessionEnd = "session-end"
-    }
-
     @Argument(help: ArgumentHelp("The hook event.", valueName: "EVENT"))
-    var event: Event
+    var event: HookEvent
 
     var invocation: FastPath.Invocation { .hook(event) }
 
     func run() throws { try invocation.run() }
 }
 
+extension HookEvent: ExpressibleByArgument {}
+
 /// Runs one hook event: reads stdin, calls the library, prints the outcome.
 enum HookRunner {
-    static func run(_ event: String) -> Hooks.Outcome {
+    static func run(_ event: HookEvent) -> Hooks.Outcome {
         let input = (try? ContentSource.standardInput.bytes(limit: 64 << 20)) ?? []
-        let env = Environment.current()
-        let outcome: Hooks.Outcome
-        switch event {
-        case "pre-tool-use": outcome = Hooks.preToolUse(input: input, environment: env)
-        case "session-start": outcome = Hooks.sessionStart(input: input, environment: env)
-        case "post-tool-use": outcome = Hooks.deliverPending(event: "PostToolUse", input: input, environment: env)
-        case "user-prompt-submit": outcome = Hooks.deliverPending(event: "UserPromptSubmit", input: input, environment: env)
-        case "stop": outcome = Hooks.stop(input: input, environment: env)
-        case "stop-background": outcome = Hooks.stopBackground(input: input, environment: env)
-        case "session-end": outcome = Hooks.sessionEnd(input: input, environment: env)
-        default:
-            Output.warning("unknown hook event '\(event)'")
-            return .silent
-        }
+        let outcome = Hooks.run(event: event, input: input, environment: Environment.current())
         if let out = outcome.stdout { Output.line(out) }
         if let err = outcome.stderr { Output.write(2, err + "\n") }
         return outcome

@@ -38,7 +38,7 @@ struct ListenCommand: FastPathCommand {
 
     /// The command's work, shared with the fast path.
     static func execute(session: String?, timeout: Double, filter: String?, json: Bool, foreground: Bool, background: Bool, off: Bool) throws {
-        try reportingErrors { () throws(BridgeError) in
+        try reportingOutcome { () throws(BridgeError) -> Ending in
             let bridge = try SessionOptions.bridge(session)
             if foreground || background || off {
                 guard [foreground, background, off].filter({ $0 }).count == 1 else {
@@ -54,16 +54,17 @@ struct ListenCommand: FastPathCommand {
                 case nil:
                     Output.line("\(me.name) stopped listening between turns")
                 }
-                return
+                return .success
             }
             let compiled = try filter.map { (p: String) throws(BridgeError) -> JQProgram in
                 try JQProgram(p, limits: .timeout(timeout, command: "listen --timeout"))
             }
             guard case .delivered(let delivery) = try bridge.nextMessage(timeoutSeconds: timeout, filter: compiled) else {
-                throw bridge.listenTimeout
+                return .nothingArrived
             }
             for w in delivery.warnings { Output.warning(w) }
             if json { Output.json(delivery.message) } else { Output.line(Render.delivery(delivery.message, cli: bridge.config.cliPath)) }
+            return .success
         }
     }
 }

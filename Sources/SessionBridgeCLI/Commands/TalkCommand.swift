@@ -19,8 +19,23 @@ struct TalkOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Act as this bridge session (id or key).", valueName: "ID"))
     var session: String?
 
-    func talks() throws(BridgeError) -> Talks {
+    func talks() throws(BridgeError) -> Talks { try Self.talks(dir: dir, session: session) }
+
+    static func talks(dir: String?, session: String?) throws(BridgeError) -> Talks {
         try Talks.open(dir: dir, environment: .current(), sessionOverride: session)
+    }
+
+    /// A talk command as this process names the helper, for the talks folder of `talks` and speaker `asName`.
+    static func command(_ verb: String, _ id: String, talks: Talks, asName: String?) -> String {
+        HelperName.current.command("talk \(verb) \(id) --dir \(HelperName.quoteIfNeeded(talks.location.root))" + (asName.map { " --as \($0)" } ?? ""))
+    }
+
+    /// Runs `resolve` or `block`: the change, then the line naming the talk's new status and its `detail`.
+    func close(showing detail: KeyPath<TalkHeader, String?>, _ change: (Talks) throws(BridgeError) -> TalkHeader) throws {
+        try reportingErrors { () throws(BridgeError) in
+            let h = try change(try talks())
+            Output.line("talk \(h.id) \(h.status.rawValue): \(h[keyPath: detail] ?? "")")
+        }
     }
 }
 
@@ -83,7 +98,7 @@ struct TalkSay: FastPathCommand {
     static func execute(dir: String?, session: String?, conversation: String, text: String?, file: String?, asName: String?,
                         next: String?, json: Bool) throws {
         try reportingErrors { () throws(BridgeError) in
-            let talks = try Talks.open(dir: dir, environment: .current(), sessionOverride: session)
+            let talks = try TalkOptions.talks(dir: dir, session: session)
             let limit = BridgeConfig(environment: .current()).maxMessageBytes
             let source = try ContentSource.from(text: text, file: file)
             let text = try MessageContent.validate(source.bytes(limit: limit), limit: limit)
@@ -92,7 +107,7 @@ struct TalkSay: FastPathCommand {
             let after = h.status == .active ? "next: \(h.nextSpeaker)" : "talk is now \(h.status.rawValue)\(h.blockedReason.map { " (\($0))" } ?? "")"
             Output.line("turn \(turn.number) recorded (nonce \(turn.nonce)); \(after)")
             if h.status == .active {
-                Output.line("wait for your next turn with: " + TalkWait.command(h.id, talks: talks, asName: asName))
+                Output.line("wait for your next turn with: " + TalkOptions.command("wait", h.id, talks: talks, asName: asName))
             }
         }
     }
@@ -163,29 +178,24 @@ struct TalkWait: ParsableCommand {
     @Option(name: .customLong("as"), help: ArgumentHelp("Wait as this name.", valueName: "NAME")) var asName: String?
     @Option(name: .long, help: ArgumentHelp("Seconds to wait.", valueName: "SECONDS")) var timeout: Double = 90
 
-    /// The command that waits for the next turn, as this process names the helper.
-    static func command(_ id: String, talks: Talks, asName: String?) -> String {
-        HelperName.current.command("talk wait \(id) --dir \(HelperName.quoteIfNeeded(talks.location.root))" + (asName.map { " --as \($0)" } ?? ""))
-    }
-
     func run() throws {
-        try reportingErrors { () throws(BridgeError) in
+        try reportingOutcome { () throws(BridgeError) -> Ending in
             let talks = try options.talks()
             let found = try talks.waitForTurn(conversation, as: asName, timeoutSeconds: timeout)
             switch found.outcome {
             case .timedOut:
-                throw Talks.timedOut(found, timeoutSeconds: timeout)
+                return .turnNotYet(talk: found.id, speaker: found.speaker, seconds: Int(timeout))
             case .refused(let refusal):
                 throw refusal.bridgeError(talk: found.id)
             case .turnArrived(let h):
                 let last = try talks.read(h.id).turns.last
                 Output.line("your turn in talk \(h.id) (turn \(h.turnCount + 1) of at most \(h.maxTurns))"
                     + (last.map { "; last turn \($0.number) by \($0.speaker):\n\n\($0.content)" } ?? ""))
-                let say = HelperName.current.command("talk say \(h.id) --dir \(HelperName.quoteIfNeeded(talks.location.root))"
-                                                     + (asName.map { " --as \($0)" } ?? ""))
+                let say = TalkOptions.command("say", h.id, talks: talks, asName: asName)
                 Output.line("\n── take your turn with ──\n\(say) - <<'SESSION_BRIDGE_TURN'\n<your turn>\nSESSION_BRIDGE_TURN")
+                return .success
             case .closed(let h):
-                throw BridgeError.talkClosed("talk \(h.id) is \(h.status.rawValue): " + (h.resolution ?? h.blockedReason ?? ""))
+                return .talkClosed(talk: h.id, status: h.status.rawValue, reason: h.resolution ?? h.blockedReason ?? "")
             }
         }
     }
@@ -199,10 +209,7 @@ struct TalkResolve: ParsableCommand {
     @Option(name: .customLong("as"), help: ArgumentHelp("Act as this name.", valueName: "NAME")) var asName: String?
 
     func run() throws {
-        try reportingErrors { () throws(BridgeError) in
-            let h = try options.talks().resolve(conversation, summary: summary, as: asName)
-            Output.line("talk \(h.id) RESOLVED: \(h.resolution ?? "")")
-        }
+        try options.close(showing: \.resolution) { (talks) throws(BridgeError) in try talks.resolve(conversation, summary: summary, as: asName) }
     }
 }
 
@@ -214,10 +221,7 @@ struct TalkBlock: ParsableCommand {
     @Option(name: .customLong("as"), help: ArgumentHelp("Act as this name.", valueName: "NAME")) var asName: String?
 
     func run() throws {
-        try reportingErrors { () throws(BridgeError) in
-            let h = try options.talks().block(conversation, reason: reason, as: asName)
-            Output.line("talk \(h.id) BLOCKED: \(h.blockedReason ?? "")")
-        }
+        try options.close(showing: \.blockedReason) { (talks) throws(BridgeError) in try talks.block(conversation, reason: reason, as: asName) }
     }
 }
 
@@ -246,7 +250,7 @@ struct DoctorCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the findings as JSON.") var json = false
 
     func run() throws {
-        try reportingErrors { () throws(BridgeError) in
+        try reportingOutcome { () throws(BridgeError) -> Ending in
             let env = Environment.current()
             let stores = try StoreFactory.openForCommand(environment: env)
             let store = stores.messages
@@ -264,10 +268,8 @@ struct DoctorCommand: ParsableCommand {
                     Output.line("\(f.repaired ? "fixed" : "PROBLEM")  \(f.area): \(f.subject): \(f.problem)" + (f.repair.map { " → \($0)" } ?? ""))
                 }
             }
-            if !report.healthy {
-                let left = report.findings.filter { !$0.repaired }.count
-                throw BridgeError.problemsFound("\(left) problem(s)" + (fix ? " could not be repaired" : " found; `\(HelperName.current.command("doctor --fix"))` repairs what it can"))
-            }
+            if report.healthy { return .success }
+            return .problemsFound(count: report.findings.filter { !$0.repaired }.count, afterFix: fix)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SessionBridge
 @testable import SessionBridgeCLI
 
 /// The fast path (Sources/SessionBridgeCLI/FastPath.swift) is a second reader of the hottest command lines. These tests
@@ -124,7 +125,7 @@ import Testing
 
     /// `hook EVENT` skips parsing for every event the parser knows, as the same invocation, and for nothing else.
     @Test func hookEventsMatchTheParser() {
-        for event in HookCommand.Event.allCases {
+        for event in HookEvent.allCases {
             let argv = ["session-bridge", "hook", event.rawValue]
             #expect(Self.fast(argv) != nil && Self.fast(argv) == Self.parsed(argv), "\(argv)")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SessionBridge
+@testable import SessionBridgeCLI
 
 /// Every command the helper prints runs verbatim where it is shown: `HelperName` decides the name, and no text
 /// names the helper any other way.
@@ -120,8 +121,8 @@ import Testing
         let all: [BridgeError] = [
             .noIdentity, .unknownPeer("p"), .ambiguousPeer("p", candidates: ["a", "b"]), .peerEnded("p"), .unknownMessage("m"),
             .invalidID("x"), .invalidName("x"), .emptyMessage, .messageTooLarge(size: 9, limit: 1), .binaryContent("NUL"),
-            .cannotMessageSelf, .badFilter("x"), .insecureStore("x"), .storage("x"), .timedOut("x"), .seenNotAnswered("x"),
-            .conflict("x"), .problemsFound("x"), .talkClosed("x"), .invalidInput("x"), .io("x"),
+            .cannotMessageSelf, .badFilter("x"), .insecureStore("x"), .storage("x"), .conflict("x"),
+            .invalidInput("x"), .io("x"), .storeUnreachable("x"),
         ]
         for e in all {
             #expect(Self.bareCommands(in: e.message(helper: helper), helper: helper).isEmpty, "\(e): \(e.message(helper: helper))")
@@ -165,7 +166,8 @@ import Testing
         _ = try asker.ask("svc", content: "four")
         let delivered = try busy.listen(timeoutSeconds: 1)
         texts.append(Render.delivery(delivered.message, cli: busy.config.cliPath))
-        do { _ = try busy.listen(timeoutSeconds: 0) } catch { texts.append(error.message(helper: busy.config.helper)) }
+        guard case .timedOut = try busy.nextMessage(timeoutSeconds: 0) else { Issue.record("nothing should be pending"); return }
+        texts.append(try #require(Ending.nothingArrived.text(helper: busy.config.helper)))
         texts.append(Render.peers([], helper: busy.config.helper))
         texts.append(Render.status(Bridge.SessionStatus(session: nil, storeRoot: root, pending: 0, claimed: 0, answered: 0, peers: []),
                                    helper: busy.config.helper))

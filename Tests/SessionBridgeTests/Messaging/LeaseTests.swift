@@ -59,7 +59,7 @@ import Testing
         var times = [timespec(tv_sec: time(nil) - 3600, tv_nsec: 0), timespec(tv_sec: time(nil) - 3600, tv_nsec: 0)]
         #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
         #expect(try lib.listen(timeoutSeconds: 1).message.id == q.id)
-        #expect(throws: BridgeError.self) { try lib2.listen(timeoutSeconds: 0.2) }
+        #expect(throws: WaitEnded.nothingArrived) { try lib2.listen(timeoutSeconds: 0.2) }
         let record = try #require(try lib.store.claimRecord("lib-key", q.id))
         #expect(record.delivery == 1 && abs(record.claimedAt - Clock.nowNanoseconds()) < 30_000_000_000)
     }

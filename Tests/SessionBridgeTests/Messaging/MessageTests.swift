@@ -37,8 +37,6 @@ import Testing
         #expect(BridgeError.badFilter("x").exitCode == 7)
         #expect(BridgeError.insecureStore("x").exitCode == 8)
         #expect(BridgeError.storage("x").exitCode == 9)
-        #expect(BridgeError.timedOut("x").exitCode == 10)
-        #expect(BridgeError.seenNotAnswered("x").exitCode == 11)
         #expect(BridgeError.conflict("x").exitCode == 12)
         #expect(!BridgeError.noIdentity.message.contains("\n"))
     }

@@ -32,24 +32,23 @@ import Testing
         #expect(throws: BridgeError.conflict("message \(q.id) was already answered")) { try lib.reply(to: q.id, content: "a2") }
     }
 
-    @Test func listenTimesOutWithDistinctError() throws {
+    /// A listen that gets nothing is an outcome, not an error (the CLI's `Ending.nothingArrived`, exit 10).
+    @Test func listenTimesOutAsAnOutcome() throws {
         let (_, lib, _) = try pair()
-        do {
-            _ = try lib.listen(timeoutSeconds: 0.05)
-            Issue.record("expected a timeout")
-        } catch {
-            #expect(error.exitCode == 10)
-            #expect(error.message.hasPrefix("nothing yet, listen again"))
-        }
+        guard case .timedOut = try lib.nextMessage(timeoutSeconds: 0.05) else { Issue.record("expected a timeout"); return }
     }
 
+    /// The CLI's exit codes 10 and 11 (`EndingTests`) come from `seen`.
     @Test func awaitDistinguishesSeenFromNotSeen() throws {
         let (_, lib, app) = try pair()
         let q = try app.ask("lib", content: "q")
-        #expect(throws: BridgeError.self) { try app.awaitReply(to: q.id, timeoutSeconds: 0.05) }
-        do { _ = try app.awaitReply(to: q.id, timeoutSeconds: 0.05) } catch { #expect(error.exitCode == 10) }
+        guard case .timedOut("lib", false, nil) = try app.waitForReply(to: q.id, timeoutSeconds: 0.05) else {
+            Issue.record("expected a timeout, not seen"); return
+        }
         _ = try lib.listen(timeoutSeconds: 1)
-        do { _ = try app.awaitReply(to: q.id, timeoutSeconds: 0.05) } catch { #expect(error.exitCode == 11) }
+        guard case .timedOut("lib", true, _) = try app.waitForReply(to: q.id, timeoutSeconds: 0.05) else {
+            Issue.record("expected a timeout, seen"); return
+        }
     }
 
     @Test func selfMessagesAreRefusedAndUnknownPeersNamed() throws {

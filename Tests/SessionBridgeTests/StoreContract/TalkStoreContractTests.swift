@@ -360,7 +360,7 @@ enum TalkEngine: String, CaseIterable, CustomStringConvertible, Sendable {
         #expect(throws: BridgeError.invalidInput("--next x is not a participant (lib, app)")) { try t.say(id, content: "hi", as: "lib", next: "x") }
         #expect(try t.say(id, content: "one", as: "lib", next: nil).number == 1)
         guard case .yourTurn = try t.wait(id, as: "app", timeoutSeconds: 1) else { Issue.record("app's turn not seen"); return }
-        #expect(throws: BridgeError.self) { try t.wait(id, as: "lib", timeoutSeconds: 0.05) }
+        #expect(throws: WaitEnded.turnNotYet) { try t.wait(id, as: "lib", timeoutSeconds: 0.05) }
         #expect(try t.read(id, since: 0).turns.count == 1)
         #expect(try t.block(id, reason: "later \n\n", as: "app").blockedReason == "later")
         #expect(throws: BridgeError.conflict("talk \(id) is BLOCKED (later): it accepts no turn")) { try t.say(id, content: "x", as: "app", next: nil) }

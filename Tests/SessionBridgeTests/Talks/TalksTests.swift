@@ -56,7 +56,7 @@ import Testing
     @Test func waitReturnsWhenItIsYourTurn() throws {
         let t = try open(makeTempDir())
         let id = try t.create(topic: "Wait", with: ["app"], maxTurns: nil, first: nil, as: "lib").header.id
-        #expect(throws: BridgeError.self) { try t.wait(id, as: "app", timeoutSeconds: 0.1) }
+        #expect(throws: WaitEnded.turnNotYet) { try t.wait(id, as: "app", timeoutSeconds: 0.1) }
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { _ = try? t.say(id, content: "go", as: "lib", next: nil) }
         let t0 = Date()
         guard case .yourTurn(let h) = try t.wait(id, as: "app", timeoutSeconds: 5) else { Issue.record("expected your turn"); return }

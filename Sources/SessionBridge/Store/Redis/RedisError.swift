@@ -19,7 +19,7 @@ public enum RedisError: Error, Equatable, Sendable {
     public var message: String {
         switch self {
         case .unreachable(let endpoint, let reason):
-            return "store unreachable: Redis at \(endpoint): \(reason)"
+            return "store unreachable: " + Self.unreachableDetail(endpoint: endpoint, reason: reason)
         case .authRefused(let user):
             return "Redis refused the credentials of user '\(user)' (check the password and that the ACL user exists and is on)"
         case .noPermission(let user, let detail):
@@ -34,6 +34,11 @@ public enum RedisError: Error, Equatable, Sendable {
             return "Redis password file \(path) \(why): it must be yours with mode 0600 (`chmod 600 \(path)`)"
         }
     }
+}
+
+extension RedisError {
+    /// Which server could not be reached and why, without the "store unreachable" prefix.
+    static func unreachableDetail(endpoint: String, reason: String) -> String { "Redis at \(endpoint): \(reason)" }
 }
 
 extension RedisError: CustomStringConvertible {

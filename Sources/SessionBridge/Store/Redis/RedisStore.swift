@@ -67,7 +67,8 @@ public struct RedisStore: BridgeStore {
 
     static func storeError(_ e: RedisError) -> StoreError {
         switch e {
-        case .unreachable: return StoreError(.unreachable, e.message)
+        // The detail names the server; the "store unreachable" prefix is the error's own (BridgeError.storeUnreachable).
+        case .unreachable(let endpoint, let reason): return StoreError(.unreachable, RedisError.unreachableDetail(endpoint: endpoint, reason: reason))
         case .authRefused, .noPermission, .insecurePasswordFile: return StoreError(.permission, e.message)
         case .badConfiguration: return StoreError(.unsupported, e.message)
         case .server(let text):

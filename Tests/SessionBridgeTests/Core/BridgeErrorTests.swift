@@ -1,0 +1,53 @@
+import Testing
+@testable import SessionBridge
+
+/// Every failure renders as one line, has its own code and the exit code the README documents.
+@Suite struct BridgeErrorTests {
+    /// One of each case, with the exit code the README's table gives it.
+    static let documented: [(BridgeError, Int32)] = [
+        (.io("read failed"), 1),
+        (.noIdentity, 3),
+        (.unknownPeer("p"), 4), (.ambiguousPeer("p", candidates: ["p = a1", "p = b2"]), 4), (.unknownMessage("m"), 4),
+        (.peerEnded("p"), 5),
+        (.invalidID("../x"), 6), (.invalidName(".x"), 6), (.emptyMessage, 6), (.messageTooLarge(size: 9, limit: 1), 6),
+        (.binaryContent("NUL byte at 3"), 6), (.cannotMessageSelf, 6), (.invalidInput("choose one"), 6),
+        (.badFilter("syntax error"), 7),
+        (.insecureStore("/s is a symlink"), 8),
+        (.storage("/s: No space left on device"), 9),
+        (.conflict("message m was already answered"), 12),
+        (.storeUnreachable("Redis at 10.0.0.1:6379: Connection refused"), 15),
+    ]
+
+    @Test func everyCaseHasItsDocumentedExitCode() {
+        #expect(Set(Self.documented.map { $0.0.code }) == Set(BridgeError.Code.allCases), "a case is missing from the table")
+        for (error, code) in Self.documented { #expect(error.exitCode == code, "\(error.code)") }
+    }
+
+    @Test func everyCaseRendersOneNonEmptyLine() {
+        let helper = HelperName(text: "session-bridge")
+        for (error, _) in Self.documented {
+            let text = error.message(helper: helper)
+            #expect(!text.isEmpty && !text.contains("\n"), "\(error.code): \(text)")
+        }
+    }
+
+    /// The prefix is the error's own: an engine's detail never repeats it.
+    @Test func storeUnreachableSaysSoOnce() {
+        let e = BridgeError(RedisStore.storeError(.unreachable(endpoint: "10.0.0.1:6379", reason: "Connection refused")))
+        #expect(e == .storeUnreachable("Redis at 10.0.0.1:6379: Connection refused"))
+        #expect(e.message == "store unreachable: Redis at 10.0.0.1:6379: Connection refused")
+        #expect(e.exitCode == 15)
+    }
+
+    /// A store error and back keeps the code for the cases the file engine's helpers report.
+    @Test func storeErrorsMapToTheirCodes() {
+        #expect(BridgeError(StoreError(.unreachable, "x")).code == .storeUnreachable)
+        #expect(BridgeError(StoreError(.conflict, "x")).code == .conflict)
+        #expect(BridgeError(StoreError(.corrupt, "x")).code == .storage)
+        #expect(BridgeError(StoreError(.insecure, "x")).code == .insecureStore)
+        #expect(BridgeError(StoreError(.notFound, "x")).code == .unknownPeer)
+        #expect(BridgeError(StoreError(.unsupported, "x")).code == .invalidInput)
+        #expect(BridgeError(StoreError(.io, "x")).code == .io)
+        #expect(StoreError(BridgeError.storeUnreachable("x")).code == .unreachable)
+    }
+}
