@@ -72,7 +72,7 @@ import Testing
         let (_, lib, app) = try pair()
         let ping = try app.send(to: "lib", type: .ping, content: "ping")
         // The listener answers the ping by itself and keeps waiting; nothing reaches the model.
-        #expect(throws: BridgeError.self) { try lib.listen(timeoutSeconds: 0.1) }
+        #expect(throws: WaitEnded.nothingArrived) { try lib.listen(timeoutSeconds: 0.1) }
         let pong = try app.awaitReply(to: ping.id, timeoutSeconds: 1)
         #expect(pong.type == .pong)
         #expect(try lib.store.connections(lib.currentSession()!.id).contains(app.currentSession()!.id))
@@ -92,7 +92,7 @@ import Testing
         #expect(try app.messageStatus(q.id).redeliveries == 1)
         // Second lease runs out: with maxDeliveries 2 it is marked expired, not delivered a third time.
         Thread.sleep(forTimeInterval: 1.1)
-        #expect(throws: BridgeError.self) { try lib.listen(timeoutSeconds: 0.1) }
+        #expect(throws: WaitEnded.nothingArrived) { try lib.listen(timeoutSeconds: 0.1) }
         #expect(try app.messageStatus(q.id).state == .expired)
     }
 
@@ -129,7 +129,7 @@ import Testing
         _ = try lib.listen(timeoutSeconds: 1)
         _ = try lib.reply(to: q.id, content: "a")
         // app's own listener must leave the reply to the waiting ask.
-        #expect(throws: BridgeError.self) { try app.listen(timeoutSeconds: 0.1) }
+        #expect(throws: WaitEnded.nothingArrived) { try app.listen(timeoutSeconds: 0.1) }
         #expect(try app.awaitReply(to: q.id, timeoutSeconds: 1).content == "a")
     }
 
