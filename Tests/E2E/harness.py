@@ -23,13 +23,14 @@ def base_env(**extra):
 
 
 class ModelServer:
-    """One scripted model for one agent session."""
+    """One scripted model for one agent session. `prefix` starts it elsewhere (another host's network namespace,
+    where it serves that host's loopback)."""
 
-    def __init__(self, workdir, name, policy, **args):
+    def __init__(self, workdir, name, policy, prefix=(), **args):
         self.name = name
         self.log = os.path.join(workdir, f"model-{name}.jsonl")
         port_file = os.path.join(workdir, f"model-{name}.port")
-        cmd = [sys.executable, os.path.join(HERE, "fake_model.py"), "--port-file", port_file, "--log", self.log,
+        cmd = [*prefix, sys.executable, os.path.join(HERE, "fake_model.py"), "--port-file", port_file, "--log", self.log,
                "--policy", policy]
         for k, v in args.items():
             cmd += ["--arg", f"{k}={v}"]
@@ -212,8 +213,8 @@ class E2ETestCase(unittest.TestCase):
         os.makedirs(p, exist_ok=True)
         return p
 
-    def model(self, name, policy, **args):
-        s = ModelServer(self.work, name, policy, **args)
+    def model(self, name, policy, prefix=(), **args):
+        s = ModelServer(self.work, name, policy, prefix=prefix, **args)
         self.servers.append(s)
         return s
 
@@ -239,35 +240,37 @@ class E2ETestCase(unittest.TestCase):
         r = self.claude_plugin("install", "session-bridge@session-bridge", home=home)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
-    def start_claude(self, name, cwd, server, prompt, home=None, extra_args=(), env_extra=None):
-        cmd = [self.claude_bin, "-p", "--dangerously-skip-permissions", "--output-format", "json", *extra_args, prompt]
+    def start_claude(self, name, cwd, server, prompt, home=None, extra_args=(), env_extra=None, prefix=()):
+        """`prefix` runs the CLI elsewhere (on another host: its namespace, its host name)."""
+        cmd = [*prefix, self.claude_bin, "-p", "--dangerously-skip-permissions", "--output-format", "json", *extra_args, prompt]
         return self.track(Run(name, cmd, cwd, self.claude_env(server, home, **(env_extra or {}))))
 
     # -- Codex
 
-    def codex_home(self):
-        d = os.path.join(self.work, "codex-home")
+    def codex_home(self, home=None):
+        d = os.path.join(home or self.work, "codex-home")
         os.makedirs(d, exist_ok=True)
         return d
 
-    def codex_plugin_install(self):
-        env = base_env(HOME=self.home, CODEX_HOME=self.codex_home())
+    def codex_plugin_install(self, home=None):
+        """Into `home` (default the test's); a Codex of another home keeps its CODEX_HOME inside it."""
+        env = base_env(HOME=home or self.home, CODEX_HOME=self.codex_home(home))
         for args in (["plugin", "marketplace", "add", REPO], ["plugin", "add", "session-bridge@session-bridge"]):
             r = subprocess.run([self.codex_bin, *args], env=env, capture_output=True, text=True, timeout=180)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
-    def start_codex(self, name, cwd, server, prompt, env_extra=None):
+    def start_codex(self, name, cwd, server, prompt, env_extra=None, home=None, prefix=()):
         provider = (f'model_providers.fake={{name="fake",base_url="{server.url}/v1",wire_api="responses",'
                     f'request_max_retries=0,stream_max_retries=0}}')
-        cmd = [self.codex_bin, "exec", "--skip-git-repo-check", "--json", "--dangerously-bypass-approvals-and-sandbox",
+        cmd = [*prefix, self.codex_bin, "exec", "--skip-git-repo-check", "--json", "--dangerously-bypass-approvals-and-sandbox",
                "--dangerously-bypass-hook-trust", "-m", "gpt-5.5", "-c", "model_provider=fake", "-c", provider, prompt]
-        env = base_env(HOME=self.home, CODEX_HOME=self.codex_home(), **(env_extra or {}))
+        env = base_env(HOME=home or self.home, CODEX_HOME=self.codex_home(home), **(env_extra or {}))
         return self.track(Run(name, cmd, cwd, env))
 
-    def bridge(self, *args, home=None, env_extra=None, stdin=None, timeout=60):
-        """Runs the helper as a user would (not as a session) against this test's store."""
+    def bridge(self, *args, home=None, env_extra=None, stdin=None, timeout=60, prefix=()):
+        """Runs the helper as a user would (not as a session) against this test's store (`prefix`: on another host)."""
         env = base_env(HOME=home or self.home, **(env_extra or {}))
-        return subprocess.run([os.path.join(REPO, "scripts", "session-bridge"), *args], env=env, capture_output=True,
+        return subprocess.run([*prefix, os.path.join(REPO, "scripts", "session-bridge"), *args], env=env, capture_output=True,
                               text=True, timeout=timeout, input=stdin)
 
     def set_listening(self, name, mode, home=None):

@@ -533,11 +533,15 @@ public struct RedisStore: BridgeStore {
             streams = try every()
             follow = { try? every() }
         }
+        let signal: RedisChangeSignal
         do {
-            return try RedisChangeSignal(configuration: configuration, streams: streams, follow: follow)
+            signal = try RedisChangeSignal(configuration: configuration, streams: streams, follow: follow)
         } catch {
             throw Self.storeError(error)
         }
+        // Local folders (the watcher's `.talks/` and target registry) change without a word to Redis: both are waited on.
+        if folders.isEmpty { return signal }
+        return CombinedChangeSignal(primary: signal, folders: DirectoryWatcher(paths: folders))
     }
 
     // MARK: doctor
