@@ -4,7 +4,8 @@ import Glibc
 import ArgumentParser
 import SessionBridge
 
-/// `ui`: starts the dashboard server, a separate executable (`session-bridge-ui`, beside this binary's real path,
+/// `ui`: starts the dashboard server, a separate executable (`session-bridge-ui`, beside this binary's real path in
+/// every layout: `.build/release`, an installed archive's `helper/`, the .deb's `/usr/lib/session-bridge/VERSION/`;
 /// or `$SESSION_BRIDGE_UI`), so that this binary, which every hook runs, never links an HTTP stack.
 struct UICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,18 +26,34 @@ struct UICommand: ParsableCommand {
         if let port, !(0...65535).contains(port) { throw ValidationError("--port takes a number from 0 to 65535") }
     }
 
-    /// The dashboard helper's path.
-    static func helperPath() -> String {
-        if let explicit = getenv("SESSION_BRIDGE_UI") { return String(cString: explicit) }
+    /// The dashboard helper's path, and whether `$SESSION_BRIDGE_UI` named it.
+    static func helperPath() -> (path: String, explicit: Bool) {
+        if let explicit = getenv("SESSION_BRIDGE_UI") { return (String(cString: explicit), true) }
         let exe = Processes.executablePath() ?? CommandLine.arguments[0]
-        return FileSystem.parentDirectory(of: exe) + "/session-bridge-ui"
+        return (FileSystem.parentDirectory(of: exe) + "/session-bridge-ui", false)
+    }
+
+    /// What to do when the helper is missing, for the layout it was looked for in: a source build (a `.build`
+    /// folder) builds it, with the rest in a release build; an installed release (the per-user install, the .deb) ships it beside the
+    /// main binary, so only another install brings it back.
+    static func missingHelperMessage(path: String, explicit: Bool, version: String) -> String {
+        if explicit {
+            return "the dashboard is not installed: SESSION_BRIDGE_UI names \(path), which is not an executable file"
+        }
+        if path.contains("/.build/"), path.contains("/debug/") {
+            return "the dashboard is not built: \(path) is missing; run `swift build --product session-bridge-ui` beside this debug build"
+        }
+        if path.contains("/.build/") {
+            return "the dashboard is not built: \(path) is missing; run scripts/build in the plugin folder (it builds session-bridge-ui beside session-bridge)"
+        }
+        return "the dashboard is not installed: \(path) is missing; this installation of session-bridge \(version) lacks it, so reinstall the release (its archive and .deb ship session-bridge-ui beside session-bridge)"
     }
 
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
-            let helper = Self.helperPath()
+            let (helper, explicit) = Self.helperPath()
             guard access(helper, X_OK) == 0 else {
-                throw .io("the dashboard is not installed: \(helper) is missing; build it in the plugin folder with `swift build -c release --product session-bridge-ui` (it is a program of its own, so the hooks stay fast)")
+                throw .io(Self.missingHelperMessage(path: helper, explicit: explicit, version: SessionBridgeCommand.version))
             }
             var args = [helper, "--helper", HelperName.current.text]
             if let port { args += ["--port", String(port)] }
