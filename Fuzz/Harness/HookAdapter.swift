@@ -12,6 +12,7 @@ enum HookAdapter {
     static func run(_ event: String, input: [UInt8], environment: Environment) -> (stdout: String?, stderr: String?, exitCode: Int32) {
         guard let event = HookEvent(rawValue: event) else { return (nil, nil, 0) }
         let o = Hooks.run(event: event, input: input, environment: environment)
+        Hooks.acknowledge(o, environment: environment)
         return (o.stdout, o.stderr, o.exitCode)
     }
 

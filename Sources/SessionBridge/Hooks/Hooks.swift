@@ -10,8 +10,32 @@ public enum Hooks {
         public var stdout: String?
         public var stderr: String?
         public var exitCode: Int32
+        /// The messages this output shows, claimed from `session`: `acknowledge` finishes those that expect no
+        /// reply once the output is written, so a hook killed before that (at its timeout) loses none of them.
+        public var shown: Shown?
+
+        public init(stdout: String?, stderr: String?, exitCode: Int32, shown: Shown? = nil) {
+            self.stdout = stdout
+            self.stderr = stderr
+            self.exitCode = exitCode
+            self.shown = shown
+        }
 
         public static let silent = Outcome(stdout: nil, stderr: nil, exitCode: 0)
+    }
+
+    /// Messages a hook's output shows, and the inbox they were claimed from.
+    public struct Shown: Equatable, Sendable {
+        public var session: String
+        public var messages: [Message]
+    }
+
+    /// After a hook's output is written: finishes the claims of the messages it showed that expect no reply
+    /// (queries stay in flight until answered). Without it they are delivered again when their lease ends.
+    public static func acknowledge(_ outcome: Outcome, environment: Environment) {
+        guard let shown = outcome.shown, shown.messages.contains(where: { !$0.type.expectsReply }),
+              let store = openStore(environment) else { return }
+        Bridge.acknowledge(store, shown.session, shown.messages)
     }
 
     /// The largest part of one message injected into context; the rest is reachable with `inbox`.
@@ -121,7 +145,9 @@ public enum Hooks {
             messages.append(m)
         }
         guard !messages.isEmpty else { return .silent }
-        return context(event: event, renderForContext(messages, cli: bridge.config.cliPath, more: pendingCount(store, id)))
+        var outcome = context(event: event, renderForContext(messages, cli: bridge.config.cliPath, more: pendingCount(store, id)))
+        outcome.shown = Shown(session: me.id, messages: messages)
+        return outcome
     }
 
     /// Stop, synchronous (foreground listening): while the session listens in the foreground, waits for the next
@@ -133,7 +159,9 @@ public enum Hooks {
         let wait = Double(environment.integer("SESSION_BRIDGE_STOP_WAIT_SECONDS") ?? 540)
         switch try? bridge.nextMessage(timeoutSeconds: wait, via: "hook") {
         case .delivered(let delivery)?:
-            return block(renderForContext([delivery.message], cli: bridge.config.cliPath, more: pendingCount(store, id)))
+            var outcome = block(renderForContext([delivery.message], cli: bridge.config.cliPath, more: pendingCount(store, id)))
+            outcome.shown = Shown(session: delivery.session, messages: [delivery.message])
+            return outcome
         case .timedOut?:
             return block("session-bridge: no peer message in the last \(duration(seconds: wait)); still listening. "
                 + "End your turn to keep waiting, or run `\(bridge.config.cliPath) listen --off` to stop listening.")
@@ -165,7 +193,7 @@ public enum Hooks {
             switch try? bridge.nextMessage(timeoutSeconds: slice, via: "hook") {
             case .delivered(let delivery)?:
                 let text = renderForContext([delivery.message], cli: bridge.config.cliPath, more: pendingCount(store, id))
-                return Outcome(stdout: nil, stderr: text, exitCode: 2)
+                return Outcome(stdout: nil, stderr: text, exitCode: 2, shown: Shown(session: delivery.session, messages: [delivery.message]))
             case .timedOut?:
                 continue
             case nil:

@@ -129,6 +129,8 @@ extension Bridge {
     public struct Delivery: Sendable {
         public var message: Message
         public var warnings: [String]
+        /// The inbox it was claimed from (this session): what `acknowledge` finishes it in.
+        public var session: String
     }
 
     /// How listening ended. Expected outcomes, not failures: the CLI maps a timeout to exit 10.
@@ -147,13 +149,13 @@ extension Bridge {
         // Fast path: something is already pending, so no signal is needed (creating and closing one costs more
         // than the whole claim).
         if let message = try claimNext(me, filter: filter, via: via, warnings: &warnings) {
-            return .delivered(Delivery(message: message, warnings: warnings))
+            return .delivered(Delivery(message: message, warnings: warnings, session: me.id))
         }
         let signal = park(try bridged { () throws(StoreError) in try store.changeSignal(.inbox(me.id), alsoWatching: []) })
         if let reason = signal.pollingReason { warnings.append("watching by polling: \(reason)") }
         while true {
             if let message = try claimNext(me, filter: filter, via: via, warnings: &warnings) {
-                return .delivered(Delivery(message: message, warnings: warnings))
+                return .delivered(Delivery(message: message, warnings: warnings, session: me.id))
             }
             let remaining = deadline - Clock.monotonicNanoseconds()
             if remaining <= 0 { return .timedOut(warnings: warnings) }
@@ -219,7 +221,6 @@ extension Bridge {
                     _ = try bridged { () throws(StoreError) in try store.finishInFlight(me.id, id) }
                     continue
                 }
-                if !m.type.expectsReply { _ = try bridged { () throws(StoreError) in try store.finishInFlight(me.id, id) } }
                 let leaseUntil = m.type.expectsReply
                     ? Clock.iso8601(nanoseconds: Clock.nowNanoseconds() + config.lease.leaseNanoseconds) : nil
                 try? store.appendEvent(sender: m.from, messageID: m.id,
@@ -246,6 +247,19 @@ extension Bridge {
             }
         }
         return nil
+    }
+
+    /// Finishes the claims of delivered messages that expect no reply (responses, a peer's end), once the caller has
+    /// shown them: `claimNext` leaves them in flight until then, so a crash between the claim and the output (a
+    /// SIGKILL, a hook killed at its timeout) redelivers them at the lease's end instead of losing them. Queries stay
+    /// in flight until their reply.
+    public func acknowledge(_ session: String, _ messages: [Message]) { Self.acknowledge(store, session, messages) }
+
+    /// `acknowledge` on a store opened without a bridge (a hook, after its output is written).
+    static func acknowledge(_ store: any BridgeStore, _ session: String, _ messages: [Message]) {
+        for m in messages where !m.type.expectsReply {
+            _ = try? store.finishInFlight(session, m.id)
+        }
     }
 
     /// Settles the claims whose lease ran out (see `Leases.settle`); returns those due for redelivery.

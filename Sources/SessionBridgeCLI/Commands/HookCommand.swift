@@ -30,9 +30,11 @@ extension HookEvent: ExpressibleByArgument {}
 enum HookRunner {
     static func run(_ event: HookEvent) -> Hooks.Outcome {
         let input = (try? ContentSource.standardInput.bytes(limit: 64 << 20)) ?? []
-        let outcome = Hooks.run(event: event, input: input, environment: Environment.current())
+        let environment = Environment.current()
+        let outcome = Hooks.run(event: event, input: input, environment: environment)
         if let out = outcome.stdout { Output.line(out) }
         if let err = outcome.stderr { Output.write(2, err + "\n") }
+        Hooks.acknowledge(outcome, environment: environment)
         return outcome
     }
 }

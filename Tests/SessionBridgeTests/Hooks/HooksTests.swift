@@ -53,6 +53,33 @@ import Testing
         #expect(status.seen && status.claimedVia == "hook" && status.state == .claimed)
     }
 
+    /// A reply shown by a hook stays claimed until the hook's output is written: a hook killed in between (its
+    /// timeout, a SIGKILL) has the reply delivered again at the lease's end, and once acknowledged it is done.
+    @Test func aReplyIsFinishedOnlyAfterTheHookOutputIsWritten() throws {
+        let root = makeTempDir()
+        let hookEnv = Environment(["SESSION_BRIDGE_HOME": root, "CLAUDE_CODE_SESSION_ID": "w-1", "SESSION_BRIDGE_LEASE_SECONDS": "1"])
+        _ = Hooks.sessionStart(input: input("w-1", event: "SessionStart"), environment: hookEnv)
+        let lib = try makeBridge(root: root, key: "lib-key")
+        _ = try lib.start(name: "lib", projectPath: "/p/lib")
+        let q = try Bridge.open(environment: hookEnv).ask("lib", content: "Which port?")
+        _ = try lib.listen(timeoutSeconds: 5)
+        _ = try lib.reply(to: q.id, content: "8080")
+        // The hook claims the reply and dies before writing its output: not acknowledged.
+        let killed = Hooks.deliverPending(event: "PostToolUse", input: input("w-1"), environment: hookEnv)
+        #expect(killed.stdout?.contains("8080") == true)
+        #expect(killed.shown?.messages.map(\.inReplyTo) == [q.id])
+        #expect(Hooks.deliverPending(event: "PostToolUse", input: input("w-1"), environment: hookEnv) == .silent)
+        Thread.sleep(forTimeInterval: 1.3)
+        let again = Hooks.deliverPending(event: "PostToolUse", input: input("w-1"), environment: hookEnv)
+        #expect(again.stdout?.contains("8080") == true)
+        Hooks.acknowledge(again, environment: hookEnv)
+        Thread.sleep(forTimeInterval: 1.3)
+        #expect(Hooks.deliverPending(event: "PostToolUse", input: input("w-1"), environment: hookEnv) == .silent)
+        let store = try #require(Hooks.openStore(hookEnv))
+        let me = try #require(Bridge.open(environment: hookEnv).currentSession())
+        #expect(try store.claims(me.id).isEmpty)
+    }
+
     @Test func unregisteredSessionsAreLeftAlone() {
         let root = makeTempDir()
         #expect(Hooks.deliverPending(event: "UserPromptSubmit", input: input("nobody"), environment: env(root, claude: "nobody")) == .silent)
