@@ -13,6 +13,7 @@ public enum FuzzSeeds {
         case .message: return messageSeeds()
         case .hook: return hookSeeds()
         case .config: return configSeeds()
+        case .json: return jsonSeeds(guardCorpus)
         }
     }
 
@@ -103,6 +104,28 @@ public enum FuzzSeeds {
         for (name, file) in talkSeeds(world) {
             out.append(("file-\(name)", [2] + file + [0] + Array("a new turn".utf8)))
         }
+        return out
+    }
+
+    /// Hook inputs as the guard bench sends them (from the corpus), stored manifests and edge documents.
+    static func jsonSeeds(_ corpus: [UInt8]?) -> [(name: String, bytes: [UInt8])] {
+        var out: [(String, [UInt8])] = []
+        if let corpus, let entries = (try? JSONSerialization.jsonObject(with: Data(corpus))) as? [[String: Any]] {
+            for (i, e) in entries.enumerated() where i % 4 == 0 {
+                let object: [String: Any] = ["session_id": "s-1", "cwd": "/w/p", "hook_event_name": "PreToolUse", "tool_name": e["tool"] ?? "",
+                                             "tool_input": e["input"] ?? [:], "transcript_path": "/h/.claude/projects/p/s.jsonl"]
+                if let d = try? JSONSerialization.data(withJSONObject: object) { out.append(("hook-\(i)", Array(d))) }
+            }
+        }
+        let m = SessionManifest(id: "kgndjmem", name: "app", projectPath: "/w/p", host: "h", pid: 4242, pidStartTime: 99, agent: "claude-code",
+                                claudeSessionId: "c-1", codexThreadId: nil, startedAt: "2026-12-02T10:00:00.000Z", lastSeen: "2026-12-02T10:00:00.000Z",
+                                state: "live", endedAt: nil, helpers: ["/opt/sb/session-bridge"])
+        out.append(("manifest", JSONCoding.encode(m)))
+        out.append(("manifest-pretty", JSONCoding.encode(m, pretty: true)))
+        let edges = [#"{"tool_name":"Bash","tool_input":{"command":"X=.cl; rm -rf ~/${X}aude/session-bridge \ud800"}}"#,
+                     #"[1, -0.5e+3, true, false, null, "\u00e9\ud83d\ude00\/", {"a": [], "b": {}},]"#, "\u{FEFF}{\"stop_hook_active\":true}",
+                     #"{"a":1,"a":"two"}"#, "01", "1e999", "\"\u{1}\""]
+        for (i, e) in edges.enumerated() { out.append(("edge-\(i)", Array(e.utf8))) }
         return out
     }
 

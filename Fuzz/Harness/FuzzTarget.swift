@@ -18,9 +18,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case hook
     /// A talks folder's config.yaml: bounded, and read back from its cache exactly as parsed.
     case config
+    /// The hot-path JSON reader: Foundation's grammar, and the Codable path's hook inputs and manifests.
+    case json
 
     /// The targets `scripts/fuzz` runs by default (CI).
-    public static let standard: [FuzzTarget] = [.guard, .talk, .talkSay, .message, .hook, .config]
+    public static let standard: [FuzzTarget] = [.guard, .talk, .talkSay, .message, .hook, .config, .json]
 
     /// Checks one input. nil: every property held.
     public func run(_ bytes: [UInt8], in world: FuzzWorld) -> FuzzFailure? {
@@ -32,6 +34,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .message: return MessageFuzz.check(bytes)
         case .hook: return HookFuzz.check(bytes, world: world)
         case .config: return ConfigFuzz.check(bytes)
+        case .json: return JSONFuzz.check(bytes)
         }
     }
 }

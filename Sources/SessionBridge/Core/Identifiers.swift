@@ -18,18 +18,25 @@ public enum Identifiers {
         for i in 0..<6 { b[i] = UInt8(truncatingIfNeeded: ms >> UInt64(40 - 8 * i)) }
         b[6] = (b[6] & 0x0f) | 0x70
         b[8] = (b[8] & 0x3f) | 0x80
-        let hex = b.map { byte -> String in
-            let s = String(byte, radix: 16)
-            return byte < 16 ? "0" + s : s
-        }.joined()
-        let c = Array(hex)
-        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32])
+        return uuidText(Array(Hex.lower(b).utf8))
+    }
+
+    /// 32 hex digits as a UUID's text: 8-4-4-4-12.
+    static func uuidText(_ c: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for (i, d) in c.prefix(32).enumerated() {
+            if i == 8 || i == 12 || i == 16 || i == 20 { out.append(0x2D) }
+            out.append(d)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The id of the one reply to message `id`: derived from it (UUID version 8, the question's millisecond prefix
     /// followed by SHA-256 bits), so every process can tell whether a question has been answered from the reply's
     /// existence alone, and a second reply can never be published beside the first.
     public static func replyID(for id: String) -> String {
+        if id.utf8.allSatisfy({ $0 < 0x80 }) { return asciiReplyID(for: id) }
         let hash = Array(SHA256.hex("session-bridge reply to " + id.lowercased()))
         var c = hash.prefix(32).map { $0 }
         let source = Array(id.lowercased().filter { $0 != "-" })
@@ -40,6 +47,20 @@ public enum Identifiers {
         let variant = Int(String(c[16]), radix: 16) ?? 0
         c[16] = Array("89ab")[variant & 3]
         return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32])
+    }
+
+    /// `replyID` for an ASCII id, byte by byte.
+    static func asciiReplyID(for id: String) -> String {
+        let lower = id.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }
+        var c = Array(Hex.lower(SHA256.digest(Array("session-bridge reply to ".utf8) + lower)).utf8.prefix(32))
+        let source = lower.filter { $0 != 0x2D }
+        if source.count == 32, source.allSatisfy({ Hex.value($0) != nil }) {
+            for i in 0..<12 { c[i] = source[i] }
+        }
+        c[12] = 0x38
+        let variant = Hex.value(c[16]) ?? 0
+        c[16] = Array("89ab".utf8)[Int(variant & 3)]
+        return uuidText(c)
     }
 
     /// Alphabet for short session ids: lower-case letters and digits without look-alikes (0/o, 1/l/i).

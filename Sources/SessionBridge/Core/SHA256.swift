@@ -13,10 +13,7 @@ public struct SHA256: Sendable {
 
     /// Hex digest of the bytes.
     public static func hex<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        digest(bytes).map { byte in
-            let s = String(byte, radix: 16)
-            return byte < 16 ? "0" + s : s
-        }.joined()
+        Hex.lower(digest(bytes))
     }
 
     /// Hex digest of a string's UTF-8 bytes.

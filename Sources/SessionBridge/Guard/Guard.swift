@@ -69,7 +69,7 @@ public struct Guard {
         var out: Set<String> = []
         for id in FileSystem.list(sessions) where Identifiers.isValidID(id) {
             guard let bytes = try? FileSystem.read(sessions + "/" + id + "/manifest.json", limit: 1 << 20),
-                  let manifest = JSONCoding.decode(SessionManifest.self, from: bytes) else { continue }
+                  let manifest = SessionManifest.decode(bytes) else { continue }
             for path in manifest.helpers ?? [] where path.hasSuffix("/session-bridge") || path.hasSuffix("/session-bridge-jq") {
                 out.insert(path)
             }
@@ -102,7 +102,7 @@ public struct Guard {
 
     /// Evaluates one hook input (the JSON a PreToolUse hook receives on stdin). Never traps, on any input.
     public static func evaluate(input: [UInt8], environment: Environment) -> Verdict {
-        guard let hook = JSONCoding.decode(PreToolUseInput.self, from: input) else {
+        guard let hook = PreToolUseInput.decode(input) else {
             // Malformed input: fail closed only when it looks like it touches a guarded folder.
             let text = String(decoding: input.prefix(1 << 20), as: UTF8.self)
             let g = Guard(cwd: FileSystem.currentDirectory(), environment: environment)
@@ -353,6 +353,24 @@ struct PreToolUseInput: Decodable {
     enum CodingKeys: String, CodingKey {
         case toolName = "tool_name", toolInput = "tool_input", cwd
     }
+
+    /// Reads a hook input with `JSONReader` (the hot path), field by field as the synthesized `Decodable` does;
+    /// nil when it is not such an object.
+    static func decode(_ bytes: [UInt8]) -> PreToolUseInput? {
+        guard let node = JSONReader.node(bytes), let f = JSONFields(node),
+              case .some(let toolName) = f.optionalString("tool_name"), case .some(let cwd) = f.optionalString("cwd") else { return nil }
+        var input: [String: JSONValue]?
+        switch f.first("tool_input") {
+        case nil, .null?: input = nil
+        case .object(let members)?:
+            var d: [String: JSONValue] = [:]
+            d.reserveCapacity(members.count)
+            for (k, v) in members where d[k] == nil { d[k] = JSONValue(v) }
+            input = d
+        default: return nil
+        }
+        return PreToolUseInput(toolName: toolName, toolInput: input, cwd: cwd)
+    }
 }
 
 /// Any JSON value, kept only as far as the guard needs (strings and string lists).
@@ -366,6 +384,22 @@ enum JSONValue: Decodable {
         if let s = try? c.decode(String.self) { self = .string(s); return }
         if let a = try? c.decode([String].self) { self = .strings(a); return }
         self = .other
+    }
+
+    /// The same reading of a parsed value.
+    init(_ node: JSONNode) {
+        switch node {
+        case .string(let s): self = .string(s)
+        case .array(let items):
+            var out: [String] = []
+            out.reserveCapacity(items.count)
+            for item in items {
+                guard case .string(let s) = item else { self = .other; return }
+                out.append(s)
+            }
+            self = .strings(out)
+        default: self = .other
+        }
     }
 
     var string: String? { if case .string(let s) = self { return s }; return nil }

@@ -11,13 +11,28 @@ enum GuardPaths {
 
     /// `/a/./b/../c` → `/a/c` (lexically).
     static func collapse(_ path: String) -> String {
-        var parts: [Substring] = []
-        for p in path.split(separator: "/", omittingEmptySubsequences: true) {
-            if p == "." { continue }
-            if p == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
-            parts.append(p)
+        // Byte by byte: '/' and '.' are ASCII, so no component of valid UTF-8 equals "." or ".." but those bytes.
+        let b = Array(path.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count + 1)
+        var starts: [Int] = []
+        var i = 0
+        while i < b.count {
+            if b[i] == 0x2F { i += 1; continue }
+            var j = i
+            while j < b.count && b[j] != 0x2F { j += 1 }
+            if j - i == 1 && b[i] == 0x2E {
+                // "." stays where it is.
+            } else if j - i == 2 && b[i] == 0x2E && b[i + 1] == 0x2E {
+                if let s = starts.popLast() { out.removeSubrange(s...) }
+            } else {
+                starts.append(out.count)
+                out.append(0x2F)
+                out.append(contentsOf: b[i..<j])
+            }
+            i = j
         }
-        return "/" + parts.joined(separator: "/")
+        return out.isEmpty ? "/" : String(decoding: out, as: UTF8.self)
     }
 
     /// The real location of an absolute path that may not exist yet. `followFinal` false keeps a final symlink

@@ -289,10 +289,14 @@ final class ShellAnalyzer {
             }
         }
         // Field splitting uses the script's IFS when it set one it knows (`IFS=,; $cmd`).
-        let separators: Set<Character> = {
-            guard let ifs = state.variables["IFS"], ifs.count == 1, let v = ifs.first, Marker.isPlain(v) else { return [" ", "\t", "\n"] }
-            return Set(v)
+        let customIFS: String? = {
+            guard let ifs = state.variables["IFS"], ifs.count == 1, let v = ifs.first, Marker.isPlain(v) else { return nil }
+            return v
         }()
+        func isSeparator(_ ch: Character) -> Bool {
+            if let customIFS { return customIFS.contains(ch) }
+            return ch == " " || ch == "\t" || ch == "\n"
+        }
         /// Appends an expansion's possible values; unquoted known values split into fields.
         func appendValues(_ values: [String], quoted: Bool) {
             var next: [[Field]] = []
@@ -301,7 +305,7 @@ final class ShellAnalyzer {
                     var fields = alt
                     let pieces: [String]
                     if !quoted && split && Marker.isPlain(v) {
-                        pieces = v.split(whereSeparator: { separators.contains($0) }).map(String.init)
+                        pieces = v.split(whereSeparator: isSeparator).map(String.init)
                     } else {
                         pieces = [v]
                     }

@@ -6,12 +6,16 @@
 /// reservations. Shared reservations never block an edit; they only keep exclusive ones out.
 struct ReservationGuard {
     let g: Guard
-    let service: Reservations
+    let store: any ReservationStore
+    let host: String
     let keys: Set<String>
     /// The calling session's id, if it has one.
     let me: String?
     let now: Int64
-    let states: HolderStates
+    /// Holders' liveness. nil in a probe: a pass over the records alone, before any session is looked up, in
+    /// which every reservation that the call may touch counts as a hit (whoever holds it, shared or not, live
+    /// or over), so a probe that allows means the full check would allow too, and renew nothing.
+    let states: HolderStates?
     private var records: [String: (String, [Reservation])?] = [:]
     private var candidateCache: [String: [ReservationProject]] = [:]
     /// The caller's own reservations its writes fall in: renewed when the call is allowed.
@@ -30,11 +34,17 @@ struct ReservationGuard {
             // The store guard has already judged the call; without a store there are no reservations to read.
             return .allow
         }
-        // The file engine: one readdir says there is nothing to enforce, before anything else is opened.
+        // The file engine: one readdir says there is nothing to enforce, before anything else is opened; then the
+        // records alone say whether any reservation can concern this call, before the message store is opened
+        // for holders' liveness and the caller's identity.
         var listed: Set<String>?
         if setting.scheme == "file" {
-            listed = (try? FileReservationStore(storeRoot: setting.rest).keys()) ?? []
-            if listed?.isEmpty == true { return .allow }
+            let records = FileReservationStore(storeRoot: setting.rest)
+            let found = (try? records.keys()) ?? []
+            if found.isEmpty { return .allow }
+            var probe = ReservationGuard(g: g, store: records, host: Processes.hostName(), keys: found, me: nil, now: Clock.nowNanoseconds(), states: nil)
+            if probe.run(hook, effects: effects) == .allow { return .allow }
+            listed = found
         }
         let stores: Stores
         let keys: Set<String>
@@ -46,8 +56,10 @@ struct ReservationGuard {
         }
         if keys.isEmpty { return .allow }
         let service = Reservations(stores: stores)
-        var rg = ReservationGuard(g: g, service: service, keys: keys, me: callerID(input: input, environment: g.environment, sessions: stores.messages),
-                                  now: Clock.nowNanoseconds())
+        let now = Clock.nowNanoseconds()
+        var rg = ReservationGuard(g: g, store: service.store, host: service.host, keys: keys,
+                                  me: callerID(input: input, environment: g.environment, sessions: stores.messages), now: now,
+                                  states: HolderStates(sessions: service.sessions, host: service.host, now: now))
         return rg.run(hook, effects: effects)
     }
 
@@ -61,14 +73,18 @@ struct ReservationGuard {
             + "(`\(g.helper.command("doctor"))` checks it); tool calls that only read still run.")
     }
 
-    init(g: Guard, service: Reservations, keys: Set<String>, me: String?, now: Int64) {
+    init(g: Guard, store: any ReservationStore, host: String, keys: Set<String>, me: String?, now: Int64, states: HolderStates?) {
         self.g = g
-        self.service = service
+        self.store = store
+        self.host = host
         self.keys = keys
         self.me = me
         self.now = now
-        self.states = HolderStates(sessions: service.sessions, host: service.host, now: now)
+        self.states = states
     }
+
+    /// Whether a reservation no longer binds (its holder is gone, or it ran out); never in a probe.
+    func isOver(_ r: Reservation) -> Bool { states?.isOver(r) ?? false }
 
     /// The bridge session the hook speaks for, by the same rules as the commands (an explicit id, else the binding).
     static func callerID(input: [UInt8], environment: Environment, sessions: any SessionRegistry) -> String? {
@@ -147,11 +163,12 @@ struct ReservationGuard {
             let written = ReservationGlob(path: rel)
             for r in load(project) {
                 guard tree ? r.glob.overlaps(written) : r.glob.covers(rel) else { continue }
+                if states == nil { return Hit(reservation: r, path: rel.isEmpty ? project.root : rel, what: what) }
                 if r.holder == me {
                     if !r.isExpired(now: now) { own[project.id, default: []].append(r) }
                     continue
                 }
-                if r.shared || states.isOver(r) { continue }
+                if r.shared || isOver(r) { continue }
                 return Hit(reservation: r, path: rel.isEmpty ? project.root : rel, what: what)
             }
         }
@@ -159,7 +176,7 @@ struct ReservationGuard {
         // A folder that holds a whole project (rm -r of its parent).
         for key in keys.sorted() {
             guard let (_, list) = record(key) else { continue }
-            for r in list where r.host == service.host && GuardPaths.isInside(r.root, p) && r.holder != me && !r.shared && !states.isOver(r) {
+            for r in list where r.host == host && GuardPaths.isInside(r.root, p) && r.holder != me && !r.shared && !isOver(r) {
                 return Hit(reservation: r, path: p, what: what)
             }
         }
@@ -178,7 +195,7 @@ struct ReservationGuard {
                 if !prefix.isEmpty { names.append(prefix) }
                 if GuardPaths.isInside(absolute, dir), absolute != dir { names.append(String(absolute.dropFirst(dir == "/" ? 1 : dir.count + 1))) }
                 let mentioned = prefix.isEmpty || GuardPaths.isInside(dir, absolute) || names.contains { text.contains($0) }
-                if mentioned && !states.isOver(r) { return Hit(reservation: r, path: prefix.isEmpty ? project.root : prefix, what: what) }
+                if mentioned && !isOver(r) { return Hit(reservation: r, path: prefix.isEmpty ? project.root : prefix, what: what) }
             }
         }
         return nil
@@ -194,7 +211,7 @@ struct ReservationGuard {
     mutating func candidates(_ path: String) -> [ReservationProject] {
         if let known = candidateCache[path] { return known }
         var seen: Set<String> = []
-        let found = ReservationProject.candidates(for: path, host: service.host).filter { keys.contains($0.key) && seen.insert($0.key).inserted }
+        let found = ReservationProject.candidates(for: path, host: host).filter { keys.contains($0.key) && seen.insert($0.key).inserted }
         candidateCache[path] = found
         return found
     }
@@ -202,7 +219,7 @@ struct ReservationGuard {
     mutating func record(_ key: String) -> (String, [Reservation])? {
         if let known = records[key] { return known }
         // A damaged record cannot be enforced; `doctor` reports it.
-        let r = (try? service.store.reservations(key: key)) ?? nil
+        let r = (try? store.reservations(key: key)) ?? nil
         let value = r.map { ($0.projectID, $0.reservations) }
         records[key] = value
         return value
@@ -227,7 +244,7 @@ struct ReservationGuard {
             }
             for (ttl, patterns) in byEnd {
                 let until = Clock.iso8601(nanoseconds: now + Int64(ttl) * 1_000_000_000)
-                try? service.store.renew(holder: me, patterns: patterns, until: until, projectID: projectID)
+                try? store.renew(holder: me, patterns: patterns, until: until, projectID: projectID)
             }
         }
     }

@@ -26,6 +26,21 @@ public struct SessionManifest: Codable, Sendable, Equatable {
     public var helpers: [String]? = nil
 
     public var isEnded: Bool { state == "ended" }
+
+    /// Reads a manifest with `JSONReader` (every command reads some), field by field as the synthesized
+    /// `Decodable` does; nil when it is not one.
+    public static func decode(_ bytes: [UInt8]) -> SessionManifest? {
+        guard let node = JSONReader.node(bytes), let f = JSONFields(node),
+              let schema = f.int64("schema").flatMap({ Int(exactly: $0) }), let id = f.string("id"), let name = f.string("name"),
+              let projectPath = f.string("projectPath"), let host = f.string("host"), let pid = f.int32("pid"),
+              case .some(let pidStartTime) = f.optionalUInt64("pidStartTime"), let agent = f.string("agent"),
+              case .some(let claude) = f.optionalString("claudeSessionId"), case .some(let codex) = f.optionalString("codexThreadId"),
+              let startedAt = f.string("startedAt"), let lastSeen = f.string("lastSeen"), let state = f.string("state"),
+              case .some(let endedAt) = f.optionalString("endedAt"), case .some(let helpers) = f.optionalStrings("helpers") else { return nil }
+        return SessionManifest(schema: schema, id: id, name: name, projectPath: projectPath, host: host, pid: pid, pidStartTime: pidStartTime,
+                               agent: agent, claudeSessionId: claude, codexThreadId: codex, startedAt: startedAt, lastSeen: lastSeen,
+                               state: state, endedAt: endedAt, helpers: helpers)
+    }
 }
 
 /// A peer's liveness, derived from its manifest, heartbeat and process.

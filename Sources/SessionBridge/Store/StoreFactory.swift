@@ -28,7 +28,7 @@ public struct Stores: Sendable {
 /// - `memory:` or `memory:NAME`: the in-memory engine (one process; tests);
 /// - `redis://[user:password@]host:port[/db][?prefix=NAME]`: the Redis Streams engine.
 ///
-/// Engines register by scheme in `engines`; a scheme with no engine in this binary is a clear `.unsupported` error.
+/// Engines are chosen by scheme in `messageOpener(_:)`; a scheme with no engine in this binary is a clear `.unsupported` error.
 /// `SESSION_BRIDGE_POLL=1` makes the file engine's change signals poll.
 public enum StoreFactory {
     /// The setting, split at its scheme. `text` is the whole setting (an engine parses its own URL from it).
@@ -55,41 +55,56 @@ public enum StoreFactory {
     /// only talks are wanted). Nothing is connected here: a hook that never touches a talk pays nothing for it.
     public typealias TalkOpener = @Sendable (_ setting: Setting, _ environment: Environment, _ messages: (any BridgeStore)?) throws(StoreError) -> TalkEngine
 
-    /// The talk engines this binary has, by scheme (the same schemes as `engines`).
-    static let talkEngines: [String: TalkOpener] = [
-        "file": { _, environment, _ throws(StoreError) in { FileTalkStore(location: $0, environment: environment) } },
-        "memory": { setting, _, _ throws(StoreError) in
-            let store = MemoryTalkStore.named(setting.rest)
-            return { _ in store }
-        },
-        "redis": { setting, environment, messages throws(StoreError) in
-            let limit = TalkStorage.maxTalkBytes(environment)
-            if let redis = messages as? RedisStore {
-                return { _ in RedisTalkStore(configuration: redis.configuration, pool: redis.pool, maxTalkBytes: limit) }
+    /// The talk engine of a scheme this binary has (the same schemes as `messageOpener(_:)`). A `switch`, not a table of
+    /// closures: a table is built by every process on its first use, through the runtime's generic look-ups.
+    static func talkOpener(_ scheme: String) -> TalkOpener? {
+        switch scheme {
+        case "file":
+            return { _, environment, _ throws(StoreError) in { FileTalkStore(location: $0, environment: environment) } }
+        case "memory":
+            return { setting, _, _ throws(StoreError) in
+                let store = MemoryTalkStore.named(setting.rest)
+                return { _ in store }
             }
-            let config: RedisConfiguration
-            do throws(RedisError) { config = try RedisConfiguration.parse(setting.text, environment: environment) } catch { throw RedisStore.storeError(error) }
-            let pool = RedisPool(config)
-            return { _ in RedisTalkStore(configuration: config, pool: pool, maxTalkBytes: limit) }
-        },
-    ]
+        case "redis":
+            return { setting, environment, messages throws(StoreError) in
+                let limit = TalkStorage.maxTalkBytes(environment)
+                if let redis = messages as? RedisStore {
+                    return { _ in RedisTalkStore(configuration: redis.configuration, pool: redis.pool, maxTalkBytes: limit) }
+                }
+                let config: RedisConfiguration
+                do throws(RedisError) { config = try RedisConfiguration.parse(setting.text, environment: environment) } catch { throw RedisStore.storeError(error) }
+                let pool = RedisPool(config)
+                return { _ in RedisTalkStore(configuration: config, pool: pool, maxTalkBytes: limit) }
+            }
+        default:
+            return nil
+        }
+    }
 
-    /// The engines this binary has, by scheme.
-    static let engines: [String: Opener] = [
-        "file": { setting, environment, _ throws(StoreError) in
-            try stored { () throws(BridgeError) in try FileStore(root: setting.rest, forcePolling: pollingForced(environment)) }
-        },
-        "memory": { setting, _, _ throws(StoreError) in InMemoryStore.named(setting.rest) },
-        "redis": { setting, environment, _ throws(StoreError) in
-            try RedisStore.open(url: setting.text, environment: environment, forHook: setting.forHook)
-        },
-    ]
+    /// The message engine of a scheme this binary has.
+    static func messageOpener(_ scheme: String) -> Opener? {
+        switch scheme {
+        case "file":
+            return { setting, environment, _ throws(StoreError) in
+                try stored { () throws(BridgeError) in try FileStore(root: setting.rest, forcePolling: pollingForced(environment)) }
+            }
+        case "memory":
+            return { setting, _, _ throws(StoreError) in InMemoryStore.named(setting.rest) }
+        case "redis":
+            return { setting, environment, _ throws(StoreError) in
+                try RedisStore.open(url: setting.text, environment: environment, forHook: setting.forHook)
+            }
+        default:
+            return nil
+        }
+    }
 
     /// Opens the store the environment names (`forHook`: for a hook, see `Setting.forHook`).
     public static func open(environment: Environment = .current(), forHook: Bool = false) throws(StoreError) -> Stores {
         var setting = try self.setting(environment: environment)
         setting.forHook = forHook
-        guard let opener = engines[setting.scheme] else {
+        guard let opener = messageOpener(setting.scheme) else {
             throw StoreError(.unsupported, "SESSION_BRIDGE_STORE names an unknown engine '\(setting.scheme)': use a folder, file://, memory: or redis://")
         }
         let localRoot = StoreLocation.rootPath(environment: environment)
@@ -106,7 +121,7 @@ public enum StoreFactory {
     }
 
     static func talkEngine(_ setting: Setting, _ environment: Environment, _ messages: (any BridgeStore)?) throws(StoreError) -> TalkEngine {
-        guard let opener = talkEngines[setting.scheme] else {
+        guard let opener = talkOpener(setting.scheme) else {
             throw StoreError(.unsupported, "SESSION_BRIDGE_STORE names an engine without talks '\(setting.scheme)'")
         }
         return try opener(setting, environment, messages)

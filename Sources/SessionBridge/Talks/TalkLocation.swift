@@ -182,15 +182,7 @@ public struct TalkLocation: Sendable, Equatable {
     // MARK: Paths
 
     /// `/a/./b/../c` → `/a/c` (lexically).
-    static func collapse(_ path: String) -> String {
-        var parts: [Substring] = []
-        for p in path.split(separator: "/", omittingEmptySubsequences: true) {
-            if p == "." { continue }
-            if p == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
-            parts.append(p)
-        }
-        return "/" + parts.joined(separator: "/")
-    }
+    static func collapse(_ path: String) -> String { GuardPaths.collapse(path) }
 
     /// The real location of a path that may not exist yet: realpath of its longest existing prefix, plus the rest.
     static func resolve(_ path: String) -> String {

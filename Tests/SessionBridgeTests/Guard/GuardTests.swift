@@ -152,4 +152,21 @@ struct GuardWorld {
                                 extra: ["HOME": world.home], cwd: world.project)
         #expect(allow.status == 0 && allow.stdout.isEmpty)
     }
+
+    /// A command string with a lone surrogate escape (JSON.stringify writes one for a lone UTF-16 half) or invalid
+    /// UTF-8 is still analysed, not only text-searched: this one names the store only through a variable, so a text
+    /// search of the raw input finds nothing, and only the analysis denies it.
+    @Test func commandsWithLoneSurrogatesOrInvalidUTF8AreStillAnalysed() throws {
+        let world = try GuardWorld()
+        let command = Array(#"X=.cl; rm -rf ~/${X}aude/session-bridge # "#.utf8)
+        for tail in [Array(#"\ud800"#.utf8), Array(#"\udfff x \ud83d"#.utf8), [0xFF, 0xC3], [0xED, 0xA0, 0x80]] {
+            let head = #"{"session_id":"s-1","cwd":"\#(world.project)","hook_event_name":"PreToolUse","transcript_path":"\#(world.home)/.claude/projects/p/s-1.jsonl","tool_name":"Bash","tool_input":{"command":""#
+            let input = Array(head.utf8) + command + tail + Array(#""}}"#.utf8)
+            let text = String(decoding: input, as: UTF8.self)
+            #expect(!text.contains(world.store) && !text.contains(".claude/session-bridge") && !text.contains(".talks"))
+            let run = try CLI.run(["hook", "pre-tool-use"], root: world.store, key: nil, stdin: Data(input), extra: ["HOME": world.home], cwd: world.project)
+            #expect(run.status == 0)
+            #expect(run.stdout.contains("\"permissionDecision\":\"deny\""), "\(text.debugDescription): \(run.stdout)")
+        }
+    }
 }

@@ -74,7 +74,7 @@ public struct FileStore: BridgeStore {
 
     public func manifest(_ id: String) throws(StoreError) -> SessionManifest? {
         guard isOwnSession(id), let bytes = try readIfPresent(layout.manifest(id), limit: 1 << 20) else { return nil }
-        guard let m = JSONCoding.decode(SessionManifest.self, from: bytes) else {
+        guard let m = SessionManifest.decode(bytes) else {
             throw StoreError(.corrupt, "\(layout.manifest(id)) is not a session manifest")
         }
         return m

@@ -103,7 +103,7 @@ public struct RedisStore: BridgeStore {
     public func manifest(_ id: String) throws(StoreError) -> SessionManifest? {
         guard Identifiers.isValidID(id) else { return nil }
         guard let bytes = try call([b("GET"), sessionKey(id, "manifest")]).bytes else { return nil }
-        guard let m = JSONCoding.decode(SessionManifest.self, from: bytes) else {
+        guard let m = SessionManifest.decode(bytes) else {
             throw StoreError(.corrupt, "the manifest of session \(id) in Redis is not a session manifest")
         }
         return m
@@ -173,7 +173,7 @@ public struct RedisStore: BridgeStore {
         try check(r)
         var rows: [SessionSnapshot] = []
         for (i, _) in ids.enumerated() {
-            guard let bytes = r[4 * i].bytes, let m = JSONCoding.decode(SessionManifest.self, from: bytes) else { continue }
+            guard let bytes = r[4 * i].bytes, let m = SessionManifest.decode(bytes) else { continue }
             rows.append(SessionSnapshot(manifest: m, lastSeen: Self.lastSeen(heartbeat: r[4 * i + 1], registered: true), pending: Int(r[4 * i + 2].integer ?? 0),
                                         listenMode: r[4 * i + 3].string.flatMap { ListenMode(rawValue: $0) }))
         }
