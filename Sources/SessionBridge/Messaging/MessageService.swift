@@ -4,7 +4,7 @@ public struct MessageService {
 
     /// Sends a message of any type from this session to a peer and keeps the sender's copy.
     @discardableResult
-    public func send(to peerText: String, type: MessageType, content: String, inReplyTo: String? = nil) throws(BridgeError) -> Message {
+    package func send(to peerText: String, type: MessageType, content: String, inReplyTo: String? = nil) throws(BridgeError) -> Message {
         let me = try bridge.sessions.requireSession()
         let peer = try bridge.sessions.resolvePeer(peerText)
         if peer.id == me.id { throw .cannotMessageSelf }
@@ -25,7 +25,7 @@ public struct MessageService {
     }
 
     /// Validates raw content bytes against the configured cap.
-    public func validateContent(_ bytes: [UInt8]) throws(BridgeError) -> String {
+    package func validateContent(_ bytes: [UInt8]) throws(BridgeError) -> String {
         try MessageContent.validate(bytes, limit: bridge.config.maxMessageBytes)
     }
 
@@ -59,7 +59,7 @@ public struct MessageService {
     /// Blocks until the reply to one of this session's messages arrives, and claims it. The reply is found by its
     /// id (derived from the question's), so a lost or late receipt cannot hide it. Ends as soon as the peer has
     /// ended its session without answering.
-    public func waitForReply(to messageID: String, timeoutSeconds: Double) throws(BridgeError) -> AwaitOutcome {
+    package func waitForReply(to messageID: String, timeoutSeconds: Double) throws(BridgeError) -> AwaitOutcome {
         let id = try Identifiers.validateID(messageID)
         let me = try bridge.sessions.requireSession(register: false)
         guard let sent = try bridged({ () throws(StoreError) in try bridge.store.sentMessage(sender: me.id, id: id) }) else { throw .unknownMessage(id) }
@@ -137,7 +137,7 @@ public struct MessageService {
 
     /// Claims the next pending message for this session, exactly once across any number of concurrent listeners.
     /// Pings are answered automatically and pongs consumed; everything else is returned.
-    public func nextMessage(timeoutSeconds: Double, filter: JQProgram? = nil, via: String = "listen") throws(BridgeError) -> ListenOutcome {
+    package func nextMessage(timeoutSeconds: Double, filter: JQProgram? = nil, via: String = "listen") throws(BridgeError) -> ListenOutcome {
         let me = try bridge.sessions.requireSession()
         let deadline = Clock.monotonicNanoseconds() + Int64(max(0, timeoutSeconds) * 1e9)
         var warnings: [String] = []
@@ -162,13 +162,13 @@ public struct MessageService {
     }
 
     /// Whether anything could be delivered now: a pending message, or a claim whose lease ran out. One store call.
-    public func hasDeliverable(_ session: String) throws(BridgeError) -> Bool {
+    package func hasDeliverable(_ session: String) throws(BridgeError) -> Bool {
         let inbox = try bridged { () throws(StoreError) in try bridge.store.inboxSnapshot(session) }
         return !inbox.pending.isEmpty || bridge.leases.hasDue(inbox.claims, now: Clock.nowNanoseconds())
     }
 
     /// One pass over the pending messages and the claims whose lease ran out; nil when nothing deliverable is there.
-    public func claimNext(_ me: SessionManifest, filter: JQProgram?, via: String, warnings: inout [String]) throws(BridgeError) -> Message? {
+    package func claimNext(_ me: SessionManifest, filter: JQProgram?, via: String, warnings: inout [String]) throws(BridgeError) -> Message? {
         let inbox = try bridged { () throws(StoreError) in try bridge.store.inboxSnapshot(me.id) }
         let redeliverable = bridge.leases.settle(me.id, name: me.name, claims: inbox.claims, now: Clock.nowNanoseconds()).redeliverable
         if inbox.pending.isEmpty && redeliverable.isEmpty { return nil }
@@ -247,7 +247,7 @@ public struct MessageService {
 
     /// Settles the claims whose lease ran out (see `Leases.settle`); returns those due for redelivery.
     @discardableResult
-    public func settleClaims(_ me: SessionManifest) -> [ClaimRecord] {
+    package func settleClaims(_ me: SessionManifest) -> [ClaimRecord] {
         bridge.leases.settle(me.id, name: me.name, now: Clock.nowNanoseconds()).redeliverable
     }
 
@@ -256,7 +256,7 @@ public struct MessageService {
     /// `replyAndComplete` publishes the reply (its id derived from the query's), writes the "answered" receipt and
     /// finishes the claim. Once the reply exists the query counts as answered: the asker finds the reply by its id,
     /// and the next reply, lease check or `doctor` finishes what a crash left.
-    public func reply(to messageID: String, content: String) throws(BridgeError) -> Message {
+    package func reply(to messageID: String, content: String) throws(BridgeError) -> Message {
         let id = try Identifiers.validateID(messageID)
         let me = try bridge.sessions.requireSession(register: false)
         guard try bridged({ () throws(StoreError) in try bridge.store.locate(me.id, id) }) != nil else { throw .unknownMessage(id) }
@@ -320,7 +320,7 @@ public struct MessageService {
 
     /// Messages addressed to this session: pending ones, or with `all` the claimed and answered history too.
     /// Listing does not claim anything.
-    public func inbox(all: Bool, filter: JQProgram?) throws(BridgeError) -> [InboxEntry] {
+    package func inbox(all: Bool, filter: JQProgram?) throws(BridgeError) -> [InboxEntry] {
         let me = try bridge.sessions.requireSession(register: false)
         let due = Set(settleClaims(me).map { $0.messageID })
         let states: [MessageState] = all ? [.done, .inFlight, .pending] : [.pending, .inFlight]

@@ -12,7 +12,7 @@ public struct StatusService {
         public var peers: [SessionService.PeerInfo]
     }
 
-    public func status() throws(BridgeError) -> SessionStatus {
+    package func status() throws(BridgeError) -> SessionStatus {
         let me = bridge.sessions.currentSession()
         if let me { bridge.messages.settleClaims(me) }
         func count(_ state: MessageState) throws(BridgeError) -> Int {
@@ -46,7 +46,7 @@ public struct StatusService {
         public var events: [DeliveryEvent]
     }
 
-    public func messageStatus(_ messageID: String) throws(BridgeError) -> MessageStatus {
+    package func messageStatus(_ messageID: String) throws(BridgeError) -> MessageStatus {
         let id = try Identifiers.validateID(messageID)
         let me = try bridge.sessions.requireSession(register: false)
         if let sent = try bridged({ () throws(StoreError) in try bridge.store.sentMessage(sender: me.id, id: id) }) {
@@ -128,7 +128,7 @@ public struct StatusService {
     }
 
     /// Every session, live ones first, then by name.
-    public func sessionRows() -> [SessionRow] {
+    package func sessionRows() -> [SessionRow] {
         let now = Clock.nowNanoseconds()
         let rows = ((try? bridge.store.sessionSnapshots()) ?? []).map { row -> SessionRow in
             let m = row.manifest
@@ -153,7 +153,7 @@ public struct StatusService {
 
     /// The messages in the inboxes of `sessions` (all sessions when nil), newest first. Only ids are listed (a
     /// folder listing per box on the file store), no message is read.
-    public func messageRefs(sessions: [String]? = nil) -> [MessageRef] {
+    package func messageRefs(sessions: [String]? = nil) -> [MessageRef] {
         var refs: [MessageRef] = []
         for session in sessions ?? ((try? bridge.store.sessionIDs()) ?? []) {
             for box in [MessageState.pending, .inFlight, .done] {
@@ -166,7 +166,7 @@ public struct StatusService {
 
     /// The messages `session` received or sent, newest first. What it sent is found through its own copies (one
     /// read each), not by reading every inbox.
-    public func messageRefs(involving session: String) -> [MessageRef] {
+    package func messageRefs(involving session: String) -> [MessageRef] {
         var refs = messageRefs(sessions: [session])
         var seen = Set(refs.map(\.id))
         for id in sentIDs(session) where !seen.contains(id) {
@@ -186,7 +186,7 @@ public struct StatusService {
 
     /// One message's life as the dashboard shows it (the sender's view: sent, seen, answered, redelivered,
     /// expired); nil when it is no longer there or fails its checksum.
-    public func messageLife(_ ref: MessageRef) -> MessageStatus? {
+    package func messageLife(_ ref: MessageRef) -> MessageStatus? {
         var box = ref.box
         var found = (try? bridge.store.message(ref.recipient, ref.id, in: box)) ?? nil
         if found == nil, let moved = (try? bridge.store.locate(ref.recipient, ref.id)) ?? nil, moved != .quarantined {
@@ -199,7 +199,7 @@ public struct StatusService {
     }
 
     /// Finds a message by id in any session's inbox, else in a sender's copies.
-    public func messageLife(id text: String) -> MessageStatus? {
+    package func messageLife(id text: String) -> MessageStatus? {
         guard Identifiers.isValidID(text) else { return nil }
         let id = text.lowercased()
         let sessions = (try? bridge.store.sessionIDs()) ?? []

@@ -30,13 +30,13 @@ public struct BridgeConfig: Sendable {
 /// the settings and the environment. One instance per process. The operations live in its services, each a small
 /// view over this context: `sessions`, `messages`, `status` and `reservations`.
 public final class Bridge {
-    public let store: any BridgeStore
+    package let store: any BridgeStore
     /// Edit reservations, on the store's engine (`Stores.reservations`).
-    public let reservationStore: any ReservationStore
-    public let environment: Environment
-    public let config: BridgeConfig
-    public let identity: Identity?
-    public private(set) lazy var host: String = Processes.hostName()
+    package let reservationStore: any ReservationStore
+    package let environment: Environment
+    package let config: BridgeConfig
+    package let identity: Identity?
+    package private(set) lazy var host: String = Processes.hostName()
     /// This session's manifest once `SessionService.currentSession` found it (or `start` made it).
     var cachedSelf: SessionManifest?
     /// Change signals stay open until the bridge goes away: closing an inotify descriptor waits for a kernel grace
@@ -49,18 +49,18 @@ public final class Bridge {
     }
 
     /// The lease and redelivery rules over this bridge's store.
-    public var leases: Leases { Leases(store: store, policy: config.lease) }
+    package var leases: Leases { Leases(store: store, policy: config.lease) }
 
     /// Registration, names, peers, stop and garbage collection.
     public var sessions: SessionService { SessionService(bridge: self) }
     /// Ask, listen, reply and await.
     public var messages: MessageService { MessageService(bridge: self) }
     /// What `status` and the dashboard read.
-    public var status: StatusService { StatusService(bridge: self) }
+    package var status: StatusService { StatusService(bridge: self) }
     /// Edit reservations held by this session.
-    public var reservations: ReservationService { ReservationService(bridge: self) }
+    package var reservations: ReservationService { ReservationService(bridge: self) }
 
-    public init(store: any BridgeStore, environment: Environment, sessionOverride: String? = nil, config: BridgeConfig? = nil,
+    package init(store: any BridgeStore, environment: Environment, sessionOverride: String? = nil, config: BridgeConfig? = nil,
                 identity: Identity? = nil, reservations: (any ReservationStore)? = nil) {
         self.store = store
         // A bridge over a given message store alone keeps reservations in the local folder.

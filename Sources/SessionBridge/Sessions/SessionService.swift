@@ -5,7 +5,7 @@ public struct SessionService {
     // MARK: Identity
 
     /// The bound session, if any, without creating one. Refreshes its heartbeat.
-    public func currentSession() -> SessionManifest? {
+    package func currentSession() -> SessionManifest? {
         if let cachedSelf = bridge.cachedSelf { return cachedSelf }
         guard let identity = bridge.identity else { return nil }
         var found: SessionManifest?
@@ -37,7 +37,7 @@ public struct SessionService {
     }
 
     /// The bound session; registers one when the runtime gives an identity and `register` is true.
-    public func requireSession(register: Bool = true) throws(BridgeError) -> SessionManifest {
+    package func requireSession(register: Bool = true) throws(BridgeError) -> SessionManifest {
         if let m = currentSession() { return m }
         guard register, let identity = bridge.identity else { throw .noIdentity }
         // A terminal joins only through `start`: a stray command typed in some terminal does not register it.
@@ -127,7 +127,7 @@ public struct SessionService {
     }
 
     /// Turns listening between turns on (foreground or background) or off for this session.
-    public func setListenMode(_ mode: ListenMode?) throws(BridgeError) -> SessionManifest {
+    package func setListenMode(_ mode: ListenMode?) throws(BridgeError) -> SessionManifest {
         let me = try requireSession()
         try bridged { () throws(StoreError) in try bridge.store.setListenMode(me.id, mode) }
         return me
@@ -136,7 +136,7 @@ public struct SessionService {
     // MARK: Peers
 
     /// Finds a session by id, unique id prefix (4+ characters) or name; live sessions win over ended ones.
-    public func resolvePeer(_ text: String) throws(BridgeError) -> SessionManifest {
+    package func resolvePeer(_ text: String) throws(BridgeError) -> SessionManifest {
         guard Identifiers.isValidName(text) || Identifiers.isValidID(text) else { throw .invalidID(Identifiers.printable(text)) }
         if Identifiers.isValidID(text), let m = try manifest(text.lowercased()) {
             if m.isEnded { throw .peerEnded(text) }
@@ -190,7 +190,7 @@ public struct SessionService {
     }
 
     /// Every session as `peers` shows it, from one snapshot read of the store.
-    public func peers(includeEnded: Bool = true) throws(BridgeError) -> [PeerInfo] {
+    package func peers(includeEnded: Bool = true) throws(BridgeError) -> [PeerInfo] {
         let me = currentSession()?.id
         let now = Clock.nowNanoseconds()
         var rows: [PeerInfo] = []
@@ -213,7 +213,7 @@ public struct SessionService {
 
     /// A session's manifest; nil when there is none or it cannot be read as one (a damaged manifest is `doctor`'s).
     /// A store that cannot answer is an error.
-    public func manifest(_ id: String) throws(BridgeError) -> SessionManifest? {
+    package func manifest(_ id: String) throws(BridgeError) -> SessionManifest? {
         do {
             return try bridge.store.manifest(id)
         } catch {
@@ -252,7 +252,7 @@ public struct SessionService {
 
     /// Records the peer as connected and pings it; waits up to `waitSeconds` for the pong (a listening peer answers
     /// at once; one that is not listening answers when it next listens or runs a hook).
-    public func connect(_ peerText: String, waitSeconds: Double) throws(BridgeError) -> ConnectResult {
+    package func connect(_ peerText: String, waitSeconds: Double) throws(BridgeError) -> ConnectResult {
         let me = try requireSession()
         let peer = try resolvePeer(peerText)
         if peer.id == me.id { throw .cannotMessageSelf }
@@ -269,7 +269,7 @@ public struct SessionService {
 
     /// Ends this session: marks it ended, tells connected peers, and releases the runtime binding.
     /// The history stays for audit until `gc`.
-    public func stop() throws(BridgeError) -> StopResult {
+    package func stop() throws(BridgeError) -> StopResult {
         guard var me = currentSession() else { throw .noIdentity }
         me.state = "ended"
         me.endedAt = Clock.nowISO8601()
@@ -288,7 +288,7 @@ public struct SessionService {
     }
 
     /// Deletes sessions that ended more than `olderThanSeconds` ago. Returns their ids.
-    public func collectGarbage(olderThanSeconds: Int) throws(BridgeError) -> [String] {
+    package func collectGarbage(olderThanSeconds: Int) throws(BridgeError) -> [String] {
         let cutoff = Clock.nowNanoseconds() - Int64(olderThanSeconds) * 1_000_000_000
         var removed: [String] = []
         for row in try bridged({ () throws(StoreError) in try bridge.store.sessionSnapshots() }) {
