@@ -44,11 +44,11 @@ public final class FuzzWorld: @unchecked Sendable {
         // A bridge session bound to the hook seeds' session id, with one pending message from a peer.
         let env = environment
         let me = try Bridge.open(environment: Environment(env.values.merging(["SESSION_BRIDGE_SESSION": "fuzz-me"]) { $1 }))
-        let meID = try me.start(name: "lib", projectPath: project).manifest.id
+        let meID = try me.sessions.start(name: "lib", projectPath: project).manifest.id
         try FileStore(root: store).bind(key: Identity(source: .codex(threadID: FuzzWorld.hookSessionID)).bindingKey, to: meID)
         let peer = try Bridge.open(environment: Environment(env.values.merging(["SESSION_BRIDGE_SESSION": "fuzz-peer"]) { $1 }))
-        _ = try peer.start(name: "app", projectPath: other)
-        _ = try peer.ask("lib", content: "what is 2+2?")
+        _ = try peer.sessions.start(name: "app", projectPath: other)
+        _ = try peer.messages.ask("lib", content: "what is 2+2?")
     }
 
     /// The environment every target runs with: no host session variables, the world's home and store.

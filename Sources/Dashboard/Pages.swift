@@ -64,7 +64,7 @@ struct PageRenderer {
     // MARK: Sessions
 
     func sessionsPage() -> String {
-        let rows = dashboard.bridge().sessionRows()
+        let rows = dashboard.bridge().status.sessionRows()
         let live = rows.filter { $0.state == .active || $0.state == .idle }.count
         let pending = rows.reduce(0) { $0 + $1.pending }
         let inFlight = rows.reduce(0) { $0 + $1.inFlight }
@@ -80,7 +80,7 @@ struct PageRenderer {
         return out
     }
 
-    func sessionsTable(_ rows: [Bridge.SessionRow]) -> String {
+    func sessionsTable(_ rows: [StatusService.SessionRow]) -> String {
         var out = "<table class=\"grid\" id=\"sessions\"><thead><tr><th>Name</th><th>State</th><th>Listening</th>"
             + "<th class=\"num\">Pending</th><th class=\"num\">In flight</th><th>Agent</th><th>Project</th><th>Host</th>"
             + "<th>Last seen</th><th>Id</th></tr></thead><tbody>"
@@ -104,7 +104,7 @@ struct PageRenderer {
 
     func sessionPage(_ id: String) -> (Int, String, Section, String) {
         let bridge = dashboard.bridge()
-        guard let row = bridge.sessionRows().first(where: { $0.id == id }) else {
+        guard let row = bridge.status.sessionRows().first(where: { $0.id == id }) else {
             return (404, "Unknown session", .sessions, "<h1>Unknown session</h1><p class=\"empty\">No session <code>\(HTML.escape(id))</code> in this store (it may have been collected by <code>gc</code>). <a href=\"/sessions\">All sessions</a></p>")
         }
         var out = "<p class=\"crumbs\"><a href=\"/sessions\">Sessions</a> /</p>"
@@ -134,7 +134,7 @@ struct PageRenderer {
         let bridge = dashboard.bridge()
         var out = "<h1>Messages</h1>"
         if let session {
-            let name = bridge.sessionRows().first { $0.id == session }?.name ?? session
+            let name = bridge.status.sessionRows().first { $0.id == session }?.name ?? session
             out += "<p class=\"summary\">To or from " + Self.sessionLink(id: session, name: name) + " · <a href=\"/messages\">all</a></p>"
         }
         return out + messageList(bridge: bridge, session: session, limit: limit)
@@ -142,10 +142,10 @@ struct PageRenderer {
 
     /// The newest `limit` messages (to or from `session` when given), each with its receipt timeline.
     func messageList(bridge: Bridge, session: String?, limit: Int) -> String {
-        let refs = session.map { bridge.messageRefs(involving: $0) } ?? bridge.messageRefs()
-        var lives: [Bridge.MessageStatus] = []
+        let refs = session.map { bridge.status.messageRefs(involving: $0) } ?? bridge.status.messageRefs()
+        var lives: [StatusService.MessageStatus] = []
         for ref in refs where lives.count < limit {
-            if let life = bridge.messageLife(ref) { lives.append(life) }
+            if let life = bridge.status.messageLife(ref) { lives.append(life) }
         }
         let total = refs.count
         var out = ""
@@ -161,7 +161,7 @@ struct PageRenderer {
         return out + "</div>"
     }
 
-    static func stateLabel(_ life: Bridge.MessageStatus) -> String {
+    static func stateLabel(_ life: StatusService.MessageStatus) -> String {
         switch life.state {
         case .pending: return life.redeliveries > 0 ? "pending again" : "pending"
         case .claimed: return life.message.type == .query ? "seen, not answered" : "seen"
@@ -173,7 +173,7 @@ struct PageRenderer {
         }
     }
 
-    func messageCard(_ life: Bridge.MessageStatus, full: Bool) -> String {
+    func messageCard(_ life: StatusService.MessageStatus, full: Bool) -> String {
         let m = life.message
         let id = HTML.escape(m.id)
         var out = "<article class=\"msg st-\(life.state.rawValue)\" id=\"m-\(id)\" data-message=\"\(id)\" data-state=\"\(life.state.rawValue)\">"
@@ -190,7 +190,7 @@ struct PageRenderer {
     }
 
     /// sent → seen (by whom, how) → answered, with redeliveries and expiry where they happened.
-    func timeline(_ life: Bridge.MessageStatus) -> String {
+    func timeline(_ life: StatusService.MessageStatus) -> String {
         let m = life.message
         var out = "<ol class=\"timeline\">"
         out += "<li class=\"ev ev-sent\"><span>sent</span> \(Self.time(m.createdAt))</li>"
@@ -222,7 +222,7 @@ struct PageRenderer {
     }
 
     func messagePage(_ id: String) -> (Int, String, Section, String) {
-        guard let life = dashboard.bridge().messageLife(id: id) else {
+        guard let life = dashboard.bridge().status.messageLife(id: id) else {
             return (404, "Unknown message", .messages, "<h1>Unknown message</h1><p class=\"empty\">No message <code>\(HTML.escape(id))</code> in this store. <a href=\"/messages\">All messages</a></p>")
         }
         var out = "<p class=\"crumbs\"><a href=\"/messages\">Messages</a> /</p>"
@@ -253,7 +253,7 @@ struct PageRenderer {
         }
         out += "<p class=\"summary\">" + dashboard.talkLocations.map { "<span class=\"path\">\(HTML.escape($0.root))</span>" }.joined(separator: ", ") + "</p>"
         if talks.isEmpty && damaged.isEmpty { return out + "<p class=\"empty\">No talks yet. Start one with " + command("talk new TOPIC --with PEER") + ".</p>" }
-        out += talksTable(talks, sessions: dashboard.bridge().sessionRows())
+        out += talksTable(talks, sessions: dashboard.bridge().status.sessionRows())
         if !damaged.isEmpty {
             out += "<p class=\"warn\">Damaged (run " + command("doctor --fix") + "): "
                 + damaged.map { "<code>\(HTML.escape($0))</code>" }.joined(separator: ", ") + "</p>"
@@ -261,7 +261,7 @@ struct PageRenderer {
         return out
     }
 
-    static func participantLinks(_ names: [String], sessions: [Bridge.SessionRow]) -> String {
+    static func participantLinks(_ names: [String], sessions: [StatusService.SessionRow]) -> String {
         names.map { name in
             if let s = sessions.first(where: { $0.name == name && $0.state != .ended }) ?? sessions.first(where: { $0.name == name }) {
                 return sessionLink(id: s.id, name: name)
@@ -270,7 +270,7 @@ struct PageRenderer {
         }.joined(separator: ", ")
     }
 
-    func talksTable(_ talks: [Talks.Summary], sessions: [Bridge.SessionRow]) -> String {
+    func talksTable(_ talks: [Talks.Summary], sessions: [StatusService.SessionRow]) -> String {
         var out = "<table class=\"grid\" id=\"talks\"><thead><tr><th>Topic</th><th>Status</th><th class=\"num\">Turns</th>"
             + "<th>Next</th><th>Participants</th><th>Updated</th></tr></thead><tbody>"
         for t in talks {
@@ -303,7 +303,7 @@ struct PageRenderer {
 
     func talkBody(_ talk: Conversation) -> String {
         let h = talk.header
-        let sessions = dashboard.bridge().sessionRows()
+        let sessions = dashboard.bridge().status.sessionRows()
         var out = "<p class=\"crumbs\"><a href=\"/talks\">Talks</a> /</p>"
         out += "<h1>\(HTML.escape(h.topic)) " + Self.badge(h.status.rawValue, "talk-\(h.status.rawValue.lowercased())") + "</h1>"
         out += "<dl class=\"facts\">"

@@ -92,6 +92,6 @@ struct ContentOptions: ParsableArguments {
 
     static func content(text: String?, file: String?, _ bridge: Bridge) throws(BridgeError) -> String {
         let source = try ContentSource.from(text: text, file: file)
-        return try bridge.validateContent(source.bytes(limit: bridge.config.maxMessageBytes))
+        return try bridge.messages.validateContent(source.bytes(limit: bridge.config.maxMessageBytes))
     }
 }

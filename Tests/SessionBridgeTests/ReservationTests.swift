@@ -27,12 +27,12 @@ final class ReservationWorld {
         try fm.createSymbolicLink(atPath: project + "/api-link", withDestinationPath: project + "/src/api")
         a = try Bridge.open(environment: Environment(["HOME": home, "SESSION_BRIDGE_HOME": store, "SESSION_BRIDGE_SESSION": "key-a"]))
         b = try Bridge.open(environment: Environment(["HOME": home, "SESSION_BRIDGE_HOME": store, "SESSION_BRIDGE_SESSION": "key-b"]))
-        _ = try a.start(name: "alice", projectPath: project)
-        _ = try b.start(name: "bob", projectPath: project)
+        _ = try a.sessions.start(name: "alice", projectPath: project)
+        _ = try b.sessions.start(name: "bob", projectPath: project)
     }
 
-    var aID: String { a.currentSession()!.id }
-    var bID: String { b.currentSession()!.id }
+    var aID: String { a.sessions.currentSession()!.id }
+    var bID: String { b.sessions.currentSession()!.id }
 
     func environment(as key: String) -> Environment {
         Environment(["HOME": home, "SESSION_BRIDGE_HOME": store, "SESSION_BRIDGE_SESSION": key, "USER": "dev"])
@@ -54,7 +54,7 @@ final class ReservationWorld {
 
     @discardableResult
     func reserve(_ bridge: Bridge, _ paths: [String], shared: Bool = false, ttl: Int = 1800, reason: String? = nil) throws -> Reservations.ReserveResult {
-        try bridge.reserve(paths, request: Reservations.Request(ttlSeconds: ttl, reason: reason, shared: shared), cwd: project)
+        try bridge.reservations.reserve(paths, request: Reservations.Request(ttlSeconds: ttl, reason: reason, shared: shared), cwd: project)
     }
 
     /// Makes a session look stale: its process gone and not seen for ten minutes.
@@ -191,7 +191,7 @@ func isReservationDeny(_ v: Guard.Verdict) -> Bool {
         try w.reserve(w.a, ["lib"], shared: true)
         try w.reserve(w.b, ["lib/**"], shared: true)                // shared coexist
         #expect(throws: BridgeError.self) { try w.reserve(w.b, ["lib/x"]) }   // exclusive against shared
-        let rows = w.b.listReservations(all: false, cwd: w.project)
+        let rows = w.b.reservations.listReservations(all: false, cwd: w.project)
         #expect(Set(rows.map(\.pattern)) == ["src/api", "src/api/client.swift", "src/ui", "docs", "lib"])
         #expect(rows.filter(\.you).count == 3)
     }
@@ -200,26 +200,26 @@ func isReservationDeny(_ v: Guard.Verdict) -> Bool {
         let w = try ReservationWorld()
         try w.reserve(w.a, ["src/api"])
         #expect(throws: BridgeError.self) { try w.reserve(w.b, ["docs", "src/api/x"]) }
-        #expect(!w.b.listReservations(all: true).contains { $0.holder == w.bID })
+        #expect(!w.b.reservations.listReservations(all: true).contains { $0.holder == w.bID })
     }
 
     @Test func releaseByPatternByPathAndAll() throws {
         let w = try ReservationWorld()
         try w.reserve(w.a, ["src/api", "src/ui/view.swift", "docs", "src/**/*.md"])
-        #expect(try w.a.release(["src/api/"], everywhere: false, cwd: w.project).map(\.pattern) == ["src/api"])
-        #expect(try w.b.release(["docs"], everywhere: false, cwd: w.project).isEmpty)       // not B's
-        #expect(try w.a.release(["src"], everywhere: false, cwd: w.project).map(\.pattern).sorted() == ["src/**/*.md", "src/ui/view.swift"])
-        #expect(try w.a.release([], everywhere: false, cwd: w.project + "/docs").map(\.pattern) == ["docs"])
-        #expect(w.a.listReservations(all: true).isEmpty)
+        #expect(try w.a.reservations.release(["src/api/"], everywhere: false, cwd: w.project).map(\.pattern) == ["src/api"])
+        #expect(try w.b.reservations.release(["docs"], everywhere: false, cwd: w.project).isEmpty)       // not B's
+        #expect(try w.a.reservations.release(["src"], everywhere: false, cwd: w.project).map(\.pattern).sorted() == ["src/**/*.md", "src/ui/view.swift"])
+        #expect(try w.a.reservations.release([], everywhere: false, cwd: w.project + "/docs").map(\.pattern) == ["docs"])
+        #expect(w.a.reservations.listReservations(all: true).isEmpty)
         #expect(!FileSystem.exists(w.store + "/reservations/" + ReservationProject.key("git:github.com/acme/proj") + ".json"))
     }
 
     @Test func stopReleasesEverything() throws {
         let w = try ReservationWorld()
         try w.reserve(w.a, ["src/api"])
-        _ = try w.a.reserve(["x"], request: .init(), cwd: w.outside)
-        _ = try w.a.stop()
-        #expect(w.b.listReservations(all: true).isEmpty)
+        _ = try w.a.reservations.reserve(["x"], request: .init(), cwd: w.outside)
+        _ = try w.a.sessions.stop()
+        #expect(w.b.reservations.listReservations(all: true).isEmpty)
         try w.reserve(w.b, ["src/api"])
     }
 
@@ -228,21 +228,21 @@ func isReservationDeny(_ v: Guard.Verdict) -> Bool {
         try w.reserve(w.a, ["src/api"], ttl: 1)
         Thread.sleep(forTimeInterval: 1.1)
         #expect(try w.bash("echo x > src/api/client.swift") == .allow)
-        #expect(w.b.listReservations(all: false, cwd: w.project).isEmpty)
-        #expect(w.b.listReservations(all: true).first?.state == "expired")
+        #expect(w.b.reservations.listReservations(all: false, cwd: w.project).isEmpty)
+        #expect(w.b.reservations.listReservations(all: true).first?.state == "expired")
         try w.reserve(w.b, ["src/api"])                                   // takes over the expired one
-        #expect(w.b.listReservations(all: true).map(\.holder) == [w.bID])
+        #expect(w.b.reservations.listReservations(all: true).map(\.holder) == [w.bID])
 
         try w.reserve(w.a, ["docs"])
         try w.makeStale(w.aID)
         #expect(try w.bash("echo x > docs/a.md") == .allow)
-        #expect(w.b.listReservations(all: true).first { $0.pattern == "docs" }?.state == "stale")
+        #expect(w.b.reservations.listReservations(all: true).first { $0.pattern == "docs" }?.state == "stale")
         let report = Doctor.checkReservations(try FileStore(root: w.store), fix: false)
         #expect(report.contains { $0.subject.hasSuffix("docs") && $0.problem.contains("process is gone") && !$0.repaired })
         let fixed = Doctor.checkReservations(try FileStore(root: w.store), fix: true)
         #expect(fixed.allSatisfy(\.repaired) && !fixed.isEmpty)
         #expect(Doctor.checkReservations(try FileStore(root: w.store), fix: false).isEmpty)
-        #expect(w.b.listReservations(all: true).map(\.pattern) == ["src/api"])
+        #expect(w.b.reservations.listReservations(all: true).map(\.pattern) == ["src/api"])
     }
 
     @Test func doctorRemovesADamagedRecord() throws {
@@ -364,17 +364,17 @@ func isReservationDeny(_ v: Guard.Verdict) -> Bool {
     @Test func theHolderRenewsByWorkingThere() throws {
         let w = try ReservationWorld()
         try w.reserve(w.a, ["src/api"], ttl: 120)
-        let before = try #require(w.a.listReservations(all: true).first?.until)
+        let before = try #require(w.a.reservations.listReservations(all: true).first?.until)
         // Within the first minute nothing is rewritten; after it, an edit there renews to a full TTL.
         #expect(try w.bash("echo x > src/api/client.swift", as: "key-a") == .allow)
-        #expect(w.a.listReservations(all: true).first?.until == before)
+        #expect(w.a.reservations.listReservations(all: true).first?.until == before)
         let file = w.store + "/reservations/" + ReservationProject.key("git:github.com/acme/proj") + ".json"
         var text = try String(contentsOfFile: file, encoding: .utf8)
         let earlier = Clock.iso8601(nanoseconds: Clock.nowNanoseconds() + 30 * 1_000_000_000)
         text = text.replacing(before, with: earlier)
         try text.write(toFile: file, atomically: true, encoding: .utf8)
         #expect(try w.verdict("Edit", ["file_path": "src/api/client.swift"], as: "key-a") == .allow)
-        let after = try #require(Clock.parseISO8601(w.a.listReservations(all: true).first?.until ?? ""))
+        let after = try #require(Clock.parseISO8601(w.a.reservations.listReservations(all: true).first?.until ?? ""))
         #expect(after > Clock.nowNanoseconds() + 100 * 1_000_000_000)
         // Another session's denied attempts renew nothing.
         #expect(isReservationDeny(try w.verdict("Edit", ["file_path": "src/api/client.swift"])))
@@ -383,12 +383,12 @@ func isReservationDeny(_ v: Guard.Verdict) -> Bool {
     @Test func folderProjectsOutsideGit() throws {
         let w = try ReservationWorld()
         try FileManager.default.createDirectory(atPath: w.outside + "/lib/core", withIntermediateDirectories: true)
-        _ = try w.a.reserve(["lib/core"], request: .init(), cwd: w.outside)
+        _ = try w.a.reservations.reserve(["lib/core"], request: .init(), cwd: w.outside)
         #expect(isReservationDeny(try w.bash("touch lib/core/x", cwd: w.outside)))
         #expect(isReservationDeny(try w.bash("touch core/x", cwd: w.outside + "/lib")))
         #expect(isReservationDeny(try w.bash("touch " + w.outside + "/lib/core/x")))   // from another project
         #expect(try w.bash("touch lib/x", cwd: w.outside) == .allow)
-        #expect(w.b.listReservations(all: false, cwd: w.outside + "/lib").count == 1)
+        #expect(w.b.reservations.listReservations(all: false, cwd: w.outside + "/lib").count == 1)
     }
 
     @Test func anotherCloneOfTheSameRepositoryIsTheSameProject() throws {
@@ -482,12 +482,12 @@ func isReservationDeny(_ v: Guard.Verdict) -> Bool {
                 }
                 _ = try w.bash(command, as: "key-a")
             }
-            for row in w.b.listReservations(all: true) { #expect(!ReservationText.table([row], all: true).unicodeScalars.contains { $0.value < 32 && $0 != "\n" }) }
+            for row in w.b.reservations.listReservations(all: true) { #expect(!ReservationText.table([row], all: true).unicodeScalars.contains { $0.value < 32 && $0 != "\n" }) }
         }
         for junk in ["", "{", "[]", "{\"schema\":2,\"project\":\"x\",\"reservations\":[]}", String(repeating: "[", count: 100_000)] {
             try junk.write(toFile: file, atomically: true, encoding: .utf8)
             _ = try w.bash("echo x > src/api/client.swift")
-            _ = w.b.listReservations(all: true)
+            _ = w.b.reservations.listReservations(all: true)
         }
     }
 }

@@ -145,7 +145,7 @@ enum WaitEnded: Error, Equatable {
     case turnNotYet
 }
 
-extension Bridge {
+extension MessageService {
     /// `nextMessage` for a test that expects a delivery.
     func listen(timeoutSeconds: Double, filter: JQProgram? = nil, via: String = "listen") throws -> Delivery {
         switch try nextMessage(timeoutSeconds: timeoutSeconds, filter: filter, via: via) {

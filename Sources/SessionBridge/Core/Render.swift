@@ -29,7 +29,7 @@ public enum Render {
         return lines.joined(separator: "\n")
     }
 
-    public static func peers(_ rows: [Bridge.PeerInfo], helper: HelperName = .current) -> String {
+    public static func peers(_ rows: [SessionService.PeerInfo], helper: HelperName = .current) -> String {
         if rows.isEmpty { return "no sessions yet: run `\(helper.command("start"))` in each agent session or terminal" }
         var table = [["", "NAME", "ID", "STATE", "LAST SEEN", "AGENT", "PROJECT"]]
         for r in rows {
@@ -39,7 +39,7 @@ public enum Render {
         return columns(table) + "\n(* = you)"
     }
 
-    public static func status(_ s: Bridge.SessionStatus, helper: HelperName = .current) -> String {
+    public static func status(_ s: StatusService.SessionStatus, helper: HelperName = .current) -> String {
         var lines: [String] = []
         if let me = s.session {
             lines.append("session: \(me.name) (\(me.id)), \(me.agent), project \(me.projectPath)")
@@ -53,7 +53,7 @@ public enum Render {
         return lines.joined(separator: "\n")
     }
 
-    public static func messageStatus(_ s: Bridge.MessageStatus) -> String {
+    public static func messageStatus(_ s: StatusService.MessageStatus) -> String {
         let m = s.message
         var lines = [
             "message \(m.id) (\(m.type.rawValue)), \(s.direction == "sent" ? "to \(m.toName) (\(m.to))" : "from \(m.fromName) (\(m.from))")",
@@ -70,7 +70,7 @@ public enum Render {
         return lines.joined(separator: "\n")
     }
 
-    public static func inbox(_ entries: [Bridge.InboxEntry]) -> String {
+    public static func inbox(_ entries: [MessageService.InboxEntry]) -> String {
         if entries.isEmpty { return "no messages" }
         var table = [["ID", "STATE", "FROM", "TYPE", "SENT", "CONTENT"]]
         for e in entries {

@@ -35,7 +35,7 @@ public enum Hooks {
     public static func acknowledge(_ outcome: Outcome, environment: Environment) {
         guard let shown = outcome.shown, shown.messages.contains(where: { !$0.type.expectsReply }),
               let store = openStore(environment) else { return }
-        Bridge.acknowledge(store, shown.session, shown.messages)
+        MessageService.acknowledge(store, shown.session, shown.messages)
     }
 
     /// The largest part of one message injected into context; the rest is reachable with `inbox`.
@@ -104,8 +104,8 @@ public enum Hooks {
         guard let identity = identity(input: input, environment: environment), let store = openStore(environment) else { return .silent }
         let bridge = bridge(store, identity, environment)
         let cwd = (try? HookInput(json: input))?.cwd ?? FileSystem.currentDirectory()
-        guard let me = try? bridge.start(name: nil, projectPath: cwd).manifest else { return .silent }
-        let others = ((try? bridge.peers(includeEnded: false)) ?? []).filter { !$0.you && ($0.state == .active || $0.state == .idle) }
+        guard let me = try? bridge.sessions.start(name: nil, projectPath: cwd).manifest else { return .silent }
+        let others = ((try? bridge.sessions.peers(includeEnded: false)) ?? []).filter { !$0.you && ($0.state == .active || $0.state == .idle) }
         let pending = pendingCount(store, me.id)
         guard !others.isEmpty || pending > 0 else { return .silent }
         var line = "session-bridge: this session is '\(me.name)' (id \(me.id)); other agent sessions can ask it questions "
@@ -136,12 +136,12 @@ public enum Hooks {
               let id = boundSession(store, identity) else { return .silent }
         try? store.touchHeartbeat(id)
         let bridge = bridge(store, identity, environment)
-        guard (try? bridge.hasDeliverable(id)) == true else { return .silent }
-        guard let me = bridge.currentSession() else { return .silent }
+        guard (try? bridge.messages.hasDeliverable(id)) == true else { return .silent }
+        guard let me = bridge.sessions.currentSession() else { return .silent }
         var messages: [Message] = []
         var warnings: [String] = []
         while messages.count < injectedMessageLimit,
-              let m = try? bridge.claimNext(me, filter: nil, via: "hook", warnings: &warnings) {
+              let m = try? bridge.messages.claimNext(me, filter: nil, via: "hook", warnings: &warnings) {
             messages.append(m)
         }
         guard !messages.isEmpty else { return .silent }
@@ -157,7 +157,7 @@ public enum Hooks {
               let id = boundSession(store, identity), (try? store.listenMode(id)) == .foreground else { return .silent }
         let bridge = bridge(store, identity, environment)
         let wait = Double(environment.integer("SESSION_BRIDGE_STOP_WAIT_SECONDS") ?? 540)
-        switch try? bridge.nextMessage(timeoutSeconds: wait, via: "hook") {
+        switch try? bridge.messages.nextMessage(timeoutSeconds: wait, via: "hook") {
         case .delivered(let delivery)?:
             var outcome = block(renderForContext([delivery.message], cli: bridge.config.cliPath, more: pendingCount(store, id)))
             outcome.shown = Shown(session: delivery.session, messages: [delivery.message])
@@ -190,7 +190,7 @@ public enum Hooks {
         defer { lock.release() }
         let bridge = bridge(store, identity, environment)
         while (try? store.listenMode(id)) == .background, (try? lock.renew()) == true {
-            switch try? bridge.nextMessage(timeoutSeconds: slice, via: "hook") {
+            switch try? bridge.messages.nextMessage(timeoutSeconds: slice, via: "hook") {
             case .delivered(let delivery)?:
                 let text = renderForContext([delivery.message], cli: bridge.config.cliPath, more: pendingCount(store, id))
                 return Outcome(stdout: nil, stderr: text, exitCode: 2, shown: Shown(session: delivery.session, messages: [delivery.message]))
@@ -207,7 +207,7 @@ public enum Hooks {
     public static func sessionEnd(input: [UInt8], environment: Environment) -> Outcome {
         guard let identity = identity(input: input, environment: environment), let store = openStore(environment) else { return .silent }
         let bridge = bridge(store, identity, environment)
-        if bridge.currentSession() != nil { _ = try? bridge.stop() }
+        if bridge.sessions.currentSession() != nil { _ = try? bridge.sessions.stop() }
         return .silent
     }
 

@@ -29,7 +29,7 @@ public struct Talks: Sendable {
         var name: String?
         if Identity.resolve(override: sessionOverride, environment: environment) != nil,
            let bridge = try? Bridge.open(environment: environment, sessionOverride: sessionOverride) {
-            name = bridge.currentSession()?.name
+            name = bridge.sessions.currentSession()?.name
         }
         let store = try bridged { () throws(StoreError) in try StoreFactory.openTalks(location: location, environment: environment) }
         return Talks(location: location, environment: environment, sessionName: name, store: store)

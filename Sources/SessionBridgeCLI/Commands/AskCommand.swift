@@ -31,10 +31,10 @@ struct AskCommand: FastPathCommand {
         try reportingOutcome { () throws(BridgeError) -> Ending in
             let bridge = try SessionOptions.bridge(session)
             let text = try ContentOptions.content(text: text, file: file, bridge)
-            let question = try bridge.ask(peer, content: text, willAwait: wait != nil)
+            let question = try bridge.messages.ask(peer, content: text, willAwait: wait != nil)
             if let wait {
                 if !json { Output.line("asked \(question.toName) (message \(question.id)); waiting up to \(Int(wait)) s…") }
-                return try AwaitCommand.show(try bridge.waitForReply(to: question.id, timeoutSeconds: wait), to: question.id,
+                return try AwaitCommand.show(try bridge.messages.waitForReply(to: question.id, timeoutSeconds: wait), to: question.id,
                                              timeout: wait, json: json, bridge)
             }
             if json { Output.json(question) } else { Output.line(question.id) }

@@ -21,14 +21,14 @@ struct AwaitCommand: ParsableCommand {
     func run() throws {
         try reportingOutcome { () throws(BridgeError) -> Ending in
             let bridge = try session.bridge()
-            return try Self.show(try bridge.waitForReply(to: messageID, timeoutSeconds: timeout), to: messageID, timeout: timeout,
+            return try Self.show(try bridge.messages.waitForReply(to: messageID, timeoutSeconds: timeout), to: messageID, timeout: timeout,
                                  json: json, bridge)
         }
     }
 
     /// Prints the answer, or says how the wait ended (10 not seen, 11 seen and not answered); an ended peer is an
     /// error (5).
-    static func show(_ outcome: Bridge.AwaitOutcome, to messageID: String, timeout: Double, json: Bool, _ bridge: Bridge)
+    static func show(_ outcome: MessageService.AwaitOutcome, to messageID: String, timeout: Double, json: Bool, _ bridge: Bridge)
         throws(BridgeError) -> Ending {
         switch outcome {
         case .answered(let answer):

@@ -27,7 +27,7 @@ struct ConnectCommand: ParsableCommand {
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
             let bridge = try session.bridge()
-            let r = try bridge.connect(peer, waitSeconds: wait)
+            let r = try bridge.sessions.connect(peer, waitSeconds: wait)
             if json {
                 Output.json(Result(peer: r.peer.id, peerName: r.peer.name, ping: r.ping.id, answered: r.pong != nil))
                 return

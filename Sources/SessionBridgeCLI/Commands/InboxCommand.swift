@@ -21,7 +21,7 @@ struct InboxCommand: ParsableCommand {
         try reportingErrors { () throws(BridgeError) in
             let bridge = try session.bridge()
             let compiled = try filter.map { (p: String) throws(BridgeError) -> JQProgram in try JQProgram(p) }
-            let entries = try bridge.inbox(all: all, filter: compiled)
+            let entries = try bridge.messages.inbox(all: all, filter: compiled)
             if json { Output.json(entries) } else { Output.line(Render.inbox(entries)) }
         }
     }

@@ -45,7 +45,7 @@ struct ListenCommand: FastPathCommand {
                     throw BridgeError.invalidInput("choose one of --foreground, --background, --off")
                 }
                 let mode: ListenMode? = off ? nil : (background ? .background : .foreground)
-                let me = try bridge.setListenMode(mode)
+                let me = try bridge.sessions.setListenMode(mode)
                 switch mode {
                 case .foreground?:
                     Output.line("\(me.name) listens in the foreground: end your turn; each peer message continues this session (off: `\(bridge.config.helper.command("listen --off"))`)")
@@ -59,12 +59,12 @@ struct ListenCommand: FastPathCommand {
             let compiled = try filter.map { (p: String) throws(BridgeError) -> JQProgram in
                 try JQProgram(p, limits: .timeout(timeout, command: "listen --timeout"))
             }
-            guard case .delivered(let delivery) = try bridge.nextMessage(timeoutSeconds: timeout, filter: compiled) else {
+            guard case .delivered(let delivery) = try bridge.messages.nextMessage(timeoutSeconds: timeout, filter: compiled) else {
                 return .nothingArrived
             }
             for w in delivery.warnings { Output.warning(w) }
             if json { Output.json(delivery.message) } else { Output.line(Render.delivery(delivery.message, cli: bridge.config.cliPath)) }
-            bridge.acknowledge(delivery.session, [delivery.message])
+            bridge.messages.acknowledge(delivery.session, [delivery.message])
             return .success
         }
     }

@@ -21,9 +21,9 @@ struct PeersCommand: ParsableCommand {
         try reportingErrors { () throws(BridgeError) in
             let bridge = try session.bridge()
             let compiled = try filter.map { (p: String) throws(BridgeError) -> JQProgram in try JQProgram(p) }
-            var rows = try bridge.peers(includeEnded: all || filter != nil)
+            var rows = try bridge.sessions.peers(includeEnded: all || filter != nil)
             if let compiled {
-                var kept: [Bridge.PeerInfo] = []
+                var kept: [SessionService.PeerInfo] = []
                 for r in rows where try compiled.matches(json: JSONCoding.string(r)) { kept.append(r) }
                 rows = kept
             }

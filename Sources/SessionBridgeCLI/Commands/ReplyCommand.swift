@@ -27,7 +27,7 @@ struct ReplyCommand: FastPathCommand {
         try reportingErrors { () throws(BridgeError) in
             let bridge = try SessionOptions.bridge(session)
             let text = try ContentOptions.content(text: text, file: file, bridge)
-            let answer = try bridge.reply(to: messageID, content: text)
+            let answer = try bridge.messages.reply(to: messageID, content: text)
             if json { Output.json(answer) } else { Output.line("answered \(answer.toName) (reply \(answer.id))") }
         }
     }

@@ -36,7 +36,7 @@ struct ReserveCommand: ParsableCommand {
                 return s
             } ?? Reservation.defaultTTLSeconds
             let bridge = try session.bridge()
-            let result = try bridge.reserve(paths, request: Reservations.Request(ttlSeconds: seconds, reason: reason, shared: shared))
+            let result = try bridge.reservations.reserve(paths, request: Reservations.Request(ttlSeconds: seconds, reason: reason, shared: shared))
             if json {
                 if case .reserved(let list) = result.outcome { Output.json(list) }
             } else {
@@ -66,7 +66,7 @@ struct ReleaseCommand: ParsableCommand {
         try reportingErrors { () throws(BridgeError) in
             if all && !paths.isEmpty { throw .invalidInput("give paths or --all, not both") }
             let bridge = try session.bridge()
-            let gone = try bridge.release(paths, everywhere: all)
+            let gone = try bridge.reservations.release(paths, everywhere: all)
             if json { Output.json(gone) } else { Output.line(ReservationText.released(gone)) }
         }
     }
@@ -88,7 +88,7 @@ struct ReservationsCommand: ParsableCommand {
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
             let bridge = try session.bridge()
-            let rows = bridge.listReservations(all: all)
+            let rows = bridge.reservations.listReservations(all: all)
             if json { Output.json(rows) } else { Output.line(ReservationText.table(rows, all: all, helper: bridge.config.helper)) }
         }
     }

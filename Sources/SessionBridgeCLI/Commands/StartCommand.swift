@@ -17,7 +17,7 @@ struct StartCommand: ParsableCommand {
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
             let bridge = try session.bridge()
-            let result = try bridge.start(name: name)
+            let result = try bridge.sessions.start(name: name)
             if json { Output.json(result.manifest); return }
             let m = result.manifest
             Output.line("\(result.reused ? "already registered" : "registered") as \(m.name) in \(m.projectPath)")

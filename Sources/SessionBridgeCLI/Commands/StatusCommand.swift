@@ -18,10 +18,10 @@ struct StatusCommand: ParsableCommand {
         try reportingErrors { () throws(BridgeError) in
             let bridge = try session.bridge()
             if let messageID {
-                let s = try bridge.messageStatus(messageID)
+                let s = try bridge.status.messageStatus(messageID)
                 if json { Output.json(s) } else { Output.line(Render.messageStatus(s)) }
             } else {
-                let s = try bridge.status()
+                let s = try bridge.status.status()
                 if json { Output.json(s) } else { Output.line(Render.status(s)) }
             }
         }

@@ -14,7 +14,7 @@ struct StopCommand: ParsableCommand {
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
             let bridge = try session.bridge()
-            let r = try bridge.stop()
+            let r = try bridge.sessions.stop()
             if json { Output.json(r); return }
             Output.line("ended \(r.session.name) (\(r.session.id))" + (r.notified.isEmpty ? "" : "; told \(r.notified.joined(separator: ", "))"))
         }
@@ -37,7 +37,7 @@ struct GCCommand: ParsableCommand {
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
             let bridge = try session.bridge()
-            let removed = try bridge.collectGarbage(olderThanSeconds: Int(olderThan * 86400))
+            let removed = try bridge.sessions.collectGarbage(olderThanSeconds: Int(olderThan * 86400))
             if json { Output.json(removed) } else { Output.line("removed \(removed.count) ended session(s)") }
         }
     }

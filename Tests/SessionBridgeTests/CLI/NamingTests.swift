@@ -147,29 +147,29 @@ import Testing
         func input(_ id: String) -> [UInt8] { Array(#"{"session_id":"\#(id)","cwd":"/p/svc"}"#.utf8) }
         _ = Hooks.sessionStart(input: input("busy"), environment: env("busy"))
         let asker = try makeBridge(root: root, key: "asker-key")
-        _ = try asker.start(name: "asker", projectPath: "/p/asker")
+        _ = try asker.sessions.start(name: "asker", projectPath: "/p/asker")
         var texts: [String] = []
 
-        _ = try asker.ask("svc", content: "one")
+        _ = try asker.messages.ask("svc", content: "one")
         let context = try #require(Hooks.deliverPending(event: "PostToolUse", input: input("busy"), environment: env("busy")).stdout)
         let decoded = try #require(try JSONSerialization.jsonObject(with: Data(context.utf8)) as? [String: [String: String]])
         texts.append(try #require(decoded["hookSpecificOutput"]?["additionalContext"]))
         let busy = try Bridge.open(environment: env("busy"))
-        _ = try busy.setListenMode(.foreground)
+        _ = try busy.sessions.setListenMode(.foreground)
         texts.append(try #require(Hooks.stop(input: input("busy"), environment: env("busy")).stderr))   // no message: "still listening"
-        _ = try asker.ask("svc", content: "two")
+        _ = try asker.messages.ask("svc", content: "two")
         texts.append(try #require(Hooks.stop(input: input("busy"), environment: env("busy")).stderr))
-        _ = try busy.setListenMode(.background)
-        _ = try asker.ask("svc", content: "three")
+        _ = try busy.sessions.setListenMode(.background)
+        _ = try asker.messages.ask("svc", content: "three")
         texts.append(try #require(Hooks.stopBackground(input: input("busy"), environment: env("busy")).stderr))
-        _ = try busy.setListenMode(nil)
-        _ = try asker.ask("svc", content: "four")
-        let delivered = try busy.listen(timeoutSeconds: 1)
+        _ = try busy.sessions.setListenMode(nil)
+        _ = try asker.messages.ask("svc", content: "four")
+        let delivered = try busy.messages.listen(timeoutSeconds: 1)
         texts.append(Render.delivery(delivered.message, cli: busy.config.cliPath))
-        guard case .timedOut = try busy.nextMessage(timeoutSeconds: 0) else { Issue.record("nothing should be pending"); return }
+        guard case .timedOut = try busy.messages.nextMessage(timeoutSeconds: 0) else { Issue.record("nothing should be pending"); return }
         texts.append(try #require(Ending.nothingArrived.text(helper: busy.config.helper)))
         texts.append(Render.peers([], helper: busy.config.helper))
-        texts.append(Render.status(Bridge.SessionStatus(session: nil, storeRoot: root, pending: 0, claimed: 0, answered: 0, peers: []),
+        texts.append(Render.status(StatusService.SessionStatus(session: nil, storeRoot: root, pending: 0, claimed: 0, answered: 0, peers: []),
                                    helper: busy.config.helper))
         texts.append(Watcher.talkPrompt(nil, path: "/p/.talks/conversations/t1.md", speaker: "svc", id: "t1", dir: "/p/.talks",
                                         helper: HelperName(text: helper)))

@@ -24,8 +24,8 @@ struct DashboardRedisTests {
         let extra = ["SESSION_BRIDGE_STORE": server.url + "?prefix=sse"]
         let lib = try makeBridge(root: root, key: "lib-key", extra: extra)
         let app = try makeBridge(root: root, key: "app-key", extra: extra)
-        _ = try lib.start(name: "lib")
-        _ = try app.start(name: "app")
+        _ = try lib.sessions.start(name: "lib")
+        _ = try app.sessions.start(name: "app")
         let ui = try DashboardProcess(root: root, extra: extra)
         defer { ui.stop() }
         #expect(try ui.get("/events", token: false).status == 401)
@@ -35,17 +35,17 @@ struct DashboardRedisTests {
         // Nothing changes: no change event.
         #expect(!events.nextChange(timeoutMilliseconds: 500))
 
-        let q = try app.ask("lib", content: "which port, live?")
+        let q = try app.messages.ask("lib", content: "which port, live?")
         #expect(events.nextChange(timeoutMilliseconds: 1000), "the question")
         var page = try ui.get("/messages?fragment=1").body
         #expect(page.contains("id=\"m-\(q.id)\"") && page.contains("which port, live?") && page.contains("data-state=\"pending\""), "\(page)")
 
-        _ = try lib.listen(timeoutSeconds: 1)
+        _ = try lib.messages.listen(timeoutSeconds: 1)
         #expect(events.nextChange(timeoutMilliseconds: 1000), "the claim and its receipt")
         page = try ui.get("/messages?fragment=1").body
         #expect(page.contains("data-state=\"claimed\"") && page.contains("seen by lib via listen"), "\(page)")
 
-        let r = try lib.reply(to: q.id, content: "8080")
+        let r = try lib.messages.reply(to: q.id, content: "8080")
         #expect(events.nextChange(timeoutMilliseconds: 1000), "the answer")
         page = try ui.get("/messages?fragment=1").body
         #expect(page.contains("data-state=\"answered\"") && page.contains("href=\"/messages/\(r.id)\""), "\(page)")

@@ -18,8 +18,8 @@ import Testing
         let root = makeTempDir("dash")
         let lib = try makeBridge(root: root, key: "lib-key")
         let app = try makeBridge(root: root, key: "app-key")
-        _ = try lib.start(name: "lib", projectPath: "/p/lib")
-        _ = try app.start(name: "app", projectPath: "/p/<script>alert(1)</script>")
+        _ = try lib.sessions.start(name: "lib", projectPath: "/p/lib")
+        _ = try app.sessions.start(name: "app", projectPath: "/p/<script>alert(1)</script>")
         let talksDir = root + "/project/.talks"
         try FileManager.default.createDirectory(atPath: talksDir, withIntermediateDirectories: true)
         let env = Environment(["SESSION_BRIDGE_HOME": root, "HOME": root])
@@ -136,24 +136,24 @@ import Testing
 
     @Test func pagesShowSessionsMessagesReceiptsAndTalks() throws {
         let w = try world()
-        let q = try w.app.ask("lib", content: "what <is> the port?")
+        let q = try w.app.messages.ask("lib", content: "what <is> the port?")
         var sessions = w.dashboard.render(.sessions).html
-        let libID = w.lib.currentSession()!.id
+        let libID = w.lib.sessions.currentSession()!.id
         #expect(sessions.contains("id=\"s-\(libID)\"") && sessions.contains(">lib</a>") && sessions.contains(">app</a>"))
         #expect(sessions.contains("/p/&lt;script&gt;alert(1)&lt;/script&gt;") && !sessions.contains("<script>alert"))
         #expect(sessions.contains("<td data-label=\"Pending\" class=\"num pending\"><a href=\"/sessions/\(libID)\"><b>1</b></a></td>"))
-        _ = try w.lib.setListenMode(.background)
+        _ = try w.lib.sessions.setListenMode(.background)
         sessions = w.dashboard.render(.sessions).html
         #expect(sessions.contains("badge listen\">background"))
 
         var messages = w.dashboard.render(.messages(session: nil, limit: 100)).html
         #expect(messages.contains("id=\"m-\(q.id)\"") && messages.contains("data-state=\"pending\"") && messages.contains("what &lt;is&gt; the port?"))
-        _ = try w.lib.listen(timeoutSeconds: 1)
+        _ = try w.lib.messages.listen(timeoutSeconds: 1)
         messages = w.dashboard.render(.messages(session: nil, limit: 100)).html
         #expect(messages.contains("data-state=\"claimed\"") && messages.contains("seen by lib via listen"))
         sessions = w.dashboard.render(.sessions).html
         #expect(sessions.contains("<td data-label=\"In flight\" class=\"num inflight\"><b>1</b></td>"))
-        let r = try w.lib.reply(to: q.id, content: "8080")
+        let r = try w.lib.messages.reply(to: q.id, content: "8080")
         messages = w.dashboard.render(.messages(session: nil, limit: 100)).html
         #expect(messages.contains("data-state=\"answered\"") && messages.contains("answered by lib") && messages.contains("href=\"/messages/\(r.id)\""))
         let detail = w.dashboard.render(.message(q.id))
@@ -162,7 +162,7 @@ import Testing
         #expect(reply.contains("href=\"/messages/\(q.id)\">the question"))
         let limited = w.dashboard.render(.messages(session: nil, limit: 1)).html
         #expect(limited.contains("Newest 1 of 2"))
-        let theirs = w.dashboard.render(.messages(session: w.app.currentSession()!.id, limit: 100)).html
+        let theirs = w.dashboard.render(.messages(session: w.app.sessions.currentSession()!.id, limit: 100)).html
         #expect(theirs.contains("m-\(q.id)") && theirs.contains("m-\(r.id)"), "to or from app: the question it sent and the reply it got")
         #expect(w.dashboard.render(.message("0000-nope")).status == 404)
         #expect(w.dashboard.render(.session("nope-nope")).status == 404)
@@ -174,7 +174,7 @@ import Testing
         #expect(list.contains("id=\"t-\(talk.header.id)\"") && list.contains("API &lt;contract&gt;") && list.contains("1 / 6"))
         let page = w.dashboard.render(.talk(talk.header.id)).html
         #expect(page.contains("<h3>Plan</h3>") && page.contains("&lt;img src=x onerror=alert(1)&gt;") && page.contains("<li><strong>one</strong></li>"))
-        #expect(page.contains("Next speaker</dt><dd><a href=\"/sessions/\(w.app.currentSession()!.id)\">app</a>"))
+        #expect(page.contains("Next speaker</dt><dd><a href=\"/sessions/\(w.app.sessions.currentSession()!.id)\">app</a>"))
         _ = try t.resolve(talk.header.id, summary: "done: **yes**", as: "lib")
         #expect(w.dashboard.render(.talk(talk.header.id)).html.contains("id=\"resolution\""))
         let full = w.dashboard.render(.sessions).html
@@ -187,12 +187,12 @@ import Testing
         let root = makeTempDir("dash-ro")
         let lib = try makeBridge(root: root, key: "lib-key", extra: ["SESSION_BRIDGE_LEASE_SECONDS": "1"])
         let app = try makeBridge(root: root, key: "app-key")
-        _ = try lib.start(name: "lib")
-        _ = try app.start(name: "app")
-        let q = try app.ask("lib", content: "q")
-        _ = try app.ask("lib", content: "still pending")
-        _ = try lib.listen(timeoutSeconds: 1)
-        let libID = lib.currentSession()!.id
+        _ = try lib.sessions.start(name: "lib")
+        _ = try app.sessions.start(name: "app")
+        let q = try app.messages.ask("lib", content: "q")
+        _ = try app.messages.ask("lib", content: "still pending")
+        _ = try lib.messages.listen(timeoutSeconds: 1)
+        let libID = lib.sessions.currentSession()!.id
         // A stray file in the pending box and a claim whose lease has run out: `inbox` or `status` would act on both.
         try "junk".write(toFile: root + "/sessions/\(libID)/inbox/new/stray.txt", atomically: false, encoding: .utf8)
         Thread.sleep(forTimeInterval: 1.2)
@@ -236,8 +236,8 @@ enum FeedScenario {
     static func run(root: String, extra: [String: String], expectedMode: String) throws {
         let lib = try makeBridge(root: root, key: "lib-key", extra: extra)
         let app = try makeBridge(root: root, key: "app-key", extra: extra)
-        _ = try lib.start(name: "lib", projectPath: "/p/lib")
-        _ = try app.start(name: "app", projectPath: "/p/app")
+        _ = try lib.sessions.start(name: "lib", projectPath: "/p/lib")
+        _ = try app.sessions.start(name: "app", projectPath: "/p/app")
         let env = Environment(["SESSION_BRIDGE_HOME": root, "HOME": root].merging(extra) { _, new in new })
         // The talks folder is made after the feed starts: the feed watches the nearest existing parent of its
         // conversations until they exist.
@@ -255,19 +255,19 @@ enum FeedScenario {
         #expect(!feed.wait(timeoutMilliseconds: 300), "quiet store, no wake-up")
 
         let late = try makeBridge(root: root, key: "late-key", extra: extra)
-        _ = try late.start(name: "late")
+        _ = try late.sessions.start(name: "late")
         expectWake("a new session")
-        let q = try app.ask("late", content: "hello late")
+        let q = try app.messages.ask("late", content: "hello late")
         expectWake("a question to a session created after the feed started")
-        _ = try late.listen(timeoutSeconds: 1)
+        _ = try late.messages.listen(timeoutSeconds: 1)
         expectWake("a claim and its receipt")
-        _ = try late.setListenMode(.foreground)
+        _ = try late.sessions.setListenMode(.foreground)
         expectWake("listening on")
-        _ = try late.setListenMode(nil)
+        _ = try late.sessions.setListenMode(nil)
         expectWake("listening off (on the file store: a file removed)")
-        _ = try late.reply(to: q.id, content: "hi")
+        _ = try late.messages.reply(to: q.id, content: "hi")
         expectWake("the answer")
-        _ = try late.stop()
+        _ = try late.sessions.stop()
         expectWake("a session ending")
         try FileManager.default.createDirectory(atPath: talksDir, withIntermediateDirectories: true)
         expectWake("the talks folder made")

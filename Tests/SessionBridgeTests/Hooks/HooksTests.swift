@@ -29,7 +29,7 @@ import Testing
         let root = makeTempDir()
         let alone = Hooks.sessionStart(input: input("s-1", event: "SessionStart"), environment: env(root, claude: "s-1"))
         #expect(alone == .silent)
-        let peers = try Bridge.open(environment: env(root, claude: "s-1")).peers()
+        let peers = try Bridge.open(environment: env(root, claude: "s-1")).sessions.peers()
         #expect(peers.count == 1 && peers[0].name == "svc" && peers[0].agent == "claude-code")
         let second = Hooks.sessionStart(input: input("s-2", event: "SessionStart"), environment: env(root, claude: "s-2"))
         let out = try #require(second.stdout)
@@ -41,15 +41,15 @@ import Testing
         _ = Hooks.sessionStart(input: input("w-1", event: "SessionStart"), environment: env(root, claude: "w-1"))
         #expect(Hooks.deliverPending(event: "PostToolUse", input: input("w-1"), environment: env(root, claude: "w-1")) == .silent)
         let asker = try makeBridge(root: root, key: "asker-key")
-        _ = try asker.start(name: "asker", projectPath: "/p/asker")
-        let q = try asker.ask("svc", content: "Which port?")
+        _ = try asker.sessions.start(name: "asker", projectPath: "/p/asker")
+        let q = try asker.messages.ask("svc", content: "Which port?")
         let first = Hooks.deliverPending(event: "PostToolUse", input: input("w-1"), environment: env(root, claude: "w-1"))
         let text = try #require(first.stdout)
         #expect(text.contains(#""hookEventName":"PostToolUse""#))
         #expect(text.contains("Which port?") && text.contains("reply \(q.id)"))
         // Claimed exactly once: the next tool call injects nothing.
         #expect(Hooks.deliverPending(event: "PostToolUse", input: input("w-1"), environment: env(root, claude: "w-1")) == .silent)
-        let status = try asker.messageStatus(q.id)
+        let status = try asker.status.messageStatus(q.id)
         #expect(status.seen && status.claimedVia == "hook" && status.state == .claimed)
     }
 
@@ -60,10 +60,10 @@ import Testing
         let hookEnv = Environment(["SESSION_BRIDGE_HOME": root, "CLAUDE_CODE_SESSION_ID": "w-1", "SESSION_BRIDGE_LEASE_SECONDS": "1"])
         _ = Hooks.sessionStart(input: input("w-1", event: "SessionStart"), environment: hookEnv)
         let lib = try makeBridge(root: root, key: "lib-key")
-        _ = try lib.start(name: "lib", projectPath: "/p/lib")
-        let q = try Bridge.open(environment: hookEnv).ask("lib", content: "Which port?")
-        _ = try lib.listen(timeoutSeconds: 5)
-        _ = try lib.reply(to: q.id, content: "8080")
+        _ = try lib.sessions.start(name: "lib", projectPath: "/p/lib")
+        let q = try Bridge.open(environment: hookEnv).messages.ask("lib", content: "Which port?")
+        _ = try lib.messages.listen(timeoutSeconds: 5)
+        _ = try lib.messages.reply(to: q.id, content: "8080")
         // The hook claims the reply and dies before writing its output: not acknowledged.
         let killed = Hooks.deliverPending(event: "PostToolUse", input: input("w-1"), environment: hookEnv)
         #expect(killed.stdout?.contains("8080") == true)
@@ -76,7 +76,7 @@ import Testing
         Thread.sleep(forTimeInterval: 1.3)
         #expect(Hooks.deliverPending(event: "PostToolUse", input: input("w-1"), environment: hookEnv) == .silent)
         let store = try #require(Hooks.openStore(hookEnv))
-        let me = try #require(Bridge.open(environment: hookEnv).currentSession())
+        let me = try #require(Bridge.open(environment: hookEnv).sessions.currentSession())
         #expect(try store.claims(me.id).isEmpty)
     }
 
@@ -94,10 +94,10 @@ import Testing
         #expect(Hooks.stop(input: input("l-1", event: "Stop"), environment: e) == .silent)
         #expect(Hooks.stopBackground(input: input("l-1", event: "Stop"), environment: e) == .silent)
         #expect(Date().timeIntervalSince(t0) < 1)
-        _ = try Bridge.open(environment: e).setListenMode(.foreground)
+        _ = try Bridge.open(environment: e).sessions.setListenMode(.foreground)
         let asker = try makeBridge(root: root, key: "asker-key")
-        _ = try asker.start(name: "asker", projectPath: "/p/asker")
-        _ = try asker.ask("svc", content: "ping from a test")
+        _ = try asker.sessions.start(name: "asker", projectPath: "/p/asker")
+        _ = try asker.messages.ask("svc", content: "ping from a test")
         let out = Hooks.stop(input: input("l-1", event: "Stop"), environment: e)
         #expect(out.exitCode == 2 && (out.stderr ?? "").contains("ping from a test"))
     }
@@ -108,7 +108,7 @@ import Testing
         let root = makeTempDir()
         let e = Environment(["SESSION_BRIDGE_HOME": root, "CLAUDE_CODE_SESSION_ID": "w-1", "SESSION_BRIDGE_STOP_WAIT_SECONDS": "1"])
         _ = Hooks.sessionStart(input: input("w-1", event: "SessionStart"), environment: e)
-        _ = try Bridge.open(environment: e).setListenMode(.foreground)
+        _ = try Bridge.open(environment: e).sessions.setListenMode(.foreground)
         let out = Hooks.stop(input: input("w-1", event: "Stop"), environment: e)
         #expect(out.exitCode == 2 && (out.stderr ?? "").contains("no peer message in the last 1 second;"), "\(out.stderr ?? "")")
     }
@@ -118,7 +118,7 @@ import Testing
         let e = Environment(["SESSION_BRIDGE_HOME": root, "CLAUDE_CODE_SESSION_ID": "b-1", "SESSION_BRIDGE_BACKGROUND_CHECK_SECONDS": "1"])
         _ = Hooks.sessionStart(input: input("b-1", event: "SessionStart"), environment: e)
         let bridge = try Bridge.open(environment: e)
-        let me = try bridge.setListenMode(.background)
+        let me = try bridge.sessions.setListenMode(.background)
         let store = try FileStore(root: root)
         // Another waiter holds the lock: this one returns at once.
         let held = try #require(FileLock.tryExclusive(store.layout.listenLock(me.id)))
@@ -134,7 +134,7 @@ import Testing
         }
         waiter.start()
         Thread.sleep(forTimeInterval: 0.3)
-        _ = try bridge.setListenMode(nil)
+        _ = try bridge.sessions.setListenMode(nil)
         #expect(done.wait(timeout: .now() + 5) == .success)
     }
 }

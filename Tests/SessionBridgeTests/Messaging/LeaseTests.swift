@@ -52,14 +52,14 @@ import Testing
         let lib = try makeBridge(root: root, key: "lib-key", extra: ["SESSION_BRIDGE_LEASE_SECONDS": "60"])
         let lib2 = try makeBridge(root: root, key: "lib-key", extra: ["SESSION_BRIDGE_LEASE_SECONDS": "60"])
         let app = try makeBridge(root: root, key: "app-key")
-        _ = try lib.start(name: "lib", projectPath: "/p/lib")
-        _ = try app.start(name: "app", projectPath: "/p/app")
-        let q = try app.ask("lib", content: "old question")
+        _ = try lib.sessions.start(name: "lib", projectPath: "/p/lib")
+        _ = try app.sessions.start(name: "app", projectPath: "/p/app")
+        let q = try app.messages.ask("lib", content: "old question")
         let path = root + "/sessions/lib-key/inbox/new/\(q.id).json"
         var times = [timespec(tv_sec: time(nil) - 3600, tv_nsec: 0), timespec(tv_sec: time(nil) - 3600, tv_nsec: 0)]
         #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
-        #expect(try lib.listen(timeoutSeconds: 1).message.id == q.id)
-        #expect(throws: WaitEnded.nothingArrived) { try lib2.listen(timeoutSeconds: 0.2) }
+        #expect(try lib.messages.listen(timeoutSeconds: 1).message.id == q.id)
+        #expect(throws: WaitEnded.nothingArrived) { try lib2.messages.listen(timeoutSeconds: 0.2) }
         let record = try #require(try lib.store.claimRecord("lib-key", q.id))
         #expect(record.delivery == 1 && abs(record.claimedAt - Clock.nowNanoseconds()) < 30_000_000_000)
     }
@@ -70,10 +70,10 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         let lib = try makeBridge(root: root, key: "lib-key", extra: ["SESSION_BRIDGE_LEASE_SECONDS": "1"])
         let app = try makeBridge(root: root, key: "app-key")
-        _ = try lib.start(name: "lib", projectPath: "/p/lib")
-        _ = try app.start(name: "app", projectPath: "/p/app")
-        let q = try app.ask("lib", content: "q")
-        #expect(try lib.listen(timeoutSeconds: 1).message.id == q.id)
+        _ = try lib.sessions.start(name: "lib", projectPath: "/p/lib")
+        _ = try app.sessions.start(name: "app", projectPath: "/p/app")
+        let q = try app.messages.ask("lib", content: "q")
+        #expect(try lib.messages.listen(timeoutSeconds: 1).message.id == q.id)
         Thread.sleep(forTimeInterval: 1.05)
         let store = try FileStore(root: root)
         let record = try #require(try store.claimRecord("lib-key", q.id))

@@ -17,8 +17,8 @@ import Glibc
         let root = makeTempDir()
         let a = try Bridge.open(environment: Environment(["SESSION_BRIDGE_HOME": root, "CLAUDE_CODE_SESSION_ID": "11111111-aaaa"]))
         let b = try Bridge.open(environment: Environment(["SESSION_BRIDGE_HOME": root, "CLAUDE_CODE_SESSION_ID": "22222222-bbbb"]))
-        let ma = try a.start(name: nil, projectPath: "/work/proj").manifest
-        let mb = try b.start(name: nil, projectPath: "/work/proj").manifest
+        let ma = try a.sessions.start(name: nil, projectPath: "/work/proj").manifest
+        let mb = try b.sessions.start(name: nil, projectPath: "/work/proj").manifest
         #expect(ma.id != mb.id)
         #expect(ma.name == "proj")
         #expect(mb.name == "proj-2")
@@ -26,7 +26,7 @@ import Glibc
         #expect(ma.agent == "claude-code")
         // Re-running start re-uses the bound session.
         let again = try Bridge.open(environment: Environment(["SESSION_BRIDGE_HOME": root, "CLAUDE_CODE_SESSION_ID": "11111111-aaaa"]))
-        let r = try again.start(name: nil, projectPath: "/work/proj")
+        let r = try again.sessions.start(name: nil, projectPath: "/work/proj")
         #expect(r.reused && r.manifest.id == ma.id)
     }
 
@@ -34,7 +34,7 @@ import Glibc
         let root = makeTempDir()
         let b = try Bridge.open(environment: Environment(["SESSION_BRIDGE_HOME": root]))
         do {
-            _ = try b.requireSession()
+            _ = try b.sessions.requireSession()
             Issue.record("expected noIdentity")
         } catch {
             #expect(error == .noIdentity)
@@ -64,14 +64,14 @@ import Glibc
         let tty = Identity(source: .terminal(TerminalID(device: 34816, leader: getpid(), leaderStart: Processes.startTime(getpid()) ?? 1)))
         let env = Environment(["SESSION_BRIDGE_HOME": root + "/store"])
         let before = Bridge(store: store, environment: env, identity: tty)
-        #expect(throws: BridgeError.noIdentity) { try before.requireSession() }
-        let started = try before.start(name: "me", projectPath: "/work/x")
+        #expect(throws: BridgeError.noIdentity) { try before.sessions.requireSession() }
+        let started = try before.sessions.start(name: "me", projectPath: "/work/x")
         #expect(started.manifest.agent == "terminal" && started.manifest.pid == getpid() && !started.needsKey)
         let later = Bridge(store: store, environment: env, identity: tty)
-        #expect(try later.requireSession().id == started.manifest.id)
+        #expect(try later.sessions.requireSession().id == started.manifest.id)
         // Another terminal (another leader) is another session.
         let other = Identity(source: .terminal(TerminalID(device: 34816, leader: 1, leaderStart: 7)))
-        #expect(Bridge(store: store, environment: env, identity: other).currentSession() == nil)
+        #expect(Bridge(store: store, environment: env, identity: other).sessions.currentSession() == nil)
         // A closed terminal (its leader gone) is stale at once, though seen a moment ago.
         var closed = started.manifest
         closed.pid = Int32.max
@@ -85,9 +85,9 @@ import Glibc
         let root = makeTempDir()
         let env = Environment(["SESSION_BRIDGE_HOME": root + "/store"])
         let b = try Bridge.open(environment: env)
-        let r = try b.start(name: "job", projectPath: "/work/x")
+        let r = try b.sessions.start(name: "job", projectPath: "/work/x")
         #expect(r.needsKey && r.manifest.name == "job")
         let again = try Bridge.open(environment: env, sessionOverride: r.manifest.id)
-        #expect(try again.requireSession().id == r.manifest.id)
+        #expect(try again.sessions.requireSession().id == r.manifest.id)
     }
 }

@@ -198,7 +198,7 @@ import Testing
             var old = [timespec(tv_sec: time(nil) - 3600, tv_nsec: 0), timespec(tv_sec: time(nil) - 3600, tv_nsec: 0)]
             utimensat(AT_FDCWD, file, &old, 0)
         }
-        let lib = try Bridge(store: store, environment: Environment([:]), identity: Identity(source: .explicit("doctorlib"))).start(name: "lib").manifest
+        let lib = try Bridge(store: store, environment: Environment([:]), identity: Identity(source: .explicit("doctorlib"))).sessions.start(name: "lib").manifest
         try "{broken".write(toFile: store.layout.box(lib.id, .new) + "/01900000-0000-7000-8000-000000000009.json", atomically: false, encoding: .utf8)
         try "ghost\n".write(toFile: store.layout.bindingsFolder + "/deadbeef", atomically: false, encoding: .utf8)
         let report = run(talks, store, fix: true)

@@ -1,34 +1,3 @@
-/// Edit reservations for the commands: the calling session is the holder.
-extension Bridge {
-    /// Reservations on this bridge's engine, their holders looked up in its message store.
-    public var reservations: Reservations {
-        Reservations(store: reservationStore, sessions: store, host: host)
-    }
-
-    /// `reserve`: holds the paths for this session, or fails with exit 12 naming the holder in the way.
-    public func reserve(_ arguments: [String], request: Reservations.Request, cwd: String = FileSystem.currentDirectory()) throws(BridgeError) -> Reservations.ReserveResult {
-        let me = try requireSession()
-        let result = try reservations.reserve(arguments, for: me, cwd: cwd, home: environment["HOME"] ?? "/", request: request)
-        if case .conflict(let requested, let held) = result.outcome {
-            throw .conflict(ReservationText.conflict(requested: requested, held: held, helper: config.helper))
-        }
-        return result
-    }
-
-    /// `release`: the named reservations of this session in the project here, all of them there, or with
-    /// `everywhere` all of them in every project.
-    public func release(_ arguments: [String], everywhere: Bool, cwd: String = FileSystem.currentDirectory()) throws(BridgeError) -> [Reservation] {
-        let me = try requireSession()
-        if everywhere { return reservations.releaseAll(holder: me.id) }
-        return try reservations.release(arguments, holder: me.id, cwd: cwd, home: environment["HOME"] ?? "/")
-    }
-
-    /// `reservations`: what holds in the project here; with `all`, every record in every project, whatever its state.
-    public func listReservations(all: Bool, cwd: String = FileSystem.currentDirectory()) -> [Reservations.Row] {
-        reservations.list(cwd: all ? nil : cwd, me: currentSession()?.id)
-    }
-}
-
 /// Reservation text for people and models, with commands spelled by `HelperName`.
 public enum ReservationText {
     public static func holder(_ r: Reservation) -> String {

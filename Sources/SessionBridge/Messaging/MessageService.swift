@@ -1,9 +1,12 @@
-extension Bridge {
+/// Messages: ask, listen (and the hooks' claims), reply and await, each exactly once per message.
+public struct MessageService {
+    let bridge: Bridge
+
     /// Sends a message of any type from this session to a peer and keeps the sender's copy.
     @discardableResult
-    public func send(to peerText: String, type: MessageType, content: String, inReplyTo: String? = nil) throws(BridgeError) -> Message {
-        let me = try requireSession()
-        let peer = try resolvePeer(peerText)
+    package func send(to peerText: String, type: MessageType, content: String, inReplyTo: String? = nil) throws(BridgeError) -> Message {
+        let me = try bridge.sessions.requireSession()
+        let peer = try bridge.sessions.resolvePeer(peerText)
         if peer.id == me.id { throw .cannotMessageSelf }
         return try send(from: me, to: peer, type: type, content: content, inReplyTo: inReplyTo)
     }
@@ -17,33 +20,27 @@ extension Bridge {
 
     /// Delivers (keeping the sender's copy); nothing is left behind when delivery fails.
     func publish(_ message: Message) throws(BridgeError) {
-        try bridged { () throws(StoreError) in try store.deliver(message) }
-        connect(message.from, message.to)
-    }
-
-    /// Both sides now know each other: whichever stops first tells the other.
-    func connect(_ a: String, _ b: String) {
-        try? store.addConnection(a, peer: b)
-        try? store.addConnection(b, peer: a)
+        try bridged { () throws(StoreError) in try bridge.store.deliver(message) }
+        bridge.sessions.connect(message.from, message.to)
     }
 
     /// Validates raw content bytes against the configured cap.
-    public func validateContent(_ bytes: [UInt8]) throws(BridgeError) -> String {
-        try MessageContent.validate(bytes, limit: config.maxMessageBytes)
+    package func validateContent(_ bytes: [UInt8]) throws(BridgeError) -> String {
+        try MessageContent.validate(bytes, limit: bridge.config.maxMessageBytes)
     }
 
     /// Sends a query. The result's id is what `reply`, `status` and `await` take. With `willAwait`, listeners and
     /// hooks of this session leave the reply to the `waitForReply` that follows, so it is delivered once.
     public func ask(_ peerText: String, content: String, willAwait: Bool = false) throws(BridgeError) -> Message {
-        let me = try requireSession()
-        let peer = try resolvePeer(peerText)
+        let me = try bridge.sessions.requireSession()
+        let peer = try bridge.sessions.resolvePeer(peerText)
         if peer.id == me.id { throw .cannotMessageSelf }
         let message = Message(from: me.id, fromName: me.name, to: peer.id, toName: peer.name, type: .query, content: content)
-        if willAwait { try bridged { () throws(StoreError) in try store.setAwaiting(me.id, messageID: message.id, pid: Processes.currentPID()) } }
+        if willAwait { try bridged { () throws(StoreError) in try bridge.store.setAwaiting(me.id, messageID: message.id, pid: Processes.currentPID()) } }
         do {
             try publish(message)
         } catch {
-            try? store.clearAwaiting(me.id, messageID: message.id)
+            try? bridge.store.clearAwaiting(me.id, messageID: message.id)
             throw error
         }
         return message
@@ -62,17 +59,17 @@ extension Bridge {
     /// Blocks until the reply to one of this session's messages arrives, and claims it. The reply is found by its
     /// id (derived from the question's), so a lost or late receipt cannot hide it. Ends as soon as the peer has
     /// ended its session without answering.
-    public func waitForReply(to messageID: String, timeoutSeconds: Double) throws(BridgeError) -> AwaitOutcome {
+    package func waitForReply(to messageID: String, timeoutSeconds: Double) throws(BridgeError) -> AwaitOutcome {
         let id = try Identifiers.validateID(messageID)
-        let me = try requireSession(register: false)
-        guard let sent = try bridged({ () throws(StoreError) in try store.sentMessage(sender: me.id, id: id) }) else { throw .unknownMessage(id) }
-        try bridged { () throws(StoreError) in try store.setAwaiting(me.id, messageID: id, pid: Processes.currentPID()) }
-        defer { try? store.clearAwaiting(me.id, messageID: id) }
-        let signal = park(try bridged { () throws(StoreError) in try store.changeSignal(.inboxAndReceipts(me.id), alsoWatching: []) })
+        let me = try bridge.sessions.requireSession(register: false)
+        guard let sent = try bridged({ () throws(StoreError) in try bridge.store.sentMessage(sender: me.id, id: id) }) else { throw .unknownMessage(id) }
+        try bridged { () throws(StoreError) in try bridge.store.setAwaiting(me.id, messageID: id, pid: Processes.currentPID()) }
+        defer { try? bridge.store.clearAwaiting(me.id, messageID: id) }
+        let signal = bridge.park(try bridged { () throws(StoreError) in try bridge.store.changeSignal(.inboxAndReceipts(me.id), alsoWatching: []) })
         let deadline = Clock.monotonicNanoseconds() + Int64(max(0, timeoutSeconds) * 1e9)
         while true {
             if let reply = try takeReply(Identifiers.replyID(for: id), session: me) { return .answered(reply) }
-            let events = try bridged { () throws(StoreError) in try store.events(sender: me.id, messageID: id) }
+            let events = try bridged { () throws(StoreError) in try bridge.store.events(sender: me.id, messageID: id) }
             // Replies made by versions that gave them random ids are found through the receipt.
             if let replyID = events.last(where: { $0.event == .answered })?.replyId, let reply = try takeReply(replyID, session: me) {
                 return .answered(reply)
@@ -81,12 +78,12 @@ extension Bridge {
             let remaining = deadline - Clock.monotonicNanoseconds()
             if remaining <= 0 {
                 let seen = events.last(where: { $0.event == .claimed })
-                let claimed = try bridged { () throws(StoreError) in try store.claimRecord(sent.to, id) } != nil
+                let claimed = try bridged { () throws(StoreError) in try bridge.store.claimRecord(sent.to, id) } != nil
                 return .timedOut(peerName: sent.toName, seen: seen != nil || claimed, seenAt: seen?.at)
             }
             // A peer's `stop` wakes the signal (its session-ended message); a peer that dies is noticed by the
             // periodic look.
-            _ = signal.wait(timeoutMilliseconds: Int(min(remaining, Bridge.peerCheckNanoseconds) / 1_000_000) + 1)
+            _ = signal.wait(timeoutMilliseconds: Int(min(remaining, MessageService.peerCheckNanoseconds) / 1_000_000) + 1)
         }
     }
 
@@ -95,10 +92,10 @@ extension Bridge {
 
     /// True when the session will never answer: ended, removed, or stale (its process is gone), as `peers` says.
     func peerHasEnded(_ peerID: String) throws(BridgeError) -> Bool {
-        guard let peer = try manifest(peerID) else { return !(try sessionExists(peerID)) }
+        guard let peer = try bridge.sessions.manifest(peerID) else { return !(try bridge.sessions.sessionExists(peerID)) }
         if peer.isEnded { return true }
-        let seen = ((try? store.lastSeen(peerID)) ?? nil) ?? Clock.parseISO8601(peer.lastSeen) ?? 0
-        return PeerState.of(peer, lastSeenNanoseconds: seen, now: Clock.nowNanoseconds(), localHost: host) == .stale
+        let seen = ((try? bridge.store.lastSeen(peerID)) ?? nil) ?? Clock.parseISO8601(peer.lastSeen) ?? 0
+        return PeerState.of(peer, lastSeenNanoseconds: seen, now: Clock.nowNanoseconds(), localHost: bridge.host) == .stale
     }
 
     /// Claims a reply from this session's inbox wherever it is (a hook may have taken it first; a crashed replier
@@ -106,20 +103,20 @@ extension Bridge {
     private func takeReply(_ replyID: String, session me: SessionManifest) throws(BridgeError) -> Message? {
         guard Identifiers.isValidID(replyID) else { return nil }
         return try bridged { () throws(StoreError) -> Message? in
-            switch try store.deliveryState(me.id, replyID) {
+            switch try bridge.store.deliveryState(me.id, replyID) {
             case .absent, .delivered(.quarantined):
                 return nil
             case .interrupted:
-                guard try store.finishDelivery(me.id, replyID) else { return nil }
+                guard try bridge.store.finishDelivery(me.id, replyID) else { return nil }
             case .delivered(.pending), .delivered(.inFlight), .delivered(.done):
                 break
             }
-            if case .claimed(let m) = try store.claim(me.id, replyID, keepInFlight: false) {
-                try? store.appendEvent(sender: m.from, messageID: m.id, DeliveryEvent(event: .claimed, by: me.id, byName: me.name, via: "ask"))
+            if case .claimed(let m) = try bridge.store.claim(me.id, replyID, keepInFlight: false) {
+                try? bridge.store.appendEvent(sender: m.from, messageID: m.id, DeliveryEvent(event: .claimed, by: me.id, byName: me.name, via: "ask"))
                 return m
             }
             for state in [MessageState.done, .inFlight] {
-                if let m = try store.message(me.id, replyID, in: state) { return m }
+                if let m = try bridge.store.message(me.id, replyID, in: state) { return m }
             }
             return nil
         }
@@ -142,8 +139,8 @@ extension Bridge {
 
     /// Claims the next pending message for this session, exactly once across any number of concurrent listeners.
     /// Pings are answered automatically and pongs consumed; everything else is returned.
-    public func nextMessage(timeoutSeconds: Double, filter: JQProgram? = nil, via: String = "listen") throws(BridgeError) -> ListenOutcome {
-        let me = try requireSession()
+    package func nextMessage(timeoutSeconds: Double, filter: JQProgram? = nil, via: String = "listen") throws(BridgeError) -> ListenOutcome {
+        let me = try bridge.sessions.requireSession()
         let deadline = Clock.monotonicNanoseconds() + Int64(max(0, timeoutSeconds) * 1e9)
         var warnings: [String] = []
         // Fast path: something is already pending, so no signal is needed (creating and closing one costs more
@@ -151,7 +148,7 @@ extension Bridge {
         if let message = try claimNext(me, filter: filter, via: via, warnings: &warnings) {
             return .delivered(Delivery(message: message, warnings: warnings, session: me.id))
         }
-        let signal = park(try bridged { () throws(StoreError) in try store.changeSignal(.inbox(me.id), alsoWatching: []) })
+        let signal = bridge.park(try bridged { () throws(StoreError) in try bridge.store.changeSignal(.inbox(me.id), alsoWatching: []) })
         if let reason = signal.pollingReason { warnings.append("watching by polling: \(reason)") }
         while true {
             if let message = try claimNext(me, filter: filter, via: via, warnings: &warnings) {
@@ -160,33 +157,33 @@ extension Bridge {
             let remaining = deadline - Clock.monotonicNanoseconds()
             if remaining <= 0 { return .timedOut(warnings: warnings) }
             // Wake for the next lease expiry too, so a crashed listener's message is redelivered on time.
-            let claims = try bridged { () throws(StoreError) in try store.claims(me.id) }
-            let waitNs = leases.wait(remaining: remaining, claims: claims, now: Clock.nowNanoseconds())
+            let claims = try bridged { () throws(StoreError) in try bridge.store.claims(me.id) }
+            let waitNs = bridge.leases.wait(remaining: remaining, claims: claims, now: Clock.nowNanoseconds())
             _ = signal.wait(timeoutMilliseconds: Int(waitNs / 1_000_000) + 1)
         }
     }
 
     /// Whether anything could be delivered now: a pending message, or a claim whose lease ran out. One store call.
-    public func hasDeliverable(_ session: String) throws(BridgeError) -> Bool {
-        let inbox = try bridged { () throws(StoreError) in try store.inboxSnapshot(session) }
-        return !inbox.pending.isEmpty || leases.hasDue(inbox.claims, now: Clock.nowNanoseconds())
+    package func hasDeliverable(_ session: String) throws(BridgeError) -> Bool {
+        let inbox = try bridged { () throws(StoreError) in try bridge.store.inboxSnapshot(session) }
+        return !inbox.pending.isEmpty || bridge.leases.hasDue(inbox.claims, now: Clock.nowNanoseconds())
     }
 
     /// One pass over the pending messages and the claims whose lease ran out; nil when nothing deliverable is there.
-    public func claimNext(_ me: SessionManifest, filter: JQProgram?, via: String, warnings: inout [String]) throws(BridgeError) -> Message? {
-        let inbox = try bridged { () throws(StoreError) in try store.inboxSnapshot(me.id) }
-        let redeliverable = leases.settle(me.id, name: me.name, claims: inbox.claims, now: Clock.nowNanoseconds()).redeliverable
+    package func claimNext(_ me: SessionManifest, filter: JQProgram?, via: String, warnings: inout [String]) throws(BridgeError) -> Message? {
+        let inbox = try bridged { () throws(StoreError) in try bridge.store.inboxSnapshot(me.id) }
+        let redeliverable = bridge.leases.settle(me.id, name: me.name, claims: inbox.claims, now: Clock.nowNanoseconds()).redeliverable
         if inbox.pending.isEmpty && redeliverable.isEmpty { return nil }
         // Oldest first, whether pending or due again.
         var candidates: [(id: String, record: ClaimRecord?)] = inbox.pending.map { ($0, nil) }
         candidates += redeliverable.map { ($0.messageID, $0) }
         if !redeliverable.isEmpty { candidates.sort { $0.id < $1.id } }
         // Replies that a live `ask --wait` of this session is blocked on belong to it.
-        let awaited = Set(try bridged { () throws(StoreError) in try store.awaiting(me.id) }.filter { Processes.isAlive($0.value) }.keys)
+        let awaited = Set(try bridged { () throws(StoreError) in try bridge.store.awaiting(me.id) }.filter { Processes.isAlive($0.value) }.keys)
         // A message is read without taking it, only when a choice is to be made (awaited replies, a filter), and
         // the chosen one is then claimed by id; one left alone stays pending.
         func read(_ id: String, _ record: ClaimRecord?) throws(BridgeError) -> Message? {
-            try bridged { () throws(StoreError) in try store.message(me.id, id, in: record == nil ? .pending : .inFlight) }
+            try bridged { () throws(StoreError) in try bridge.store.message(me.id, id, in: record == nil ? .pending : .inFlight) }
         }
         for (id, record) in candidates {
             if !awaited.isEmpty, let peeked = try read(id, record), peeked.type == .response,
@@ -196,7 +193,7 @@ extension Bridge {
             if let filter {
                 guard let peeked = try read(id, record) else {
                     if record == nil, case .malformed(let reason) = try bridged({ () throws(StoreError) in
-                        try store.claim(me.id, id, keepInFlight: true)
+                        try bridge.store.claim(me.id, id, keepInFlight: true)
                     }) {
                         warnings.append("quarantined malformed message \(id): \(reason)")
                     }
@@ -206,9 +203,9 @@ extension Bridge {
             }
             let outcome: ClaimOutcome
             if let record {
-                outcome = try leases.takeOver(me, record)
+                outcome = try bridge.leases.takeOver(me, record)
             } else {
-                outcome = try bridged { () throws(StoreError) in try store.claim(me.id, id, keepInFlight: true) }
+                outcome = try bridged { () throws(StoreError) in try bridge.store.claim(me.id, id, keepInFlight: true) }
             }
             switch outcome {
             case .gone:
@@ -218,28 +215,28 @@ extension Bridge {
                 continue
             case .claimed(let m):
                 if m.from == me.id {
-                    _ = try bridged { () throws(StoreError) in try store.finishInFlight(me.id, id) }
+                    _ = try bridged { () throws(StoreError) in try bridge.store.finishInFlight(me.id, id) }
                     continue
                 }
                 let leaseUntil = m.type.expectsReply
-                    ? Clock.iso8601(nanoseconds: Clock.nowNanoseconds() + config.lease.leaseNanoseconds) : nil
-                try? store.appendEvent(sender: m.from, messageID: m.id,
+                    ? Clock.iso8601(nanoseconds: Clock.nowNanoseconds() + bridge.config.lease.leaseNanoseconds) : nil
+                try? bridge.store.appendEvent(sender: m.from, messageID: m.id,
                                        DeliveryEvent(event: .claimed, by: me.id, byName: me.name, via: via, leaseUntil: leaseUntil))
                 CrashPoint.reached(record == nil ? "claim" : "lease", record == nil ? 2 : 3)
                 switch m.type {
                 case .ping:
-                    try? store.addConnection(me.id, peer: m.from)
-                    if let peer = readableManifest(m.from), !peer.isEnded {
+                    try? bridge.store.addConnection(me.id, peer: m.from)
+                    if let peer = bridge.sessions.readableManifest(m.from), !peer.isEnded {
                         let pong = Message(id: Identifiers.replyID(for: m.id), from: me.id, fromName: me.name, to: peer.id,
                                            toName: peer.name, type: .pong, inReplyTo: m.id, content: "pong from \(me.name)")
                         if (try? publish(pong)) != nil {
-                            try? store.appendEvent(sender: m.from, messageID: m.id,
+                            try? bridge.store.appendEvent(sender: m.from, messageID: m.id,
                                                    DeliveryEvent(event: .answered, by: me.id, byName: me.name, via: via, replyId: pong.id))
                         }
                     }
                     continue
                 case .pong:
-                    try? store.addConnection(me.id, peer: m.from)
+                    try? bridge.store.addConnection(me.id, peer: m.from)
                     continue
                 case .query, .response, .sessionEnded:
                     return m
@@ -253,7 +250,7 @@ extension Bridge {
     /// shown them: `claimNext` leaves them in flight until then, so a crash between the claim and the output (a
     /// SIGKILL, a hook killed at its timeout) redelivers them at the lease's end instead of losing them. Queries stay
     /// in flight until their reply.
-    public func acknowledge(_ session: String, _ messages: [Message]) { Self.acknowledge(store, session, messages) }
+    public func acknowledge(_ session: String, _ messages: [Message]) { Self.acknowledge(bridge.store, session, messages) }
 
     /// `acknowledge` on a store opened without a bridge (a hook, after its output is written).
     static func acknowledge(_ store: any BridgeStore, _ session: String, _ messages: [Message]) {
@@ -264,8 +261,8 @@ extension Bridge {
 
     /// Settles the claims whose lease ran out (see `Leases.settle`); returns those due for redelivery.
     @discardableResult
-    public func settleClaims(_ me: SessionManifest) -> [ClaimRecord] {
-        leases.settle(me.id, name: me.name, now: Clock.nowNanoseconds()).redeliverable
+    package func settleClaims(_ me: SessionManifest) -> [ClaimRecord] {
+        bridge.leases.settle(me.id, name: me.name, now: Clock.nowNanoseconds()).redeliverable
     }
 
     /// Answers a query this session received. Exactly one reply per query, even with concurrent `reply` calls and a
@@ -273,26 +270,26 @@ extension Bridge {
     /// `replyAndComplete` publishes the reply (its id derived from the query's), writes the "answered" receipt and
     /// finishes the claim. Once the reply exists the query counts as answered: the asker finds the reply by its id,
     /// and the next reply, lease check or `doctor` finishes what a crash left.
-    public func reply(to messageID: String, content: String) throws(BridgeError) -> Message {
+    package func reply(to messageID: String, content: String) throws(BridgeError) -> Message {
         let id = try Identifiers.validateID(messageID)
-        let me = try requireSession(register: false)
-        guard try bridged({ () throws(StoreError) in try store.locate(me.id, id) }) != nil else { throw .unknownMessage(id) }
-        let response = try store.withInboxLock(me.id) { () throws(BridgeError) -> Message in
+        let me = try bridge.sessions.requireSession(register: false)
+        guard try bridged({ () throws(StoreError) in try bridge.store.locate(me.id, id) }) != nil else { throw .unknownMessage(id) }
+        let response = try bridge.store.withInboxLock(me.id) { () throws(BridgeError) -> Message in
             func s<T>(_ body: () throws(StoreError) -> T) throws(BridgeError) -> T { try bridged(body) }
-            if try s({ () throws(StoreError) in try store.claimRecord(me.id, id) }) == nil {
-                switch try s({ () throws(StoreError) in try store.locate(me.id, id) }) {
+            if try s({ () throws(StoreError) in try bridge.store.claimRecord(me.id, id) }) == nil {
+                switch try s({ () throws(StoreError) in try bridge.store.locate(me.id, id) }) {
                 case nil:
                     throw .unknownMessage(id)
                 case .pending?:
-                    if case .malformed(let reason) = try s({ () throws(StoreError) in try store.claim(me.id, id, keepInFlight: true) }) {
+                    if case .malformed(let reason) = try s({ () throws(StoreError) in try bridge.store.claim(me.id, id, keepInFlight: true) }) {
                         throw .conflict("message \(id) is malformed (\(reason)) and was quarantined")
                     }
                     CrashPoint.reached("reply", 1)
                 case .done?:
-                    let original = try s { () throws(StoreError) in try store.message(me.id, id, in: .done) }
+                    let original = try s { () throws(StoreError) in try bridge.store.message(me.id, id, in: .done) }
                     if let original, original.type == .query {
-                        let unanswered = try s { () throws(StoreError) in try store.deliveryState(original.from, Identifiers.replyID(for: id)) } == .absent
-                        let events = try s { () throws(StoreError) in try store.events(sender: original.from, messageID: id) }
+                        let unanswered = try s { () throws(StoreError) in try bridge.store.deliveryState(original.from, Identifiers.replyID(for: id)) } == .absent
+                        let events = try s { () throws(StoreError) in try bridge.store.events(sender: original.from, messageID: id) }
                         let expired = unanswered && events.contains(where: { $0.event == .expired })
                         if expired {
                             throw .conflict("message \(id) expired unanswered (delivered too many times); the asker can ask again")
@@ -306,45 +303,51 @@ extension Bridge {
                     break
                 }
             }
-            guard let record = try s({ () throws(StoreError) in try store.claimRecord(me.id, id) }) else {
+            guard let record = try s({ () throws(StoreError) in try bridge.store.claimRecord(me.id, id) }) else {
                 throw .conflict("message \(id) was already answered")
             }
-            guard let original = try s({ () throws(StoreError) in try store.message(me.id, id, in: .inFlight) }) else {
-                try s { () throws(StoreError) in try store.quarantine(me.id, id, from: .inFlight) }
+            guard let original = try s({ () throws(StoreError) in try bridge.store.message(me.id, id, in: .inFlight) }) else {
+                try s { () throws(StoreError) in try bridge.store.quarantine(me.id, id, from: .inFlight) }
                 throw .conflict("message \(id) is malformed and was quarantined")
             }
             guard original.type == .query else {
-                _ = try s { () throws(StoreError) in try store.finishClaim(me.id, record) }
+                _ = try s { () throws(StoreError) in try bridge.store.finishClaim(me.id, record) }
                 throw .conflict("message \(id) is a \(original.type.rawValue) and takes no reply")
             }
-            if try leases.completeIfAnswered(me.id, name: me.name, record, original) { throw .conflict("message \(id) was already answered") }
-            guard let asker = try manifest(original.from) else { throw .unknownPeer(original.fromName) }
+            if try bridge.leases.completeIfAnswered(me.id, name: me.name, record, original) { throw .conflict("message \(id) was already answered") }
+            guard let asker = try bridge.sessions.manifest(original.from) else { throw .unknownPeer(original.fromName) }
             let response = Message(id: Identifiers.replyID(for: id), from: me.id, fromName: me.name, to: asker.id, toName: asker.name,
                                    type: .response, inReplyTo: id, content: content)
             let receipt = DeliveryEvent(event: .answered, by: me.id, byName: me.name, via: "reply", replyId: response.id)
-            try s { () throws(StoreError) in try store.replyAndComplete(me.id, record, query: original, reply: response, receipt: receipt) }
+            try s { () throws(StoreError) in try bridge.store.replyAndComplete(me.id, record, query: original, reply: response, receipt: receipt) }
             return response
         }
-        connect(me.id, response.to)
+        bridge.sessions.connect(me.id, response.to)
         return response
     }
 
-    public struct ConnectResult: Sendable {
-        public var peer: SessionManifest
-        public var ping: Message
-        /// The peer's pong, when it answered within the wait.
-        public var pong: Message?
+    /// One row of `inbox`.
+    public struct InboxEntry: Codable, Sendable {
+        public var box: String
+        public var message: Message
     }
 
-    /// Records the peer as connected and pings it; waits up to `waitSeconds` for the pong (a listening peer answers
-    /// at once; one that is not listening answers when it next listens or runs a hook).
-    public func connect(_ peerText: String, waitSeconds: Double) throws(BridgeError) -> ConnectResult {
-        let me = try requireSession()
-        let peer = try resolvePeer(peerText)
-        if peer.id == me.id { throw .cannotMessageSelf }
-        let ping = try send(from: me, to: peer, type: .ping, content: "ping from \(me.name)", inReplyTo: nil)
-        var pong: Message?
-        if waitSeconds > 0, case .answered(let m)? = try? waitForReply(to: ping.id, timeoutSeconds: waitSeconds) { pong = m }
-        return ConnectResult(peer: peer, ping: ping, pong: pong)
+    /// Messages addressed to this session: pending ones, or with `all` the claimed and answered history too.
+    /// Listing does not claim anything.
+    package func inbox(all: Bool, filter: JQProgram?) throws(BridgeError) -> [InboxEntry] {
+        let me = try bridge.sessions.requireSession(register: false)
+        let due = Set(settleClaims(me).map { $0.messageID })
+        let states: [MessageState] = all ? [.done, .inFlight, .pending] : [.pending, .inFlight]
+        var entries: [InboxEntry] = []
+        for state in states {
+            for m in try bridged({ () throws(StoreError) in try bridge.store.messages(me.id, state) }) {
+                // A claim whose lease ran out is pending again: the next listener gets it.
+                if state == .inFlight && !all && !due.contains(m.id) { continue }
+                if let filter, !(try filter.matches(json: JSONCoding.string(m))) { continue }
+                let label = state == .done ? "answered" : (state == .pending || due.contains(m.id) ? "pending" : "claimed")
+                entries.append(InboxEntry(box: label, message: m))
+            }
+        }
+        return entries.sorted { $0.message.id < $1.message.id }
     }
 }
