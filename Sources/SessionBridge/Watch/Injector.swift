@@ -59,21 +59,34 @@ public struct TmuxInjector: Injector {
 
     public func inject(_ text: String, into target: WatchTarget) throws(BridgeError) -> Injection {
         let probe = PaneText.probe(text)
-        let before = screen(target).map { PaneText.occurrences(of: probe, in: $0.lines) } ?? 0
+        let initial = screen(target)
+        let before = initial.map { PaneText.occurrences(of: probe, in: $0.lines) } ?? 0
+        let wasOnCursorLine = initial.map { PaneText.onCursorLine(probe, $0) } ?? false
         let typed = tmux(target, ["send-keys", "-t", target.pane, "-l", text])
         guard typed.status == 0 else { throw .io("tmux send-keys to \(target.pane) failed: \(typed.stderr.trimmed(" \n"))") }
         // Enter only once the interface has drawn the text: sent with it, it is read as part of a paste.
         var waited = 0, shown = false
         while waited < showTimeoutMilliseconds, let s = screen(target) {
-            if PaneText.occurrences(of: probe, in: s.lines) > before { shown = true; break }
+            // Counted on the screen, or found where the cursor is: once the screen is full of earlier copies of the
+            // same prompt, one scrolls off as the new one appears and the count stays the same.
+            if PaneText.occurrences(of: probe, in: s.lines) > before || (!wasOnCursorLine && PaneText.onCursorLine(probe, s)) {
+                shown = true
+                break
+            }
             Clock.sleep(milliseconds: 50)
             waited += 50
         }
         try pressEnter(target)
         var enters = 1
-        for attempt in 0..<enterRetries {
-            Clock.sleep(milliseconds: min(250 << min(attempt, 2), 1000))
-            guard let s = screen(target), PaneText.onCursorLine(probe, s) else { break }
+        // Each Enter gets a growing while to be read (the text leaves the cursor's line); looked at every 25 ms, so
+        // the watcher moves on as soon as it was, and presses again only when it was not.
+        retries: for attempt in 0..<enterRetries {
+            var left = min(250 << min(attempt, 2), 1000)
+            while left > 0 {
+                Clock.sleep(milliseconds: 25)
+                left -= 25
+                guard let s = screen(target), PaneText.onCursorLine(probe, s) else { break retries }
+            }
             try pressEnter(target)
             enters += 1
         }
