@@ -128,7 +128,8 @@ enum TalkFile {
         guard sawDash else { return nil }
         while i < end && (b[i] == 32 || b[i] == 9) { i += 1 }
         var e = end
-        while e > i && (b[e - 1] == 32 || b[e - 1] == 9) { e -= 1 }
+        // A CR at the end is trimmed with the blanks: written back, it would end the line as a CRLF does.
+        while e > i && (b[e - 1] == 32 || b[e - 1] == 9 || b[e - 1] == 13) { e -= 1 }
         guard e > i else { return nil }
         for k in i..<e where b[k] == 32 || b[k] == 9 { return nil }
         return (n, i..<e)
