@@ -168,11 +168,15 @@ public enum Markdown {
         return out
     }
 
-    /// Only absolute http(s) links without spaces, quotes or angle brackets: no javascript:, data: or relative URLs.
+    /// Only absolute http(s) links without spaces, quotes, angle brackets or hidden characters: no javascript:, data:
+    /// or relative URLs, and no bidi override that would disguise where a link goes (such a link stays text, where the
+    /// escaper marks the hidden character).
     static func isSafeLink(_ url: String) -> Bool {
         let lower = url.lowercased()
         guard lower.hasPrefix("https://") || lower.hasPrefix("http://") else { return false }
-        return !url.unicodeScalars.contains { $0.value <= 0x20 || $0 == "\"" || $0 == "'" || $0 == "<" || $0 == ">" || $0 == "`" || $0.value == 0x7F }
+        return !url.unicodeScalars.contains {
+            $0.value <= 0x20 || $0 == "\"" || $0 == "'" || $0 == "<" || $0 == ">" || $0 == "`" || HTML.isHidden($0)
+        }
     }
 }
 

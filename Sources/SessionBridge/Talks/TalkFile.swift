@@ -149,12 +149,14 @@ enum TalkFile {
         while e > s && (b[e - 1] == 32 || b[e - 1] == 9) { e -= 1 }
         guard e - s >= 7, b[s] == 60, b[s + 1] == 33, b[s + 2] == 45, b[s + 3] == 45,
               b[e - 3] == 45, b[e - 2] == 45, b[e - 1] == 62 else { return nil }
-        let inner = String(decoding: b[(s + 4)..<(e - 3)], as: UTF8.self).split(separator: " ", omittingEmptySubsequences: true)
-        guard inner.first == "turn" else { return nil }
+        // Split on the space and `=` bytes, as `hasTrailerFields` does: split as Characters, a space or `=` followed
+        // by a combining mark would be one grapheme, and the two readers would disagree about the same line.
+        let inner = b[(s + 4)..<(e - 3)].split(separator: 32, omittingEmptySubsequences: true)
+        guard let head = inner.first, head.elementsEqual([116, 117, 114, 110]) else { return nil }   // turn
         var fields: [String: String] = [:]
         for part in inner.dropFirst() {
-            guard let eq = part.firstIndex(of: "=") else { continue }
-            fields[String(part[..<eq])] = String(part[part.index(after: eq)...])
+            guard let eq = part.firstIndex(of: 61) else { continue }
+            fields[String(decoding: part[..<eq], as: UTF8.self)] = String(decoding: part[(eq + 1)...], as: UTF8.self)
         }
         return fields
     }

@@ -36,8 +36,7 @@ public struct TalkMirror: Sendable {
             if let before = try? FileSystem.read(path, limit: limit) {
                 existing = before
                 crlf = TalkFile.usesCRLF(before)
-                let source = crlf ? TalkFile.withoutCRLF(before) : before
-                if let parts = try? FileTalkStore.split(source), parts.header.id == id, parts.turnCount <= header.turnCount {
+                if let parts = try? FileTalkStore.split(before), parts.header.id == id, parts.turnCount <= header.turnCount {
                     body = parts.body
                     held = parts.turnCount
                     usable = true

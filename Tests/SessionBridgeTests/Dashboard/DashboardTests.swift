@@ -91,6 +91,12 @@ import Testing
         #expect(html.contains("href=\"https://e.com/?a=1&amp;b=2\""))
         #expect(!html.contains("javascript:alert(1)\"") && html.contains("[bad](javascript:alert(1))"))
         #expect(html.contains("<pre><code>&lt;i&gt;</code></pre>"))
+        // A link whose URL holds a hidden character stays text, with the character marked, never an href.
+        for hidden in ["\u{202E}", "\u{2066}", "\u{FEFF}", "\u{200F}", "\u{85}"] {
+            let rendered = Markdown.render("[a](https://x.y/_\(hidden)*(])")
+            #expect(!rendered.contains("<a "), "\(hidden.debugDescription) → \(rendered)")
+            #expect(rendered.contains("<span class=\"ctl\">"), "\(hidden.debugDescription) → \(rendered)")
+        }
     }
 
     /// Delimiters without partners, by the hundred thousand: linear time, not quadratic (seconds, not hours).

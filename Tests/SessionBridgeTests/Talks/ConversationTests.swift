@@ -82,6 +82,35 @@ import Testing
         #expect(throws: Conversation.ParseError.noFrontmatter) { try Conversation.parse("no frontmatter") }
         #expect(throws: Conversation.ParseError.self) { try Conversation.parse("---\nid: [unclosed\n---\n") }
     }
+
+    /// The append path (`say`, `resolve`, `block`) and the reader judge a trailer by one rule: with a combining mark,
+    /// a joiner, a variation selector, a CR, a tab, a no-break space or a stray byte put anywhere in a turn's
+    /// trailer, an append accepts the file exactly when the reader does, and then sees as many turns.
+    @Test func appendAndReaderAgreeOnEveryDamagedTrailer() throws {
+        var c = Conversation(header: header())
+        c.turns = [turn(1, "lib", "first"), turn(2, "app", "second")]
+        c.header.turnCount = 2
+        let file = Array(c.render().utf8)
+        let needle = Array("<!-- turn number=2".utf8)
+        let start = try #require((0...(file.count - needle.count)).first { file[$0..<($0 + needle.count)].elementsEqual(needle) })
+        let end = try #require(file[start...].firstIndex(of: 10))
+        #expect(end - start > 100)
+        let marks: [[UInt8]] = ["\u{301}", "\u{200D}", "\u{FE0F}", "\r", "\t", "\u{A0}", " \u{301}", "=\u{301}"].map { Array($0.utf8) } + [[0xFF], [0x80], [0xCC]]
+        var accepted = 0
+        for position in start...end {
+            for mark in marks {
+                let damaged = Array(file[..<position]) + mark + Array(file[position...])
+                let read = try? Conversation.parse(bytes: damaged, notes: true).0
+                let split = try? FileTalkStore.split(damaged)
+                #expect((read != nil) == (split != nil), "at byte \(position - start) of the trailer, \(mark): reader \(read != nil), append \(split != nil)")
+                if let read, let split {
+                    #expect(read.turns.count == split.turnCount)
+                    accepted += 1
+                }
+            }
+        }
+        #expect(accepted > 0)
+    }
 }
 
 @Suite struct TalkConfigTests {

@@ -187,11 +187,12 @@ public struct FileTalkStore: TalkStore {
         var body: ArraySlice<UInt8>
     }
 
-    static func split(_ bytes: [UInt8]) throws(Conversation.ParseError) -> Parts {
+    /// Splits the bytes the reader sees (every CRLF as LF, wherever it is), so an append accepts exactly the files
+    /// the reader accepts; the body is copied in that form.
+    static func split(_ raw: [UInt8]) throws(Conversation.ParseError) -> Parts {
+        let bytes = TalkFile.withoutCRLF(raw)
         let (yaml, bodyStart) = try TalkFile.frontmatter(bytes)
-        // The header is read from the same bytes the reader sees (CRLF as LF), so both accept the same files.
-        let header = yaml.contains(13) ? try TalkFile.header(TalkFile.withoutCRLF(Array(yaml))[...]).0 : try TalkFile.header(yaml).0
-        return Parts(header: header, turnCount: try TalkFile.countTurns(bytes, from: bodyStart), body: bytes[bodyStart...])
+        return Parts(header: try TalkFile.header(yaml).0, turnCount: try TalkFile.countTurns(bytes, from: bodyStart), body: bytes[bodyStart...])
     }
 
     /// Lock, read, decide, keep `.bak`, write atomically, read back and verify, audit. Returns the refusal when
@@ -232,14 +233,13 @@ public struct FileTalkStore: TalkStore {
                 return nil
             }
             let crlf = TalkFile.usesCRLF(before)
-            let source = crlf ? TalkFile.withoutCRLF(before) : before
             let parts: Parts
             do throws(Conversation.ParseError) {
-                parts = try FileTalkStore.split(source)
+                parts = try FileTalkStore.split(before)
                 // Fewer turns than the header counts, or than were acknowledged: turns were lost (a cut file, a stale
                 // copy saved over it).
                 if parts.turnCount < parts.header.turnCount { throw Conversation.ParseError.missingTurns(parts.header.turnCount, parts.turnCount) }
-                if let last = lock.acknowledged, !FileTalkStore.contains(source, "nonce=\(last.nonce) ") {
+                if let last = lock.acknowledged, !FileTalkStore.contains(before, "nonce=\(last.nonce) ") {
                     throw Conversation.ParseError.lostTurn(last.number, last.nonce)
                 }
             } catch {
