@@ -25,13 +25,14 @@ enum TalkAdapter {
     }
 
     /// The file an append of `turn` writes (as `say` composes it: the header updated, the old body copied byte
-    /// for byte, the new block), or nil when append refuses the file.
+    /// for byte, the new block, CRLF line endings when the file has them), or nil when append refuses the file.
     static func appended(_ bytes: [UInt8], turn: Turn) -> [UInt8]? {
         guard let parts = try? Talks.split(bytes) else { return nil }
         var header = parts.header
         header.turnCount = turn.number
         header.updatedAt = turn.at
-        return Array(Conversation.renderHeader(header).utf8) + parts.body + Conversation.renderTurnBytes(turn)
+        let written = Array(Conversation.renderHeader(header).utf8) + parts.body + Conversation.renderTurnBytes(turn)
+        return TalkFile.usesCRLF(bytes) ? TalkFile.withCRLF(written) : written
     }
 
     /// The header through the canonical fast path and through the YAML library, for the same frontmatter.

@@ -70,6 +70,9 @@ enum TalkFuzz {
             return FuzzFailure(.talkSay, "world", "the scratch talks folder cannot be opened")
         }
         let path = talks.location.file(world.talkID)
+        // Each input is a talk as it arrives: without the lock's record of an earlier input's acknowledged turn, which
+        // the template does not hold (every say would be refused as a lost turn).
+        try? FileManager.default.removeItem(atPath: talks.location.lock(world.talkID))
         guard (try? Data(template).write(to: URL(fileURLWithPath: path))) != nil else {
             return FuzzFailure(.talkSay, "world", "the talk cannot be written")
         }

@@ -376,6 +376,16 @@ enum TalkFile {
     }
 
     /// Every LF becomes CRLF (for writing to a file kept in CRLF style).
+    /// The offset in `raw` of the byte at `offset` in `withoutCRLF(raw)`.
+    static func rawOffset(_ raw: [UInt8], ofConverted offset: Int) -> Int {
+        var i = 0, o = 0
+        while o < offset && i < raw.count {
+            i += raw[i] == 13 && i + 1 < raw.count && raw[i + 1] == 10 ? 2 : 1
+            o += 1
+        }
+        return i
+    }
+
     static func withCRLF(_ b: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(b.count + b.count / 16)

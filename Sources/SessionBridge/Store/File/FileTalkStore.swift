@@ -187,12 +187,18 @@ public struct FileTalkStore: TalkStore {
         var body: ArraySlice<UInt8>
     }
 
-    /// Splits the bytes the reader sees (every CRLF as LF, wherever it is), so an append accepts exactly the files
-    /// the reader accepts; the body is copied in that form.
+    /// Judges the bytes the reader sees (every CRLF as LF, wherever it is), so an append accepts exactly the files
+    /// the reader accepts. The body is what the append copies: in a CRLF file its LF form (written back with CRLF);
+    /// in any other file its raw bytes, since a second CRLF-to-LF pass would change a line ending in CR CR LF.
     static func split(_ raw: [UInt8]) throws(Conversation.ParseError) -> Parts {
         let bytes = TalkFile.withoutCRLF(raw)
         let (yaml, bodyStart) = try TalkFile.frontmatter(bytes)
-        return Parts(header: try TalkFile.header(yaml).0, turnCount: try TalkFile.countTurns(bytes, from: bodyStart), body: bytes[bodyStart...])
+        let header = try TalkFile.header(yaml).0
+        let turnCount = try TalkFile.countTurns(bytes, from: bodyStart)
+        if bytes.count == raw.count || TalkFile.usesCRLF(raw) {
+            return Parts(header: header, turnCount: turnCount, body: bytes[bodyStart...])
+        }
+        return Parts(header: header, turnCount: turnCount, body: raw[TalkFile.rawOffset(raw, ofConverted: bodyStart)...])
     }
 
     /// Lock, read, decide, keep `.bak`, write atomically, read back and verify, audit. Returns the refusal when
