@@ -8,82 +8,26 @@ import Glibc
 /// A wake-up means "look again", as with every signal.
 final class CombinedChangeSignal: ChangeSignal {
     /// The flag both threads raise, and whether the signal is still wanted (its threads end once it is not).
-    final class Shared: @unchecked Sendable {
-        private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-        private let condition: UnsafeMutablePointer<pthread_cond_t>
-        // Guarded by `mutex`.
-        private var raised = false
-        private var stopped = false
-
-        init() {
-            mutex = .allocate(capacity: 1)
-            mutex.initialize(to: pthread_mutex_t())
-            pthread_mutex_init(mutex, nil)
-            condition = .allocate(capacity: 1)
-            condition.initialize(to: pthread_cond_t())
-            var attributes = pthread_condattr_t()
-            pthread_condattr_init(&attributes)
-            pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-            pthread_cond_init(condition, &attributes)
-            pthread_condattr_destroy(&attributes)
-        }
-
-        deinit {
-            pthread_cond_destroy(condition)
-            pthread_mutex_destroy(mutex)
-            condition.deallocate()
-            mutex.deallocate()
-        }
-
-        var isStopped: Bool {
-            pthread_mutex_lock(mutex)
-            defer { pthread_mutex_unlock(mutex) }
-            return stopped
-        }
-
-        func raise() {
-            pthread_mutex_lock(mutex)
-            raised = true
-            pthread_cond_broadcast(condition)
-            pthread_mutex_unlock(mutex)
-        }
-
-        func stop() {
-            pthread_mutex_lock(mutex)
-            stopped = true
-            pthread_mutex_unlock(mutex)
-        }
-
-        /// Waits until the flag is raised (and lowers it) or the timeout passes; false on timeout.
-        func take(timeoutMilliseconds: Int) -> Bool {
-            let deadline = Clock.monotonicNanoseconds() + Int64(max(0, timeoutMilliseconds)) * 1_000_000
-            var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
-            pthread_mutex_lock(mutex)
-            defer { pthread_mutex_unlock(mutex) }
-            while !raised {
-                if pthread_cond_timedwait(condition, mutex, &ts) == ETIMEDOUT { break }
-            }
-            let was = raised
-            raised = false
-            return was
-        }
+    struct Flag: Sendable {
+        var raised = false
+        var stopped = false
     }
 
     /// A signal and the thread that waits on it.
     final class Waiter: @unchecked Sendable {
         let signal: any ChangeSignal
-        let shared: Shared
+        let shared: Monitor<Flag>
         /// How long one wait of the thread lasts: a signal no longer wanted is let go after at most this long.
         let roundMilliseconds: Int
 
-        init(_ signal: any ChangeSignal, shared: Shared, roundMilliseconds: Int) {
+        init(_ signal: any ChangeSignal, shared: Monitor<Flag>, roundMilliseconds: Int) {
             self.signal = signal
             self.shared = shared
             self.roundMilliseconds = roundMilliseconds
         }
 
         func run() {
-            while !shared.isStopped {
+            while !shared.withLock({ $0.stopped }) {
                 if signal.wait(timeoutMilliseconds: roundMilliseconds) { shared.raise() }
             }
         }
@@ -91,7 +35,7 @@ final class CombinedChangeSignal: ChangeSignal {
 
     let primary: any ChangeSignal
     let folders: DirectoryWatcher
-    private let shared = Shared()
+    private let shared = Monitor(Flag())
     /// How often a polling folder watcher says "look again" (the interval `DirectoryWatcher` would poll at).
     static let folderPollMilliseconds = 1000
 
@@ -104,7 +48,7 @@ final class CombinedChangeSignal: ChangeSignal {
         if folders.mode == .inotify { Self.start(Waiter(folders, shared: shared, roundMilliseconds: 1000)) }
     }
 
-    deinit { shared.stop() }
+    deinit { shared.withLock { $0.stopped = true } }
 
     var mechanism: String { folders.mode == .inotify ? "\(primary.mechanism) and inotify" : primary.mechanism }
 
@@ -129,6 +73,20 @@ final class CombinedChangeSignal: ChangeSignal {
             Unmanaged<Waiter>.fromOpaque(box).release()
         }
         pthread_attr_destroy(&attributes)
+    }
+}
+
+extension Monitor where Value == CombinedChangeSignal.Flag {
+    /// Raises the flag and wakes the wait.
+    func raise() { update { $0.raised = true } }
+
+    /// Waits until the flag is raised (and lowers it) or the timeout passes; false on timeout.
+    func take(timeoutMilliseconds: Int) -> Bool {
+        wait(timeoutMilliseconds: max(0, timeoutMilliseconds)) { flag -> Bool? in
+            guard flag.raised else { return nil }
+            flag.raised = false
+            return true
+        } ?? false
     }
 }
 

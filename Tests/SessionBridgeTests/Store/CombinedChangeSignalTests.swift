@@ -21,7 +21,7 @@ struct CombinedChangeSignalTests {
     }
 
     @Test func raisedWakeUpsAreTakenOnce() {
-        let shared = CombinedChangeSignal.Shared()
+        let shared = Monitor(CombinedChangeSignal.Flag())
         #expect(shared.take(timeoutMilliseconds: 0) == false)
         shared.raise()
         shared.raise()

@@ -5,8 +5,9 @@ import Darwin
 #endif
 
 /// A value guarded by one mutex, with a condition variable broadcast on every change: the in-memory engine's only
-/// synchronisation. `withLock` runs a critical section; `update` runs one and wakes every waiter; `wait` blocks
-/// (releasing the mutex) until a predicate over the value holds or the deadline passes.
+/// synchronisation, and the flag the combined change signal's threads raise. `withLock` runs a critical section;
+/// `update` runs one and wakes every waiter; `wait` blocks (releasing the mutex) until a predicate over the value
+/// holds or the deadline passes.
 final class Monitor<Value: Sendable>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
