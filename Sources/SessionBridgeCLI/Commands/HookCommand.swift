@@ -34,6 +34,7 @@ enum HookRunner {
         let outcome = Hooks.run(event: event, input: input, environment: environment)
         if let out = outcome.stdout { Output.line(out) }
         if let err = outcome.stderr { Output.write(2, err + "\n") }
+        CrashPoint.reached("shown", 1)
         Hooks.acknowledge(outcome, environment: environment)
         return outcome
     }

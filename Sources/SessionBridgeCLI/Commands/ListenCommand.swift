@@ -64,6 +64,7 @@ struct ListenCommand: FastPathCommand {
             }
             for w in delivery.warnings { Output.warning(w) }
             if json { Output.json(delivery.message) } else { Output.line(Render.delivery(delivery.message, cli: bridge.config.cliPath)) }
+            CrashPoint.reached("shown", 1)
             bridge.messages.acknowledge(delivery.session, [delivery.message])
             return .success
         }

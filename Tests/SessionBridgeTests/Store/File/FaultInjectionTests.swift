@@ -146,6 +146,33 @@ import Testing
         try expectDoctorCleanAfterFix(root, extra, point)
     }
 
+    /// A reply shown by `listen` or by the PostToolUse hook, the process killed after writing it out and before
+    /// finishing its claim: the reply is not lost but delivered again after the lease, then finished, and only once more.
+    @Test(arguments: ["listen", "hook"])
+    func killedBetweenShowingAReplyAndFinishingItRedeliversIt(_ path: String) throws {
+        let extra = ["SESSION_BRIDGE_LEASE_SECONDS": "1"]
+        let root = try setUp(extra)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let q = try ask(root, "question", extra: extra)
+        #expect(try CLI.run(["reply", q, "the answer"], root: root, key: "lib-key", extra: extra).status == 0)
+        let hookInput = Data(#"{"session_id":"app-key","hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}"#.utf8)
+        func show(_ env: [String: String]) throws -> Run {
+            path == "listen"
+                ? try CLI.run(["listen", "--timeout", "3", "--json"], root: root, key: "app-key", extra: env)
+                : try CLI.run(["hook", "post-tool-use"], root: root, key: "app-key", stdin: hookInput, extra: env)
+        }
+        let killed = try show(crashing("shown:1", extra))
+        #expect(killed.status != 0, "\(path): not killed")
+        #expect(killed.stdout.contains("the answer"), "\(path): the reply was not written out before the kill: \(killed.stdout)")
+        Thread.sleep(forTimeInterval: 1.2)
+        let again = try show(extra)
+        #expect(again.status == 0 && again.stdout.contains("the answer"), "\(path): not delivered again: \(again.stdout) \(again.stderr)")
+        Thread.sleep(forTimeInterval: 1.2)
+        let after = try show(extra)
+        #expect(!after.stdout.contains("the answer"), "\(path): delivered a third time: \(after.stdout)")
+        try expectDoctorCleanAfterFix(root, extra, path)
+    }
+
     /// A lease takeover (redelivery) killed at each of its steps: the question is delivered again later, once.
     @Test(arguments: ["lease:1", "lease:2", "lease:3"])
     func redeliveryKilledAtEveryStepStillDelivers(_ point: String) throws {
