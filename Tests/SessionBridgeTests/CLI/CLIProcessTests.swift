@@ -192,6 +192,8 @@ import Testing
             #expect(r.stderr.contains("session 'app' (\(app)) has ended"), "\(r.stderr)")
             #expect(r.stderr.contains("start --name NAME") && !r.stderr.contains("neither a terminal nor a session key"), "\(r.stderr)")
         }
+        let overview = try CLI.run(["status", "--session", app], root: root, key: nil)
+        #expect(overview.status == 0 && overview.stdout.contains("session: app (\(app)) has ended"), "\(overview.stdout)")
         // An id no session ever had is still "no session here".
         let none = try CLI.run(["status", messageID, "--session", "feedface"], root: root, key: nil)
         #expect(none.status == 3 && !none.stderr.contains("has ended"), "\(none.stderr)")
