@@ -152,6 +152,9 @@ PLACEHOLDERS = ("MESSAGE_ID", "PEER_NAME", "PEER[,PEER]", "PEER", "[--dir DIR]",
 ALIAS_DEF_RE = re.compile(r"`(?P<val>[^`\n]+)` \((?:written )?(?P<name>[A-Z][A-Z_]{2,}) below")
 # The value in parentheses may be followed by more of the sentence ("(`…/scripts/session-bridge`; this file is …)").
 ALIAS_IS_RE = re.compile(r"\b(?P<name>[A-Z][A-Z_]{2,}) is `(?P<val>[^`\n]+)`(?:[^\n`]*?\(`(?P<val2>[^`\n]+)`[;)])?")
+# The helper's bare name, and the words of the skills saying that a line naming it is run with their BRIDGE.
+HELPER_NAME = "session-bridge"
+OWN_HELPER_RE = re.compile(r"with BRIDGE in place of `session-bridge`")
 SKILL_DIR_RE = re.compile(r"Base directory for this skill: (\S+)")
 SKILL_LIST_RE = re.compile(r"- (session-bridge:[\w-]+): [^\n]*?\(file: ([^)\n]+?SKILL\.md)\)")
 
@@ -548,7 +551,7 @@ class TalkInitiator(Policy):
             return shell(f.render({"TOPIC": topic, "PEER[,PEER]": peer} if "PEER[,PEER]" in f.command else {"TOPIC": topic, "PEER": peer}))
         created = results[0]
         join = ctx.find("joining the talk (the line talk new printed)", TALK_WAIT,
-                        where=lambda f: f.text_index == view.index_of(created) and f["dirval"])
+                        where=lambda f: f.text_index == view.index_of(created) and f["id"] != "ID")
         tid = join["id"]
         if len(results) == 1:
             f = ctx.find("inviting a peer", ASK, where=lambda f: f["peer"] in ("PEER", "PEER_NAME") and not f["wait"])
@@ -590,37 +593,34 @@ class TalkJoiner(Policy):
             return say("idle")
         # The join line, as the invitation gives it (in the message text delivered to me).
         join = ctx.find("joining the talk (the line the invitation gives)", TALK_WAIT,
-                        where=lambda f: f["dirval"] and f["id"] != "ID" and invite_id in view.texts[f.text_index])
+                        where=lambda f: f["id"] != "ID" and invite_id in view.texts[f.text_index])
         tid, tdir = join["id"], join["dirval"]
         if not any(r.startswith("answered ") for r in results):
             return shell(self.reply_to(ctx, invite_id, "joining"))
-        # The join line names the inviter's helper and talks folder: on another host this session's guard may refuse
-        # that helper. Then the talk is joined by its id with the turn form this session's own context shows.
-        refused = any(c and c.startswith(join.exe + " talk wait ") and "session-bridge guard:" in (r or "") for c, r in view.calls)
-        if refused:
-            tdir = None
-        if (last.startswith("answered ") or (last.startswith("turn ") and " recorded" in last) or last.startswith("Exit code 10")
-                or (refused and "session-bridge guard:" in last)):
-            if refused:
-                return self.learn(ctx, "waiting for my turn in the talk (my own helper)", lambda: self.own_wait(view, ctx, tid))
-            cmd = join.render()
-            if view.kind == "openai" and "--timeout 25" in view.all_text and not join["timeout"]:
-                cmd = with_option(cmd, "--timeout", "25")
-            return shell(cmd, 110000)
+        if last.startswith("answered ") or (last.startswith("turn ") and " recorded" in last) or last.startswith("Exit code 10"):
+            return self.join(view, ctx, join)
         lt = LAST_TURN_RE.search(last)
         if last.startswith("your turn") and lt:
             k = int(lt.group(1))
             return self.take_turn(ctx, tid, f"Turn {k + 1} from the joiner: agreed with turn {k}, with a detail.", tdir)
         return say("talk over: " + last.strip()[:300])
 
-
-    @staticmethod
-    def own_wait(view, ctx, tid):
-        """`talk wait ID [--dir DIR]` as this session's context shows it, for talk tid (no folder: the talks are on
-        the store's server)."""
-        f = ctx.find("waiting for my turn", TALK_WAIT, where=lambda f: f["id"] == "ID" and not f["dirval"])
-        cmd = f.render({"ID": tid, **Policy.dir_fills(f, None)})
-        if view.kind == "openai" and "--timeout 25" in view.all_text and not f["timeout"]:
+    def join(self, view, ctx, join):
+        """The join line, run as printed. A line naming the helper by its bare name (a talk on the store's server,
+        printed on another host) runs with my own helper in its place when my context says to do that (the skills
+        do); while it does not, a skill my context lists and I have not read may."""
+        exe = join.exe
+        if exe == HELPER_NAME:
+            if not OWN_HELPER_RE.search(view.all_text):
+                unread = ctx.unread_skills() if self.args.get("skills", "1") == "1" else []
+                if unread:
+                    return shell("cat " + shlex.quote(unread[0]))
+            else:
+                own = ctx.find("running the join line with my own helper", TALK_WAIT,
+                               where=lambda f: f["id"] == "ID" and f.exe != HELPER_NAME)
+                exe = own.exe
+        cmd = exe + join.render()[len(join.exe):]
+        if view.kind == "openai" and "--timeout 25" in view.all_text and not join["timeout"]:
             cmd = with_option(cmd, "--timeout", "25")
         return shell(cmd, 110000)
 

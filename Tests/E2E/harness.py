@@ -15,6 +15,50 @@ import install_clis  # noqa: E402
 
 STRIPPED_PREFIXES = ("CLAUDE", "SESSION_BRIDGE", "CODEX", "ANTHROPIC", "OPENAI")
 
+# What an installed plugin needs at run time: the plugin's files (those scripts/package ships) and the binaries its
+# launcher runs, with the stamp that tells the launcher they are of these sources. Never the build tree: Claude Code
+# and Codex copy the folder they install, and a build running meanwhile changes it under the copy.
+PLUGIN_PATHS = (".claude-plugin", ".codex-plugin", "commands", "hooks", "skills", "bin", "scripts/session-bridge", "README.md",
+                "LICENSE", "AGENTS.md")
+PLUGIN_BINARIES = ("session-bridge", "session-bridge-jq", "session-bridge-ui")
+_release_checked = False
+
+
+def ensure_release_build():
+    """Runs the repository's launcher once per test run: it builds the release binaries when they are missing or of
+    other sources, as it does for a person's first command."""
+    global _release_checked
+    if _release_checked:
+        return
+    r = subprocess.run([os.path.join(REPO, "scripts", "session-bridge"), "--version"], env=base_env(), capture_output=True,
+                       text=True, timeout=3600)
+    if r.returncode != 0:
+        raise RuntimeError(f"the helper does not build or run: {r.stdout}{r.stderr}")
+    _release_checked = True
+
+
+def stage_plugin(dest):
+    """Makes `dest` a plugin folder holding only what the plugin runs: PLUGIN_PATHS, and the release binaries with
+    their stamp in .build/ (the layout the launcher looks in; with no Sources/ beside them it never rebuilds)."""
+    ensure_release_build()
+    for rel in PLUGIN_PATHS:
+        src, target = os.path.join(REPO, rel), os.path.join(dest, rel)
+        if not os.path.exists(src):
+            continue
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if os.path.isdir(src):
+            shutil.copytree(src, target, symlinks=True)
+        else:
+            shutil.copy2(src, target)
+    release = os.path.join(dest, ".build", "release")
+    os.makedirs(release)
+    for name in PLUGIN_BINARIES:
+        src = os.path.join(REPO, ".build", "release", name)
+        if os.path.exists(src):
+            shutil.copy2(src, os.path.join(release, name))
+    shutil.copy2(os.path.join(REPO, ".build", "sources.sha256"), os.path.join(dest, ".build", "sources.sha256"))
+    return dest
+
 
 def base_env(**extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith(STRIPPED_PREFIXES) and k != "CLAUDECODE"}
@@ -234,8 +278,16 @@ class E2ETestCase(unittest.TestCase):
         env = base_env(HOME=home or self.home, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", IS_SANDBOX="1")
         return subprocess.run([self.claude_bin, "plugin", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
 
+    def plugin_root(self, home=None):
+        """The plugin folder that Claude Code and Codex install for `home` (beside it; staged on first use). Each
+        host of a multi-host test has its own, out of the other's sight."""
+        root = os.path.join(os.path.dirname(home or self.home), "plugin")
+        if not os.path.isdir(root):
+            stage_plugin(root)
+        return root
+
     def install_plugin(self, home=None):
-        r = self.claude_plugin("marketplace", "add", REPO, home=home)
+        r = self.claude_plugin("marketplace", "add", self.plugin_root(home), home=home)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         r = self.claude_plugin("install", "session-bridge@session-bridge", home=home)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -255,7 +307,7 @@ class E2ETestCase(unittest.TestCase):
     def codex_plugin_install(self, home=None):
         """Into `home` (default the test's); a Codex of another home keeps its CODEX_HOME inside it."""
         env = base_env(HOME=home or self.home, CODEX_HOME=self.codex_home(home))
-        for args in (["plugin", "marketplace", "add", REPO], ["plugin", "add", "session-bridge@session-bridge"]):
+        for args in (["plugin", "marketplace", "add", self.plugin_root(home)], ["plugin", "add", "session-bridge@session-bridge"]):
             r = subprocess.run([self.codex_bin, *args], env=env, capture_output=True, text=True, timeout=180)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 

@@ -45,7 +45,7 @@ class ListenAskTest(E2ETestCase):
 
         # The listener's model received the question in a tool result and replied through the helper.
         self.assertTrue(any("What changed in the parse API?" in r for r in self.tool_results(listener_model)))
-        self.assertTrue(any(a.get("command", "").startswith('"' + REPO) and " reply " in a.get("command", "")
+        self.assertTrue(any(a.get("command", "").startswith('"' + self.plugin_root()) and " reply " in a.get("command", "")
                             for a in self.actions(listener_model)))
         # The asker's model received the answer in a tool result.
         self.assertTrue(any("Result<Tree, ParseError>" in r for r in self.tool_results(asker_model)))

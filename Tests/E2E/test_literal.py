@@ -139,6 +139,32 @@ class LiteralCommandsTest(unittest.TestCase):
         self.assertEqual(j.next(v)["command"], f"{HELPER} talk say t-9 --dir /p/.talks - <<'SESSION_BRIDGE_TURN'\n"
                          "Turn 2 from the joiner: agreed with turn 1, with a detail.\nSESSION_BRIDGE_TURN")
 
+    def test_talk_joiner_runs_a_bare_join_line_with_its_own_helper_when_its_skill_says_so(self):
+        """A talk on the store's server prints its join line with the bare name: a session whose context says such a
+        line runs with BRIDGE in its place runs the printed line with its own helper; one without that note runs it as
+        printed, or first opens a skill its context lists."""
+        invite = hook_context(HELPER, content="Please join talk t-9 about X: session-bridge talk wait t-9")
+        answered = [(None, "answered app (reply r)")]
+        note = ("- Join (when a peer invites you): run the join line it gave (`BRIDGE talk wait ID --dir DIR`; a line whose "
+                "helper is the plain name session-bridge, for a talk on the store's server, runs with BRIDGE in place of "
+                "`session-bridge`).\n")
+        j = fm.TalkJoiner({"listen": "0"})
+        self.assertEqual(j.next(view(BRIDGE_MD + note, invite, calls=answered))["command"], f"{HELPER} talk wait t-9")
+        self.assertEqual(j.next(view("work", invite, calls=answered))["command"], "session-bridge talk wait t-9")
+        listed = "- session-bridge:talk: Talk (file: /ch/skills/talk/SKILL.md)"
+        self.assertEqual(j.next(view(listed, invite, calls=answered))["command"], "cat /ch/skills/talk/SKILL.md")
+        with self.assertRaises(fm.NoCommand):   # the note, but no helper of its own shown anywhere
+            j.next(view(note, invite, calls=answered))
+
+    def test_talk_initiator_invites_with_a_join_line_without_a_folder(self):
+        created = ("talk 'API contract' between lib, app; lib speaks first; at most 20 turns\nfile: /p/.talks/conversations/"
+                   "api-contract-1a2b.md\npeers join with their own helper, from any host: session-bridge talk wait "
+                   "api-contract-1a2b\napi-contract-1a2b")
+        first = act("talk-initiator", view(BRIDGE_MD), peer="app")
+        a = act("talk-initiator", view(BRIDGE_MD, calls=[(first["command"], created)]), peer="app")
+        self.assertEqual(a["command"], f"{HELPER} ask app - <<'SESSION_BRIDGE_ASK'\nPlease join talk api-contract-1a2b about "
+                         "API contract: session-bridge talk wait api-contract-1a2b\nSESSION_BRIDGE_ASK")
+
     def test_talk_turn_from_the_watchers_one_line_form(self):
         prompt = (f"Read /p/.talks/conversations/t-9.md (you are 'app'): it is your turn in talk t-9; answer with {HELPER} "
                   "talk say t-9 --dir /p/.talks --as app \"<your turn>\"")

@@ -141,7 +141,7 @@ class ClaudeBashPathTest(E2ETestCase):
             os.environ["PATH"] = saved
         self.assertEqual(run.wait(120), 0)
         results = model.claude_tool_results()
-        self.assertTrue(any(os.path.join(REPO, "bin", "session-bridge") in r and "0.1.0" in r for r in results), results)
+        self.assertTrue(any(os.path.join(self.plugin_root(), "bin", "session-bridge") in r and "0.1.0" in r for r in results), results)
         self.assertFalse(any("ANOTHER-INSTALLATION" in r for r in results), results)
 
 

@@ -88,6 +88,25 @@ enum CLI {
         return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
+    /// Runs `command` through /bin/sh, as a person or a model runs a printed command line, in the environment
+    /// `run` gives the binary.
+    static func shell(_ command: String, root: String, key: String?, extra: [String: String] = [:], cwd: String) throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", command]
+        p.environment = environment(root: root, key: key, extra: extra)
+        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
     static func finish(_ handle: (Process, Pipe, Pipe)) -> Run {
         let o = handle.1.fileHandleForReading.readDataToEndOfFile()
         let e = handle.2.fileHandleForReading.readDataToEndOfFile()

@@ -1,12 +1,15 @@
 /// Every failure a user can meet, each with a one-line message they can act on and a documented exit code.
 ///
 /// Exit codes (also in the README):
-/// 0 success · 1 unexpected failure · 3 no identity · 4 not found · 5 peer ended ·
+/// 0 success · 1 unexpected failure · 3 no identity (or this session has ended) · 4 not found · 5 peer ended ·
 /// 6 invalid input · 7 bad jq filter · 8 insecure store · 9 storage failure · 12 conflict · 15 store unreachable ·
 /// 64 usage. Expected outcomes that are not success (10 and 11 timed out, 13 doctor found problems, 14 the talk is
 /// closed) are results, not errors: the CLI gives them their codes (`Ending` in SessionBridgeCLI).
 public enum BridgeError: Error, Equatable, Sendable {
     case noIdentity
+    /// The session a command would act as exists but has ended (`--session ID` of a session that stopped, or an
+    /// agent session whose bridge session was stopped): nothing can act as it any more.
+    case sessionEnded(id: String, name: String)
     case unknownPeer(String)
     case ambiguousPeer(String, candidates: [String])
     case peerEnded(String)
@@ -29,7 +32,7 @@ public enum BridgeError: Error, Equatable, Sendable {
 
     /// What kind of failure this is, stable for scripts and tests (`--json` output, logs).
     public enum Code: String, Sendable, CaseIterable {
-        case noIdentity, unknownPeer, ambiguousPeer, peerEnded, unknownMessage, invalidID, invalidName, emptyMessage
+        case noIdentity, sessionEnded, unknownPeer, ambiguousPeer, peerEnded, unknownMessage, invalidID, invalidName, emptyMessage
         case messageTooLarge, binaryContent, cannotMessageSelf, badFilter, insecureStore, storage, conflict
         case invalidInput, io, storeUnreachable
     }
@@ -37,6 +40,7 @@ public enum BridgeError: Error, Equatable, Sendable {
     public var code: Code {
         switch self {
         case .noIdentity: return .noIdentity
+        case .sessionEnded: return .sessionEnded
         case .unknownPeer: return .unknownPeer
         case .ambiguousPeer: return .ambiguousPeer
         case .peerEnded: return .peerEnded
@@ -60,7 +64,7 @@ public enum BridgeError: Error, Equatable, Sendable {
     public var exitCode: Int32 {
         switch self {
         case .io: return 1
-        case .noIdentity: return 3
+        case .noIdentity, .sessionEnded: return 3
         case .unknownPeer, .ambiguousPeer, .unknownMessage: return 4
         case .peerEnded: return 5
         case .invalidID, .invalidName, .emptyMessage, .messageTooLarge, .binaryContent, .cannotMessageSelf, .invalidInput:
@@ -81,6 +85,10 @@ public enum BridgeError: Error, Equatable, Sendable {
         switch self {
         case .noIdentity:
             return Identity.noSessionAdvice(Identity.situation(environment: .current()), helper: helper)
+        case .sessionEnded(let id, let name):
+            return "session '\(name)' (\(id)) has ended, so no command can act as it any more: start a new session with "
+                + "`\(helper.command("start --name NAME"))` and use the id it prints (`\(helper.command("peers --all"))` "
+                + "lists every session, ended ones too)"
         case .unknownPeer(let p):
             return "unknown peer '\(p)': run `\(helper.command("peers"))` to see the sessions you can reach"
         case .ambiguousPeer(let p, let c):

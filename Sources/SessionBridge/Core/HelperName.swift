@@ -36,6 +36,14 @@ public struct HelperName: Sendable, Equatable {
         return HelperName(text: quoteAlways(launcherPath(environment: environment, executable: { Processes.executablePath() }) ?? bareName))
     }()
 
+    /// The helper as a session on another machine runs its own installation, for text handed to peers wherever they
+    /// are (the join line of a talk kept on the store's server): the bare name, never a path of this machine, which
+    /// would not exist there and which the peer's guard does not trust. Claude Code's Bash calls and a terminal with
+    /// the helper on PATH run the bare name as their own installation; where it is not on PATH (Codex), the reader
+    /// puts its own helper in its place, as the skills say. `SESSION_BRIDGE_CLI` names this machine's helper, so it
+    /// does not apply.
+    public static let forPeersElsewhere = HelperName(text: bareName)
+
     /// - Parameters:
     ///   - argv0: how this process was started, when no launcher said (`SESSION_BRIDGE_INVOKED_AS`).
     ///   - executable: this binary's resolved path (`/proc/self/exe`).

@@ -44,6 +44,9 @@ public enum Render {
         if let me = s.session {
             lines.append("session: \(me.name) (\(me.id)), \(me.agent), project \(me.projectPath)")
             lines.append("inbox:   \(s.pending) pending, \(s.claimed) claimed awaiting your reply, \(s.answered) done")
+        } else if let ended = s.endedSession {
+            lines.append("session: \(Identifiers.printable(ended.name)) (\(Identifiers.printable(ended.id))) has ended "
+                         + "(start a new one with `\(helper.command("start --name NAME"))`)")
         } else {
             lines.append("session: none bound here (run `\(helper.command("start"))`)")
         }

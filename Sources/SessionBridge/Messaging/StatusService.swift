@@ -5,6 +5,8 @@ public struct StatusService {
     /// `status`: this session, its counts, and its peers.
     public struct SessionStatus: Codable, Sendable {
         public var session: SessionManifest?
+        /// With no live session: the session this process names (`--session`, its key or binding) when it has ended.
+        public var endedSession: SessionManifest?
         public var storeRoot: String
         public var pending: Int
         public var claimed: Int
@@ -20,7 +22,7 @@ public struct StatusService {
             return try bridged { () throws(StoreError) in try bridge.store.count(me.id, state) }
         }
         return SessionStatus(
-            session: me, storeRoot: bridge.store.location,
+            session: me, endedSession: me == nil ? bridge.sessions.endedSession() : nil, storeRoot: bridge.store.location,
             pending: try count(.pending), claimed: try count(.inFlight), answered: try count(.done),
             peers: try bridge.sessions.peers().filter { !$0.you })
     }

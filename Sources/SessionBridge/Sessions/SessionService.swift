@@ -36,9 +36,24 @@ public struct SessionService {
         return m
     }
 
+    /// The session this identity names (its id, or the one its key is bound to) when that session has ended.
+    func endedSession() -> SessionManifest? {
+        guard let identity = bridge.identity else { return nil }
+        var found: SessionManifest?
+        if case .explicit(let v) = identity.source, Identifiers.isValidID(v) { found = readableManifest(v.lowercased()) }
+        if found == nil, let id = (try? bridge.store.binding(forKey: identity.bindingKey)) ?? nil { found = readableManifest(id) }
+        guard let m = found, m.isEnded else { return nil }
+        return m
+    }
+
     /// The bound session; registers one when the runtime gives an identity and `register` is true.
+    /// Without `register`, an identity that names a session which has ended is told so (`sessionEnded`), not that
+    /// it has none.
     package func requireSession(register: Bool = true) throws(BridgeError) -> SessionManifest {
         if let m = currentSession() { return m }
+        if !register, let ended = endedSession() {
+            throw .sessionEnded(id: Identifiers.printable(ended.id), name: Identifiers.printable(ended.name))
+        }
         guard register, let identity = bridge.identity else { throw .noIdentity }
         // A terminal joins only through `start`: a stray command typed in some terminal does not register it.
         if case .terminal = identity.source { throw .noIdentity }

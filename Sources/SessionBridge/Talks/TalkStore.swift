@@ -54,10 +54,16 @@ public protocol TalkStore: Sendable {
     /// Whether the talks live away from the talks folder (on a server), so `Talks` keeps each one's markdown
     /// there as a local mirror (`TalkMirror`). False for the file engine, whose files are the talks.
     var keepsMirror: Bool { get }
+
+    /// Whether the talks folder holds the talks themselves (the file engine), so a peer reaches a talk only through
+    /// that folder (`--dir`) on the machine that has it. False when they live elsewhere (a server reached from any
+    /// host, or this process), where any talks folder, or none, reaches them.
+    var keepsTalksInFolder: Bool { get }
 }
 
 extension TalkStore {
     public var keepsMirror: Bool { false }
+    public var keepsTalksInFolder: Bool { false }
 }
 
 /// Wakes a waiter when a talk may have changed. Spurious wake-ups are allowed: the waiter reads the talk again.

@@ -71,10 +71,21 @@ struct TalkNew: ParsableCommand {
             let h = talk.header
             Output.line("talk '\(h.topic)' between \(h.participants.joined(separator: ", ")); \(h.nextSpeaker) speaks first; at most \(h.maxTurns) turns")
             Output.line("file: \(talks.location.file(h.id))")
-            // Peers run it in their own sessions: the full launcher path works in any of them.
-            Output.line("peers join with: " + HelperName.forAgents.command("talk wait \(h.id) --dir \(HelperName.quoteIfNeeded(talks.location.root))"))
+            Output.line(Self.joinLine(h.id, talks: talks))
             Output.line(h.id)
         }
+    }
+
+    /// How peers join the talk. A talk of the file engine is the file in this talks folder, reached on this machine:
+    /// the line names the folder and the full launcher path, which runs in any session here. A talk kept elsewhere
+    /// (on the store's server, reached from any host) is reached by the peer's own helper and talks folder, so the
+    /// line names neither this machine's launcher nor its folder.
+    static func joinLine(_ id: String, talks: Talks) -> String {
+        if talks.store.keepsTalksInFolder {
+            return "peers join with: " + HelperName.forAgents.command("talk wait \(id) --dir \(HelperName.quoteIfNeeded(talks.location.root))")
+        }
+        let anywhere = talks.store.keepsMirror ? ", from any host" : ""
+        return "peers join with their own helper\(anywhere): " + HelperName.forPeersElsewhere.command("talk wait \(id)")
     }
 }
 

@@ -172,6 +172,33 @@ import Testing
         #expect(r.stderr.contains("SESSION_BRIDGE_SESSION"))
     }
 
+    /// `status ID` acting as a session that has ended says that it ended and how to go on, with exit 3, rather than
+    /// that the process has no session at all.
+    @Test func statusAsAnEndedSessionSaysItEnded() throws {
+        let root = try setUp()
+        let asked = try CLI.run(["ask", "lib", "still there?", "--json"], root: root, key: "app-key")
+        #expect(asked.status == 0, "\(asked.stderr)")
+        let message = try #require(JSONSerialization.jsonObject(with: Data(asked.stdout.utf8)) as? [String: Any])
+        let messageID = try #require(message["id"] as? String)
+        let peers = try CLI.run(["peers", "--json", "--all"], root: root, key: "lib-key")
+        let rows = try #require(JSONSerialization.jsonObject(with: Data(peers.stdout.utf8)) as? [[String: Any]])
+        let app = try #require(rows.first { $0["name"] as? String == "app" }?["id"] as? String)
+        #expect(try CLI.run(["status", messageID, "--session", app], root: root, key: nil).status == 0)
+        #expect(try CLI.run(["stop"], root: root, key: "app-key").status == 0)
+
+        for (args, key) in [(["status", messageID, "--session", app], nil as String?), (["status", messageID], "app-key")] {
+            let r = try CLI.run(args, root: root, key: key)
+            #expect(r.status == 3, "\(args): \(r.stderr)")
+            #expect(r.stderr.contains("session 'app' (\(app)) has ended"), "\(r.stderr)")
+            #expect(r.stderr.contains("start --name NAME") && !r.stderr.contains("neither a terminal nor a session key"), "\(r.stderr)")
+        }
+        let overview = try CLI.run(["status", "--session", app], root: root, key: nil)
+        #expect(overview.status == 0 && overview.stdout.contains("session: app (\(app)) has ended"), "\(overview.stdout)")
+        // An id no session ever had is still "no session here".
+        let none = try CLI.run(["status", messageID, "--session", "feedface"], root: root, key: nil)
+        #expect(none.status == 3 && !none.stderr.contains("has ended"), "\(none.stderr)")
+    }
+
     @Test func insecureRootIsRefused() throws {
         let base = makeTempDir("sbcli")
         let open = base + "/open"

@@ -119,7 +119,7 @@ import Testing
     @Test func everyErrorNamesTheHelperAsGiven() {
         let helper = HelperName(text: "\"/opt/plugin/scripts/session-bridge\"")
         let all: [BridgeError] = [
-            .noIdentity, .unknownPeer("p"), .ambiguousPeer("p", candidates: ["a", "b"]), .peerEnded("p"), .unknownMessage("m"),
+            .noIdentity, .sessionEnded(id: "ab12cd34", name: "app"), .unknownPeer("p"), .ambiguousPeer("p", candidates: ["a", "b"]), .peerEnded("p"), .unknownMessage("m"),
             .invalidID("x"), .invalidName("x"), .emptyMessage, .messageTooLarge(size: 9, limit: 1), .binaryContent("NUL"),
             .cannotMessageSelf, .badFilter("x"), .insecureStore("x"), .storage("x"), .conflict("x"),
             .invalidInput("x"), .io("x"), .storeUnreachable("x"),

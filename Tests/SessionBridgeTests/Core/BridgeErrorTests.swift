@@ -6,7 +6,7 @@ import Testing
     /// One of each case, with the exit code the README's table gives it.
     static let documented: [(BridgeError, Int32)] = [
         (.io("read failed"), 1),
-        (.noIdentity, 3),
+        (.noIdentity, 3), (.sessionEnded(id: "ab12cd34", name: "app"), 3),
         (.unknownPeer("p"), 4), (.ambiguousPeer("p", candidates: ["p = a1", "p = b2"]), 4), (.unknownMessage("m"), 4),
         (.peerEnded("p"), 5),
         (.invalidID("../x"), 6), (.invalidName(".x"), 6), (.emptyMessage, 6), (.messageTooLarge(size: 9, limit: 1), 6),

@@ -77,6 +77,32 @@ struct RedisTalkProcessTests {
         }
     }
 
+    /// The join line `talk new` prints on host A names neither A's launcher nor A's talks folder, and runs as printed
+    /// on host B with B's own helper on PATH, from B's own project: B's session, which speaks first, is told it is its
+    /// turn, and B's mirror of the talk appears in B's folder.
+    @Test func joinLinePrintedOnOneHostRunsOnTheOther() throws {
+        let server = try RedisTestServer()
+        let (a, b) = hosts(server, prefix: "join")
+        let new = try a.talk(["new", "Across hosts", "--with", "bob", "--as", "alice", "--first", "bob"])
+        #expect(new.status == 0, "\(new.stderr)")
+        let id = String(new.stdout.split(separator: "\n").last ?? "")
+        let lead = "peers join with their own helper, from any host: "
+        let line = try #require(new.stdout.split(separator: "\n").map(String.init).first { $0.hasPrefix(lead) }, "\(new.stdout)")
+        let command = String(line.dropFirst(lead.count))
+        #expect(command == "session-bridge talk wait \(id)")
+
+        #expect(try CLI.run(["start", "--name", "bob"], root: b.root + "/home", key: "bob-key", extra: b.environment()).status == 0)
+        let bin = b.root + "/bin", project = b.root + "/project"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: bin + "/session-bridge", withDestinationPath: CLI.binary)
+        var environment = b.environment()
+        environment["PATH"] = bin + ":/usr/bin:/bin"
+        let joined = try CLI.shell(command + " --timeout 10", root: b.root + "/home", key: "bob-key", extra: environment, cwd: project)
+        #expect(joined.status == 0 && joined.stdout.contains("your turn in talk \(id)"), "\(joined.stdout) \(joined.stderr)")
+        #expect(FileManager.default.fileExists(atPath: b.talks + "/conversations/\(id).md"))
+    }
+
     /// The same speaker's `say` started at once on both hosts, turn after turn: exactly one of each pair is
     /// recorded, the other refused as not its turn; the talk holds one turn per pair, in order.
     @Test func twoProcessesSayingAtOnceOneWins() throws {

@@ -102,6 +102,36 @@ import Testing
         #expect(leftovers.isEmpty)
     }
 
+    /// On the file engine the join line `talk new` prints names this machine's helper and the talks folder, and runs
+    /// as printed for the peer, from any folder of this machine: the peer who speaks first is told it is its turn.
+    @Test func joinLineOfAFileTalkRunsAsPrinted() throws {
+        let dir = makeTempDir("talkjoin")
+        let helper = HelperName.quoteAlways(CLI.binary)
+        #expect(try CLI.run(["start", "--name", "b"], root: dir + "/store", key: "b-key").status == 0)
+        let new = try CLI.run(["talk", "new", "Join", "--with", "b", "--as", "a", "--first", "b", "--dir", dir + "/.talks"],
+                              root: dir + "/store", key: nil, extra: ["SESSION_BRIDGE_CLI": helper])
+        #expect(new.status == 0, "\(new.stderr)")
+        let id = String(new.stdout.split(separator: "\n").last ?? "")
+        let lead = "peers join with: "
+        let line = try #require(new.stdout.split(separator: "\n").map(String.init).first { $0.hasPrefix(lead) }, "\(new.stdout)")
+        let command = String(line.dropFirst(lead.count))
+        #expect(command.hasPrefix(helper + " talk wait \(id) --dir ") && command.hasSuffix("/.talks"), "\(command)")
+        let joined = try CLI.shell(command + " --timeout 5", root: dir + "/store", key: "b-key", cwd: "/")
+        #expect(joined.status == 0 && joined.stdout.contains("your turn in talk \(id)"), "\(joined.stdout) \(joined.stderr)")
+    }
+
+    /// A talk kept outside the talks folder (here the in-memory engine) is not reached through this machine's folder
+    /// or launcher: the join line names neither, only the helper as the peer names its own.
+    @Test func joinLineOfATalkKeptElsewhereNamesNoFolderNorPath() throws {
+        let dir = makeTempDir("talkjoin-memory")
+        let new = try CLI.run(["talk", "new", "Join", "--with", "b", "--as", "a", "--dir", dir + "/.talks"], root: dir + "/store", key: nil,
+                              extra: ["SESSION_BRIDGE_STORE": "memory:join", "SESSION_BRIDGE_CLI": "'/this/machine/session-bridge'"])
+        #expect(new.status == 0, "\(new.stderr)")
+        let id = String(new.stdout.split(separator: "\n").last ?? "")
+        #expect(new.stdout.contains("\npeers join with their own helper: session-bridge talk wait \(id)\n"), "\(new.stdout)")
+        #expect(!new.stdout.contains("--dir") && !new.stdout.contains("/this/machine"), "\(new.stdout)")
+    }
+
     @Test func talkCommandsPrintIdsAndExitCodes() throws {
         let dir = makeTempDir("talkcli")
         let new = try talk(dir, ["new", "Exit codes", "--with", "b", "--as", "a"])

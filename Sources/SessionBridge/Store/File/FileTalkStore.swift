@@ -18,6 +18,8 @@ public struct FileTalkStore: TalkStore {
         self.polling = environment["SESSION_BRIDGE_POLL"].map { $0 != "0" } ?? false
     }
 
+    public var keepsTalksInFolder: Bool { true }
+
     // MARK: Reading
 
     public func ids() throws(TalkError) -> [String] {
