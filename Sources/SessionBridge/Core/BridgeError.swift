@@ -16,7 +16,7 @@ public enum BridgeError: Error, Equatable, Sendable {
     case invalidName(String)
     case emptyMessage
     case messageTooLarge(size: Int, limit: Int)
-    case binaryContent(String)
+    case binaryContent(BinaryContent)
     case cannotMessageSelf
     case badFilter(String)
     case insecureStore(String)
@@ -72,5 +72,13 @@ public enum BridgeError: Error, Equatable, Sendable {
         case .conflict: return 12
         case .storeUnreachable: return 15
         }
+    }
+}
+
+extension BridgeError {
+    /// Why content offered as a message or a turn is not text.
+    public enum BinaryContent: Equatable, Sendable {
+        case nulBytes
+        case notUTF8
     }
 }

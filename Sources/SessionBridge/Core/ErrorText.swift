@@ -27,7 +27,7 @@ extension BridgeError: CustomStringConvertible {
         case .messageTooLarge(let size, let limit):
             return "message is \(size) bytes, over the \(limit)-byte cap (raise it with SESSION_BRIDGE_MAX_MESSAGE_BYTES)"
         case .binaryContent(let why):
-            return "message is not text (\(why)): send UTF-8 text; encode binary data (e.g. base64) first"
+            return "message is not text (\(why.text)): send UTF-8 text; encode binary data (e.g. base64) first"
         case .cannotMessageSelf:
             return "that peer is this session: a session cannot message itself"
         case .badFilter(let m):
@@ -44,4 +44,13 @@ extension BridgeError: CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+extension BridgeError.BinaryContent {
+    var text: String {
+        switch self {
+        case .nulBytes: return "it contains NUL bytes"
+        case .notUTF8: return "it is not valid UTF-8"
+        }
+    }
 }

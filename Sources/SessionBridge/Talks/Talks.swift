@@ -164,7 +164,7 @@ public struct Talks: Sendable {
         // text that is only whitespace are refused, as for messages.
         let content = raw
         if content.allSatisfy({ $0.isWhitespace }) { throw .emptyMessage }
-        if content.utf8.contains(0) { throw .binaryContent("it contains NUL bytes") }
+        if content.utf8.contains(0) { throw .binaryContent(.nulBytes) }
         let nonce = Identifiers.randomBytes(6).map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined()
         let request = TurnRequest(speaker: me, content: content, nonce: nonce, at: Clock.nowISO8601(), next: next,
                                   expectedNumber: expectedNumber)

@@ -120,7 +120,7 @@ import Testing
         let helper = HelperName(text: "\"/opt/plugin/scripts/session-bridge\"")
         let all: [BridgeError] = [
             .noIdentity, .unknownPeer("p"), .ambiguousPeer("p", candidates: ["a", "b"]), .peerEnded("p"), .unknownMessage("m"),
-            .invalidID("x"), .invalidName("x"), .emptyMessage, .messageTooLarge(size: 9, limit: 1), .binaryContent("NUL"),
+            .invalidID("x"), .invalidName("x"), .emptyMessage, .messageTooLarge(size: 9, limit: 1), .binaryContent(.nulBytes),
             .cannotMessageSelf, .badFilter("x"), .insecureStore("x"), .storage("x"), .conflict("x"),
             .invalidInput("x"), .io("x"), .storeUnreachable("x"),
         ]

@@ -10,7 +10,7 @@ import Testing
         (.unknownPeer("p"), 4), (.ambiguousPeer("p", candidates: ["p = a1", "p = b2"]), 4), (.unknownMessage("m"), 4),
         (.peerEnded("p"), 5),
         (.invalidID("../x"), 6), (.invalidName(".x"), 6), (.emptyMessage, 6), (.messageTooLarge(size: 9, limit: 1), 6),
-        (.binaryContent("NUL byte at 3"), 6), (.cannotMessageSelf, 6), (.invalidInput("choose one"), 6),
+        (.binaryContent(.nulBytes), 6), (.binaryContent(.notUTF8), 6), (.cannotMessageSelf, 6), (.invalidInput("choose one"), 6),
         (.badFilter("syntax error"), 7),
         (.insecureStore("/s is a symlink"), 8),
         (.storage("/s: No space left on device"), 9),

@@ -25,8 +25,8 @@ import Testing
         #expect(throws: BridgeError.emptyMessage) { try MessageContent.validate([], limit: 100) }
         #expect(throws: BridgeError.emptyMessage) { try MessageContent.validate(Array(" \n\t".utf8), limit: 100) }
         #expect(throws: BridgeError.messageTooLarge(size: 11, limit: 10)) { try MessageContent.validate(Array("01234567890".utf8), limit: 10) }
-        #expect(throws: BridgeError.binaryContent("it is not valid UTF-8")) { try MessageContent.validate([0x66, 0xff, 0xfe], limit: 100) }
-        #expect(throws: BridgeError.binaryContent("it contains NUL bytes")) { try MessageContent.validate([0x66, 0, 0x67], limit: 100) }
+        #expect(throws: BridgeError.binaryContent(.notUTF8)) { try MessageContent.validate([0x66, 0xff, 0xfe], limit: 100) }
+        #expect(throws: BridgeError.binaryContent(.nulBytes)) { try MessageContent.validate([0x66, 0, 0x67], limit: 100) }
     }
 
     @Test func errorsHaveDistinctDocumentedExitCodes() {
