@@ -18,7 +18,7 @@ public enum BridgeError: Error, Equatable, Sendable {
     case messageTooLarge(size: Int, limit: Int)
     case binaryContent(BinaryContent)
     case cannotMessageSelf
-    case badFilter(String)
+    case badFilter(FilterFailure)
     case insecureStore(String)
     case storage(String)
     case conflict(String)
@@ -80,5 +80,19 @@ extension BridgeError {
     public enum BinaryContent: Equatable, Sendable {
         case nulBytes
         case notUTF8
+    }
+}
+
+extension BridgeError {
+    /// Why a `--filter` program cannot be used: rejected by jq, or its helper could not run it.
+    public enum FilterFailure: Equatable, Sendable {
+        case nulInProgram
+        case helperMissing(path: String)
+        case helperStart(path: String, errno: Int32)
+        /// jq's own diagnostic, as the helper reports it.
+        case jq(String)
+        case timedOut(limit: String, program: String)
+        case killed(signal: Int32, program: String)
+        case stopped(program: String)
     }
 }

@@ -30,8 +30,8 @@ extension BridgeError: CustomStringConvertible {
             return "message is not text (\(why.text)): send UTF-8 text; encode binary data (e.g. base64) first"
         case .cannotMessageSelf:
             return "that peer is this session: a session cannot message itself"
-        case .badFilter(let m):
-            return "bad jq filter: \(m)"
+        case .badFilter(let failure):
+            return "bad jq filter: \(failure.text)"
         case .insecureStore(let m):
             return "insecure store: \(m)"
         case .storage(let m):
@@ -51,6 +51,22 @@ extension BridgeError.BinaryContent {
         switch self {
         case .nulBytes: return "it contains NUL bytes"
         case .notUTF8: return "it is not valid UTF-8"
+        }
+    }
+}
+
+extension BridgeError.FilterFailure {
+    var text: String {
+        switch self {
+        case .nulInProgram: return "the program contains a NUL byte"
+        case .helperMissing(let path): return "the jq helper is missing at \(path): build it with `swift build -c release`"
+        case .helperStart(let path, let code): return "cannot start the jq helper \(path): \(FileSystem.errorText(code))"
+        case .jq(let diagnostic): return diagnostic
+        case .timedOut(let limit, let program):
+            return "the program did not finish within \(limit): does it loop forever, e.g. repeat, range or recurse? (in '\(Identifiers.printable(program))')"
+        case .killed(let signal, let program):
+            return "the jq helper was killed by signal \(signal) (out of memory?) (in '\(Identifiers.printable(program))')"
+        case .stopped(let program): return "the jq helper stopped unexpectedly (in '\(Identifiers.printable(program))')"
         }
     }
 }

@@ -121,7 +121,7 @@ import Testing
         let all: [BridgeError] = [
             .noIdentity, .unknownPeer("p"), .ambiguousPeer("p", candidates: ["a", "b"]), .peerEnded("p"), .unknownMessage("m"),
             .invalidID("x"), .invalidName("x"), .emptyMessage, .messageTooLarge(size: 9, limit: 1), .binaryContent(.nulBytes),
-            .cannotMessageSelf, .badFilter("x"), .insecureStore("x"), .storage("x"), .conflict("x"),
+            .cannotMessageSelf, .badFilter(.jq("x")), .insecureStore("x"), .storage("x"), .conflict("x"),
             .invalidInput("x"), .io("x"), .storeUnreachable("x"),
         ]
         for e in all {

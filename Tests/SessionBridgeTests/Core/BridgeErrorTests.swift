@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import SessionBridge
 
 /// Every failure renders as one line, has its own code and the exit code the README documents.
@@ -11,7 +14,9 @@ import Testing
         (.peerEnded("p"), 5),
         (.invalidID("../x"), 6), (.invalidName(".x"), 6), (.emptyMessage, 6), (.messageTooLarge(size: 9, limit: 1), 6),
         (.binaryContent(.nulBytes), 6), (.binaryContent(.notUTF8), 6), (.cannotMessageSelf, 6), (.invalidInput("choose one"), 6),
-        (.badFilter("syntax error"), 7),
+        (.badFilter(.jq("syntax error")), 7), (.badFilter(.nulInProgram), 7), (.badFilter(.helperMissing(path: "/x/jq")), 7),
+        (.badFilter(.helperStart(path: "/x/jq", errno: ENOENT)), 7), (.badFilter(.timedOut(limit: "2 s", program: "repeat(1)")), 7),
+        (.badFilter(.killed(signal: 9, program: "a\nb")), 7), (.badFilter(.stopped(program: ".")), 7),
         (.insecureStore("/s is a symlink"), 8),
         (.storage("/s: No space left on device"), 9),
         (.conflict("message m was already answered"), 12),

@@ -34,7 +34,7 @@ import Testing
         #expect(BridgeError.unknownPeer("x").exitCode == 4)
         #expect(BridgeError.peerEnded("x").exitCode == 5)
         #expect(BridgeError.emptyMessage.exitCode == 6)
-        #expect(BridgeError.badFilter("x").exitCode == 7)
+        #expect(BridgeError.badFilter(.jq("x")).exitCode == 7)
         #expect(BridgeError.insecureStore("x").exitCode == 8)
         #expect(BridgeError.storage("x").exitCode == 9)
         #expect(BridgeError.conflict("x").exitCode == 12)
