@@ -20,10 +20,10 @@ public enum BridgeError: Error, Equatable, Sendable {
     case cannotMessageSelf
     case badFilter(FilterFailure)
     case insecureStore(String)
-    case storage(String)
+    case storage(StorageFailure)
     case conflict(String)
     case invalidInput(String)
-    case io(String)
+    case io(IOFailure)
     /// The store cannot be reached (a network engine's server is down or refuses the connection); the payload says
     /// which store and why, without the "store unreachable" prefix the message adds.
     case storeUnreachable(String)
@@ -94,5 +94,74 @@ extension BridgeError {
         case timedOut(limit: String, program: String)
         case killed(signal: Int32, program: String)
         case stopped(program: String)
+    }
+}
+
+/// A file system call that failed: what was being done, on which path, and the errno it gave.
+public struct FileFailure: Equatable, Sendable {
+    public enum Operation: Equatable, Sendable {
+        case close, createTempFile, createFolder, createLockFile, createStoreRoot, flush, inspectStoreRoot, lock, open
+        case publish, read, recordSentCopy, setMode, stat, write
+        /// A rename from `from` to the failure's path.
+        case move(from: String)
+    }
+
+    public var operation: Operation
+    public var path: String
+    public var errno: Int32
+
+    public init(_ operation: Operation, path: String, errno: Int32) {
+        self.operation = operation
+        self.path = path
+        self.errno = errno
+    }
+}
+
+extension BridgeError {
+    /// A change the disk, a folder or the store cannot take, or a stored record that cannot be used (exit code 9).
+    public enum StorageFailure: Equatable, Sendable {
+        /// A call failed with an errno meaning "no room or not allowed" (ENOSPC, EDQUOT, EROFS, EACCES, EPERM, EFBIG).
+        case file(FileFailure)
+        /// A store engine's own failure (corrupt, full, permission).
+        case store(StoreError)
+        /// A project's reservations record is stored under another project's key (`inRedis`: on the Redis engine).
+        case reservationsOfAnotherProject(record: String, inRedis: Bool)
+        case reservationsDamaged(record: String, inRedis: Bool)
+        indirect case reservationsUnreadable(record: String, BridgeError)
+        /// Other writers changed the project's record on every attempt of a compare-and-set write.
+        case reservationsKeptChanging(project: String)
+        /// A talk write that could not be read back as written after every retry.
+        case talkUnverified(talk: String, problem: String)
+    }
+
+    /// Any other input/output failure (exit code 1).
+    public enum IOFailure: Equatable, Sendable {
+        case file(FileFailure)
+        /// A store engine's own input/output failure.
+        case store(StoreError)
+        /// The path is a symlink, FIFO, folder or device where a regular file is read.
+        case notRegularFile(path: String, symlink: Bool)
+        case jqPipes(errno: Int32)
+        /// The jq helper cannot load libjq.
+        case jqUnavailable
+        /// The dashboard helper is not an executable file (`explicit`: named by SESSION_BRIDGE_UI).
+        case dashboardMissing(path: String, explicit: Bool, version: String)
+        case cannotStart(program: String, errno: Int32)
+        case tmuxNewWindow(stderr: String)
+        case tmuxSendKeys(pane: String, stderr: String)
+        case tmuxEnter(pane: String)
+        /// The watcher would have to poll (the change signal's reason, if any) but polling is turned off.
+        case watcherCannotUseInotify(reason: String?)
+        /// A talk write that returned without the change it made.
+        case talkChangeNotRecorded(TalkChange)
+        case unexpectedRedisReply(to: TalkChange)
+        /// The engine's turns do not continue the local mirror of the talk, which holds `held` turns.
+        case mirrorOutOfStep(talk: String, held: Int)
+        case normalizeWouldChangeContent(talk: String)
+    }
+
+    /// A change to a talk, as a failure names it.
+    public enum TalkChange: Equatable, Sendable {
+        case creation, turn, resolution, block, closing, change
     }
 }

@@ -34,11 +34,13 @@ extension BridgeError: CustomStringConvertible {
             return "bad jq filter: \(failure.text)"
         case .insecureStore(let m):
             return "insecure store: \(m)"
-        case .storage(let m):
-            return "storage failure: \(m)"
+        case .storage(let failure):
+            return "storage failure: \(failure.text(helper: helper))"
         case .storeUnreachable(let m):
             return "store unreachable: \(m)"
-        case .conflict(let m), .invalidInput(let m), .io(let m):
+        case .io(let failure):
+            return failure.text
+        case .conflict(let m), .invalidInput(let m):
             return m
         }
     }
@@ -67,6 +69,100 @@ extension BridgeError.FilterFailure {
         case .killed(let signal, let program):
             return "the jq helper was killed by signal \(signal) (out of memory?) (in '\(Identifiers.printable(program))')"
         case .stopped(let program): return "the jq helper stopped unexpectedly (in '\(Identifiers.printable(program))')"
+        }
+    }
+}
+
+extension FileFailure {
+    var text: String {
+        let verb: String
+        switch operation {
+        case .close: verb = "cannot close"
+        case .createTempFile: verb = "cannot create a temp file in"
+        case .createFolder: verb = "cannot create folder"
+        case .createLockFile: verb = "cannot create lock file"
+        case .createStoreRoot: verb = "cannot create store root"
+        case .flush: verb = "cannot flush"
+        case .inspectStoreRoot: verb = "cannot inspect store root"
+        case .lock: verb = "cannot lock"
+        case .open: verb = "cannot open"
+        case .publish: verb = "cannot publish"
+        case .read: verb = "cannot read"
+        case .recordSentCopy: verb = "cannot record the sent message"
+        case .setMode: verb = "cannot set mode of"
+        case .stat: verb = "cannot stat"
+        case .write: verb = "cannot write"
+        case .move(let from): verb = "cannot move \(from) to"
+        }
+        return "\(verb) \(path): \(FileSystem.errorText(errno))"
+    }
+}
+
+extension BridgeError.StorageFailure {
+    /// The text after "storage failure: ".
+    func text(helper: HelperName) -> String {
+        let fix = helper.command("doctor --fix")
+        switch self {
+        case .file(let failure): return failure.text
+        case .store(let error): return error.detail
+        case .reservationsOfAnotherProject(let record, let inRedis):
+            return "the reservations record \(record)\(inRedis ? " in Redis" : "") belongs to another project: run `\(fix)`"
+        case .reservationsDamaged(let record, let inRedis):
+            return "the reservations record \(record)\(inRedis ? " in Redis" : "") is damaged: run `\(fix)`"
+        case .reservationsUnreadable(let record, let error):
+            return "cannot read the reservations record \(record): \(error.message(helper: helper))"
+        case .reservationsKeptChanging(let project):
+            return "the reservations of project \(Identifiers.printable(project)) kept changing under this write: try again"
+        case .talkUnverified(let talk, let problem):
+            return "could not verify the write to talk \(talk) after 5 attempts (\(problem))"
+        }
+    }
+}
+
+extension BridgeError.IOFailure {
+    var text: String {
+        switch self {
+        case .file(let failure): return failure.text
+        case .store(let error): return error.detail
+        case .notRegularFile(let path, let symlink): return "not a regular file\(symlink ? " (a symlink)" : ""): \(path)"
+        case .jqPipes(let code): return "cannot create pipes for the jq helper: \(FileSystem.errorText(code))"
+        case .jqUnavailable:
+            return "jq support (--filter) is unavailable: the jq helper cannot load libjq.so.1; install libjq1 (Debian, Ubuntu: sudo apt install libjq1)"
+        case .dashboardMissing(let path, let explicit, let version):
+            if explicit {
+                return "the dashboard is not installed: SESSION_BRIDGE_UI names \(path), which is not an executable file"
+            }
+            if path.contains("/.build/"), path.contains("/debug/") {
+                return "the dashboard is not built: \(path) is missing; run `swift build --product session-bridge-ui` beside this debug build"
+            }
+            if path.contains("/.build/") {
+                return "the dashboard is not built: \(path) is missing; run scripts/build in the plugin folder (it builds session-bridge-ui beside session-bridge)"
+            }
+            return "the dashboard is not installed: \(path) is missing; this installation of session-bridge \(version) lacks it, so reinstall the release (its archive and .deb ship session-bridge-ui beside session-bridge)"
+        case .cannotStart(let program, let code): return "cannot start \(program): \(FileSystem.errorText(code))"
+        case .tmuxNewWindow(let stderr): return "tmux new-window failed: \(stderr)"
+        case .tmuxSendKeys(let pane, let stderr): return "tmux send-keys to \(pane) failed: \(stderr)"
+        case .tmuxEnter(let pane): return "tmux send-keys Enter to \(pane) failed"
+        case .watcherCannotUseInotify(let reason):
+            return "cannot watch with inotify (\(reason ?? "unavailable")) and watcher.polling_fallback is false"
+        case .talkChangeNotRecorded(let change): return "\(change.noun) was not recorded"
+        case .unexpectedRedisReply(let change): return "unexpected reply from Redis to a \(change.noun)"
+        case .mirrorOutOfStep(let talk, let held):
+            return "the turns of talk \(talk) from the engine do not follow the \(held) its mirror holds"
+        case .normalizeWouldChangeContent(let talk): return "normalize of talk \(talk) would change its content; nothing written"
+        }
+    }
+}
+
+extension BridgeError.TalkChange {
+    var noun: String {
+        switch self {
+        case .creation: return "talk's creation"
+        case .turn: return "turn"
+        case .resolution: return "resolution"
+        case .block: return "block"
+        case .closing: return "closing"
+        case .change: return "talk's change"
         }
     }
 }

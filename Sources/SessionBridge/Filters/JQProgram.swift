@@ -77,12 +77,12 @@ public final class JQProgram {
         signal(SIGPIPE, SIG_IGN)
         var toChild: [Int32] = [0, 0], fromChild: [Int32] = [0, 0]
         guard csys_pipe_cloexec(&toChild) == 0 else {
-            throw .io("cannot create pipes for the jq helper: \(FileSystem.errorText(errno))")
+            throw .io(.jqPipes(errno: errno))
         }
         guard csys_pipe_cloexec(&fromChild) == 0 else {
             let code = errno
             close(toChild[0]); close(toChild[1])
-            throw .io("cannot create pipes for the jq helper: \(FileSystem.errorText(code))")
+            throw .io(.jqPipes(errno: code))
         }
         // Everything the helper has to say comes over its protocol; libjq's own stderr chatter would garble ours.
         let spawned = Subprocess.spawn([path, "--parent", String(getpid()), program],
@@ -229,8 +229,7 @@ public final class JQProgram {
     static let loaderFailureStatus: Int32 = 127
 
     /// jq support is optional: the one line a filter gets where libjq is not installed.
-    public static let missingLibraries = BridgeError.io(
-        "jq support (--filter) is unavailable: the jq helper cannot load libjq.so.1; install libjq1 (Debian, Ubuntu: sudo apt install libjq1)")
+    public static let missingLibraries = BridgeError.io(.jqUnavailable)
 
     /// `session-bridge-jq` beside the running executable, or `$SESSION_BRIDGE_JQ`.
     public static func defaultHelperPath() -> String {

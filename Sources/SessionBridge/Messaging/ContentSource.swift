@@ -34,13 +34,13 @@ public enum ContentSource {
 
     private func readAll(fd given: Int32?, path: String, limit: Int) throws(BridgeError) -> [UInt8] {
         let fd = given ?? open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw FileSystem.failure("cannot read", path) }
+        if fd < 0 { throw FileSystem.failure(.read, path) }
         defer { if given == nil { close(fd) } }
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while out.count <= limit {
             let n = chunk.withUnsafeMutableBytes { SystemCall.read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 { throw FileSystem.failure("cannot read", path) }
+            if n < 0 { throw FileSystem.failure(.read, path) }
             if n == 0 { break }
             out.append(contentsOf: chunk[0..<n])
         }

@@ -234,7 +234,7 @@ extension TalkError {
         case .unrepresentable(let part):
             return .invalidInput("this turn cannot be stored so that it reads back unchanged (\(part.rawValue)); nothing was written")
         case .unverified(let id, let problem):
-            return .storage("could not verify the write to talk \(id) after 5 attempts (\(problem))")
+            return .storage(.talkUnverified(talk: id, problem: problem))
         case .unreachable(let what):
             return .storeUnreachable(what)
         case .storage(let error):

@@ -39,7 +39,7 @@ public enum Launcher {
         for key in ["SESSION_BRIDGE_HOME", "SESSION_BRIDGE_STORE", "SESSION_BRIDGE_CLI"] { if let v = environment[key] { args += ["-e", "\(key)=\(v)"] } }
         args += ["--", executable, "launch", "--alias", alias, "--"] + command
         let r = ChildProcess.run(args)
-        guard r.status == 0 else { throw .io("tmux new-window failed: \(r.stderr.trimmed(" \n"))") }
+        guard r.status == 0 else { throw .io(.tmuxNewWindow(stderr: r.stderr.trimmed(" \n"))) }
         return r.stdout.trimmed(" \n")
     }
 }

@@ -212,7 +212,7 @@ public final class Watcher {
         var watched = watchedSet()
         var watcher = try makeSignal()
         if watcher.pollingReason != nil && !settings.forcePolling && !settings.pollingFallback {
-            throw .io("cannot watch with inotify (\(watcher.pollingReason ?? "unavailable")) and watcher.polling_fallback is false")
+            throw .io(.watcherCannotUseInotify(reason: watcher.pollingReason))
         }
         log("watching \(store.location) and \(localFolders().count) local folder(s) with \(watcher.mechanism)"
             + (watcher.pollingReason.map { " (\($0))" } ?? ""))

@@ -121,8 +121,8 @@ import Testing
         let all: [BridgeError] = [
             .noIdentity, .unknownPeer("p"), .ambiguousPeer("p", candidates: ["a", "b"]), .peerEnded("p"), .unknownMessage("m"),
             .invalidID("x"), .invalidName("x"), .emptyMessage, .messageTooLarge(size: 9, limit: 1), .binaryContent(.nulBytes),
-            .cannotMessageSelf, .badFilter(.jq("x")), .insecureStore("x"), .storage("x"), .conflict("x"),
-            .invalidInput("x"), .io("x"), .storeUnreachable("x"),
+            .cannotMessageSelf, .badFilter(.jq("x")), .insecureStore("x"), .storage(.reservationsDamaged(record: "x", inRedis: false)), .conflict("x"),
+            .invalidInput("x"), .io(.jqUnavailable), .storeUnreachable("x"),
         ]
         for e in all {
             #expect(Self.bareCommands(in: e.message(helper: helper), helper: helper).isEmpty, "\(e): \(e.message(helper: helper))")

@@ -8,7 +8,14 @@ import Glibc
 @Suite struct BridgeErrorTests {
     /// One of each case, with the exit code the README's table gives it.
     static let documented: [(BridgeError, Int32)] = [
-        (.io("read failed"), 1),
+        (.io(.file(FileFailure(.read, path: "/s/x", errno: EIO))), 1), (.io(.store(StoreError(.io, "x"))), 1),
+        (.io(.notRegularFile(path: "/s/x", symlink: true)), 1), (.io(.jqPipes(errno: EMFILE)), 1), (.io(.jqUnavailable), 1),
+        (.io(.dashboardMissing(path: "/x/ui", explicit: false, version: "0.1.0")), 1),
+        (.io(.cannotStart(program: "/x/ui", errno: ENOENT)), 1), (.io(.tmuxNewWindow(stderr: "no server")), 1),
+        (.io(.tmuxSendKeys(pane: "%1", stderr: "no pane")), 1), (.io(.tmuxEnter(pane: "%1")), 1),
+        (.io(.watcherCannotUseInotify(reason: nil)), 1), (.io(.talkChangeNotRecorded(.turn)), 1),
+        (.io(.unexpectedRedisReply(to: .creation)), 1), (.io(.mirrorOutOfStep(talk: "t", held: 2)), 1),
+        (.io(.normalizeWouldChangeContent(talk: "t")), 1),
         (.noIdentity, 3),
         (.unknownPeer("p"), 4), (.ambiguousPeer("p", candidates: ["p = a1", "p = b2"]), 4), (.unknownMessage("m"), 4),
         (.peerEnded("p"), 5),
@@ -18,7 +25,11 @@ import Glibc
         (.badFilter(.helperStart(path: "/x/jq", errno: ENOENT)), 7), (.badFilter(.timedOut(limit: "2 s", program: "repeat(1)")), 7),
         (.badFilter(.killed(signal: 9, program: "a\nb")), 7), (.badFilter(.stopped(program: ".")), 7),
         (.insecureStore("/s is a symlink"), 8),
-        (.storage("/s: No space left on device"), 9),
+        (.storage(.file(FileFailure(.move(from: "/s/a"), path: "/s/b", errno: ENOSPC))), 9),
+        (.storage(.store(StoreError(.corrupt, "x"))), 9), (.storage(.reservationsOfAnotherProject(record: "k", inRedis: true)), 9),
+        (.storage(.reservationsDamaged(record: "/r/k.json", inRedis: false)), 9),
+        (.storage(.reservationsUnreadable(record: "/r/k.json", .io(.notRegularFile(path: "/r/k.json", symlink: false)))), 9),
+        (.storage(.reservationsKeptChanging(project: "p\u{1b}")), 9), (.storage(.talkUnverified(talk: "t", problem: "checksum")), 9),
         (.conflict("message m was already answered"), 12),
         (.storeUnreachable("Redis at 10.0.0.1:6379: Connection refused"), 15),
     ]

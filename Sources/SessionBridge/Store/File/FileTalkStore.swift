@@ -120,7 +120,7 @@ public struct FileTalkStore: TalkStore {
         if let made { return .appended(made.turn, made.header) }
         // Found on a retry: the turn landed in an attempt whose verification failed.
         let talk = try read(id, since: nil)
-        guard let found = talk.turns.first(where: { $0.nonce == nonce }) else { throw .storage(.io("turn was not recorded")) }
+        guard let found = talk.turns.first(where: { $0.nonce == nonce }) else { throw .storage(.io(.talkChangeNotRecorded(.turn))) }
         return .appended(found, talk.header)
     }
 
@@ -141,7 +141,7 @@ public struct FileTalkStore: TalkStore {
             }
         } alreadyApplied: { _ in false } acknowledged: { _ in nil }
         if let refusal { return .refused(refusal) }
-        guard let result else { throw .storage(.io("\(op == "resolve" ? "resolution" : "block") was not recorded")) }
+        guard let result else { throw .storage(.io(.talkChangeNotRecorded(op == "resolve" ? .resolution : .block))) }
         return .closed(result)
     }
 
@@ -165,7 +165,7 @@ public struct FileTalkStore: TalkStore {
             guard canonical != text else { return TalkNormalization(id: id, changed: false, strayLinesRemoved: 0) }
             // Verify the canonical form reads back to the same turns before replacing anything.
             guard let again = try? Conversation.parse(canonical).0, again == talk else {
-                throw .io("normalize of talk \(id) would change its content; nothing written")
+                throw .io(.normalizeWouldChangeContent(talk: id))
             }
             location.keepBackup(id)
             try TalkStorage.publish(Array(canonical.utf8), to: location.file(id))

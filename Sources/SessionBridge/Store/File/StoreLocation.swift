@@ -62,10 +62,10 @@ public enum StoreLocation {
     public static func prepare(_ root: String) throws(BridgeError) {
         var st = stat()
         if lstat(root, &st) != 0 {
-            guard errno == ENOENT else { throw FileSystem.failure("cannot inspect store root", root) }
+            guard errno == ENOENT else { throw FileSystem.failure(.inspectStoreRoot, root) }
             try FileSystem.makeDirectories(FileSystem.parentDirectory(of: root))
-            if mkdir(root, 0o700) != 0 && errno != EEXIST { throw FileSystem.failure("cannot create store root", root) }
-            guard lstat(root, &st) == 0 else { throw FileSystem.failure("cannot inspect store root", root) }
+            if mkdir(root, 0o700) != 0 && errno != EEXIST { throw FileSystem.failure(.createStoreRoot, root) }
+            guard lstat(root, &st) == 0 else { throw FileSystem.failure(.inspectStoreRoot, root) }
         }
         try check(root, st)
     }
