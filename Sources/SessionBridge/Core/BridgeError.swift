@@ -19,7 +19,7 @@ public enum BridgeError: Error, Equatable, Sendable {
     case binaryContent(BinaryContent)
     case cannotMessageSelf
     case badFilter(FilterFailure)
-    case insecureStore(String)
+    case insecureStore(InsecureStore)
     case storage(StorageFailure)
     case conflict(String)
     case invalidInput(String)
@@ -163,5 +163,18 @@ extension BridgeError {
     /// A change to a talk, as a failure names it.
     public enum TalkChange: Equatable, Sendable {
         case creation, turn, resolution, block, closing, change
+    }
+}
+
+extension BridgeError {
+    /// Why the store is not safe to use: someone else could write to it and so inject messages into an agent.
+    public enum InsecureStore: Equatable, Sendable {
+        case symlink(root: String)
+        case notAFolder(root: String)
+        case ownedByAnotherUser(root: String, owner: UInt32, user: UInt32)
+        /// `mode` is the folder's permission bits.
+        case writableByOthers(root: String, mode: UInt32)
+        /// A store engine's own finding.
+        case store(StoreError)
     }
 }

@@ -32,8 +32,8 @@ extension BridgeError: CustomStringConvertible {
             return "that peer is this session: a session cannot message itself"
         case .badFilter(let failure):
             return "bad jq filter: \(failure.text)"
-        case .insecureStore(let m):
-            return "insecure store: \(m)"
+        case .insecureStore(let finding):
+            return "insecure store: \(finding.text)"
         case .storage(let failure):
             return "storage failure: \(failure.text(helper: helper))"
         case .storeUnreachable(let m):
@@ -163,6 +163,20 @@ extension BridgeError.TalkChange {
         case .block: return "block"
         case .closing: return "closing"
         case .change: return "talk's change"
+        }
+    }
+}
+
+extension BridgeError.InsecureStore {
+    /// The text after "insecure store: ".
+    var text: String {
+        switch self {
+        case .symlink(let root): return "\(root) is a symlink; point SESSION_BRIDGE_HOME at the real folder"
+        case .notAFolder(let root): return "\(root) is not a folder"
+        case .ownedByAnotherUser(let root, let owner, let user): return "\(root) is owned by uid \(owner), not by you (uid \(user))"
+        case .writableByOthers(let root, let mode):
+            return "\(root) is writable by group or others (mode \(String(mode, radix: 8))); run `chmod 700 \(root)`"
+        case .store(let error): return error.detail
         }
     }
 }

@@ -48,7 +48,7 @@ extension BridgeError {
         case .conflict: self = .conflict(error.detail)
         case .corrupt, .full, .permission: self = .storage(.store(error))
         case .notFound: self = .unknownPeer(error.detail)
-        case .insecure: self = .insecureStore(error.detail)
+        case .insecure: self = .insecureStore(.store(error))
         case .unsupported: self = .invalidInput(error.detail)
         case .io: self = .io(.store(error))
         }
@@ -64,7 +64,8 @@ extension StoreError {
         case .storage(let failure):
             let permission = error.errno.map { [EACCES, EPERM, EROFS].contains($0) } ?? false
             self.init(permission ? .permission : .full, failure.text(helper: HelperName(text: HelperName.bareName)))
-        case .insecureStore(let text): self.init(.insecure, text)
+        case .insecureStore(.store(let original)): self = original
+        case .insecureStore(let finding): self.init(.insecure, finding.text)
         case .conflict(let text): self.init(.conflict, text)
         case .storeUnreachable(let text): self.init(.unreachable, text)
         case .unknownPeer(let id): self.init(.notFound, id)

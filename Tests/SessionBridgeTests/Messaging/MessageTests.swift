@@ -35,7 +35,7 @@ import Testing
         #expect(BridgeError.peerEnded("x").exitCode == 5)
         #expect(BridgeError.emptyMessage.exitCode == 6)
         #expect(BridgeError.badFilter(.jq("x")).exitCode == 7)
-        #expect(BridgeError.insecureStore("x").exitCode == 8)
+        #expect(BridgeError.insecureStore(.notAFolder(root: "x")).exitCode == 8)
         #expect(BridgeError.storage(.file(FileFailure(.write, path: "x", errno: ENOSPC))).exitCode == 9)
         #expect(BridgeError.conflict("x").exitCode == 12)
         #expect(!BridgeError.noIdentity.message.contains("\n"))
