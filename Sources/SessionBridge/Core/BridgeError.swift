@@ -21,7 +21,7 @@ public enum BridgeError: Error, Equatable, Sendable {
     case badFilter(FilterFailure)
     case insecureStore(InsecureStore)
     case storage(StorageFailure)
-    case conflict(String)
+    case conflict(Conflict)
     case invalidInput(String)
     case io(IOFailure)
     /// The store cannot be reached (a network engine's server is down or refuses the connection); the payload says
@@ -176,5 +176,34 @@ extension BridgeError {
         case writableByOthers(root: String, mode: UInt32)
         /// A store engine's own finding.
         case store(StoreError)
+    }
+}
+
+extension BridgeError {
+    /// The operation contradicts the state it meets: an answered message, a turn out of order, a lock held elsewhere.
+    public enum Conflict: Equatable, Sendable {
+        /// A store engine's own conflict.
+        case store(StoreError)
+        /// The message cannot be read as one and was moved aside (`reason`: why, when known).
+        case messageQuarantined(id: String, reason: String?)
+        /// The query was delivered too many times without an answer and expired.
+        case messageExpired(id: String)
+        case alreadyAnswered(id: String)
+        /// Only queries take replies (`type` nil: the message could not be read back).
+        case takesNoReply(id: String, type: MessageType?)
+        case watcherRunning(store: String)
+        case watcherLostLock(store: String)
+        case talkUnparsable(talk: String, Conversation.ParseError)
+        case talkDamaged(talk: String, Conversation.ParseError)
+        /// A turn's text does not match its checksum, which normalize cannot repair.
+        case turnChecksum(talk: String, turn: Int)
+        /// The talk's rules refuse the change (`listingParticipants`: name them when the speaker is not one).
+        case talkRefused(talk: String, TalkRefusal, listingParticipants: Bool)
+        case talkLocked(lock: String)
+        case ambiguousTalkID(String, matches: [String])
+        case noFreeTalkID(topic: String)
+        /// `launch` run where one of the agents' environment markers is set.
+        case launchInsideAgent(marker: String)
+        case reserved(requested: Reservation, held: Reservation)
     }
 }

@@ -40,7 +40,9 @@ extension BridgeError: CustomStringConvertible {
             return "store unreachable: \(m)"
         case .io(let failure):
             return failure.text
-        case .conflict(let m), .invalidInput(let m):
+        case .conflict(let conflict):
+            return conflict.text(helper: helper)
+        case .invalidInput(let m):
             return m
         }
     }
@@ -177,6 +179,59 @@ extension BridgeError.InsecureStore {
         case .writableByOthers(let root, let mode):
             return "\(root) is writable by group or others (mode \(String(mode, radix: 8))); run `chmod 700 \(root)`"
         case .store(let error): return error.detail
+        }
+    }
+}
+
+extension BridgeError.Conflict {
+    func text(helper: HelperName) -> String {
+        switch self {
+        case .store(let error): return error.detail
+        case .messageQuarantined(let id, let reason):
+            return "message \(id) is malformed\(reason.map { " (\($0))" } ?? "") and was quarantined"
+        case .messageExpired(let id): return "message \(id) expired unanswered (delivered too many times); the asker can ask again"
+        case .alreadyAnswered(let id): return "message \(id) was already answered"
+        case .takesNoReply(let id, let type): return "message \(id) is a \(type?.rawValue ?? "message") and takes no reply"
+        case .watcherRunning(let store): return "a watcher already runs for \(store)"
+        case .watcherLostLock(let store): return "the watcher lost its lock on \(store): another watcher took over"
+        case .talkUnparsable(let talk, let problem):
+            return "talk \(talk) cannot be parsed (\(problem.message)): run `\(helper.command("doctor --fix"))`"
+        case .talkDamaged(let talk, let problem):
+            return "talk \(talk) is damaged (\(problem.message)): run `\(helper.command("doctor --fix"))`"
+        case .turnChecksum(let talk, let turn):
+            return "turn \(turn) of talk \(talk) does not match its checksum (edited by hand?): normalize changes no content; see `\(helper.command("doctor"))`"
+        case .talkRefused(let talk, let refusal, let listing): return refusal.text(talk: talk, listingParticipants: listing)
+        case .talkLocked(let lock):
+            return "the talk is locked by another writer (\(lock)); try again, or run `\(helper.command("doctor"))`"
+        case .ambiguousTalkID(let text, let matches):
+            return "talk id '\(text)' is ambiguous: \(matches.prefix(5).joined(separator: ", "))"
+        case .noFreeTalkID(let topic): return "no free talk id for '\(topic)': try again"
+        case .launchInsideAgent(let marker):
+            return "launch binds a terminal for a person: it refuses to run inside an agent session (\(marker) is set)"
+        case .reserved(let requested, let held): return ReservationText.conflict(requested: requested, held: held, helper: helper)
+        }
+    }
+}
+
+extension TalkRefusal {
+    /// The refusal of a change to talk `id`, as `say`, `resolve` and `block` report it.
+    func text(talk id: String, listingParticipants: Bool) -> String {
+        switch self {
+        case .closed(let status, let reason):
+            return "talk \(id) is \(status.rawValue)\(reason.map { " (\($0))" } ?? ""): it accepts no turn"
+        case .notParticipant(let who, let participants):
+            return "\(who) is not a participant of talk \(id)"
+                + (listingParticipants ? " (participants: \(participants.joined(separator: ", ")))" : "")
+        case .notYourTurn(let speaker, let next):
+            return "it is \(next)'s turn in talk \(id), not \(speaker)'s"
+        case .nextNotParticipant(let next, let participants):
+            return "--next \(next) is not a participant (\(participants.joined(separator: ", ")))"
+        case .turnTaken(let expected, let actual):
+            return "turn \(expected) of talk \(id) was taken: the next turn is \(actual); read the talk and speak again"
+        case .alreadyResolved:
+            return "talk \(id) is already RESOLVED"
+        case .notActive(let status):
+            return "talk \(id) is \(status.rawValue), not ACTIVE"
         }
     }
 }

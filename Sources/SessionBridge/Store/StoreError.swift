@@ -45,7 +45,7 @@ extension BridgeError {
     public init(_ error: StoreError) {
         switch error.code {
         case .unreachable: self = .storeUnreachable(error.detail)
-        case .conflict: self = .conflict(error.detail)
+        case .conflict: self = .conflict(.store(error))
         case .corrupt, .full, .permission: self = .storage(.store(error))
         case .notFound: self = .unknownPeer(error.detail)
         case .insecure: self = .insecureStore(.store(error))
@@ -66,7 +66,8 @@ extension StoreError {
             self.init(permission ? .permission : .full, failure.text(helper: HelperName(text: HelperName.bareName)))
         case .insecureStore(.store(let original)): self = original
         case .insecureStore(let finding): self.init(.insecure, finding.text)
-        case .conflict(let text): self.init(.conflict, text)
+        case .conflict(.store(let original)): self = original
+        case .conflict(let conflict): self.init(.conflict, conflict.text(helper: HelperName(text: HelperName.bareName)))
         case .storeUnreachable(let text): self.init(.unreachable, text)
         case .unknownPeer(let id): self.init(.notFound, id)
         default: self.init(.io, error.message(helper: HelperName(text: HelperName.bareName)))

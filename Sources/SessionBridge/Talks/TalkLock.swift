@@ -57,7 +57,7 @@ public final class TalkLock {
                     continue
                 }
                 if Clock.monotonicNanoseconds() > deadline {
-                    throw .conflict("the talk is locked by another writer (\(path)); try again, or run `\(HelperName.current.command("doctor"))`")
+                    throw .conflict(.talkLocked(lock: path))
                 }
                 Clock.sleep(milliseconds: pause)
                 pause = min(pause * 2, 50)

@@ -225,7 +225,7 @@ extension TalkError {
         case .unknownTalk(let id):
             return .unknownMessage("talk '\(id)'")
         case .damaged(let id, let problem):
-            return .conflict("talk \(id) is damaged (\(problem.message)): run `\(HelperName.current.command("doctor --fix"))`")
+            return .conflict(.talkDamaged(talk: id, problem))
         case .tooLarge(let id, let size, let limit):
             return .invalidInput("talk \(id) would be \(size) bytes with this change, over the \(limit)-byte limit "
                 + "(SESSION_BRIDGE_MAX_TALK_BYTES); nothing was written: resolve it and continue in a new talk")
@@ -248,21 +248,10 @@ extension TalkRefusal {
     /// speaker is not one (as `say` does).
     public func bridgeError(talk id: String, listingParticipants: Bool = false) -> BridgeError {
         switch self {
-        case .closed(let status, let reason):
-            return .conflict("talk \(id) is \(status.rawValue)\(reason.map { " (\($0))" } ?? ""): it accepts no turn")
-        case .notParticipant(let who, let participants):
-            return .conflict("\(who) is not a participant of talk \(id)"
-                + (listingParticipants ? " (participants: \(participants.joined(separator: ", ")))" : ""))
-        case .notYourTurn(let speaker, let next):
-            return .conflict("it is \(next)'s turn in talk \(id), not \(speaker)'s")
-        case .nextNotParticipant(let next, let participants):
-            return .invalidInput("--next \(next) is not a participant (\(participants.joined(separator: ", ")))")
-        case .turnTaken(let expected, let actual):
-            return .conflict("turn \(expected) of talk \(id) was taken: the next turn is \(actual); read the talk and speak again")
-        case .alreadyResolved:
-            return .conflict("talk \(id) is already RESOLVED")
-        case .notActive(let status):
-            return .conflict("talk \(id) is \(status.rawValue), not ACTIVE")
+        case .nextNotParticipant:
+            return .invalidInput(text(talk: id, listingParticipants: listingParticipants))
+        default:
+            return .conflict(.talkRefused(talk: id, self, listingParticipants: listingParticipants))
         }
     }
 }

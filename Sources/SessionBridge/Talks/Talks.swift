@@ -76,7 +76,7 @@ public struct Talks: Sendable {
         if try engine({ () throws(TalkError) in try store.exists(text) }) { return text }
         let matches = try engine { () throws(TalkError) in try store.ids() }.filter { $0.hasPrefix(text) }
         if matches.count == 1 { return matches[0] }
-        if matches.count > 1 { throw .conflict("talk id '\(text)' is ambiguous: \(matches.prefix(5).joined(separator: ", "))") }
+        if matches.count > 1 { throw .conflict(.ambiguousTalkID(text, matches: matches)) }
         throw .unknownMessage("talk '\(text)'")
     }
 
@@ -132,7 +132,7 @@ public struct Talks: Sendable {
             case .idTaken: continue
             }
         }
-        throw .conflict("no free talk id for '\(topicText)': try again")
+        throw .conflict(.noFreeTalkID(topic: topicText))
     }
 
     static func slug(_ topic: String) -> String {

@@ -8,7 +8,7 @@ public enum Launcher {
     static func context(alias: String, command: [String], environment: Environment) throws(BridgeError) -> (socket: String, pane: String) {
         guard Identifiers.isValidName(alias) else { throw .invalidName(Identifiers.printable(alias)) }
         if let marker = agentMarkers.first(where: { environment[$0] != nil }) {
-            throw .conflict("launch binds a terminal for a person: it refuses to run inside an agent session (\(marker) is set)")
+            throw .conflict(.launchInsideAgent(marker: marker))
         }
         guard !command.isEmpty else { throw .invalidInput("give the agent command to run: \(HelperName.current.command("launch --alias NAME -- claude"))") }
         guard let tmux = environment["TMUX"], let pane = environment["TMUX_PANE"], pane.hasPrefix("%") else {

@@ -221,7 +221,7 @@ public final class Watcher {
         while true {
             let woke: Bool
             if let lock, (try? lock.renew()) != true {
-                throw .conflict("the watcher lost its lock on \(store.location): another watcher took over")
+                throw .conflict(.watcherLostLock(store: store.location))
             }
             if watcher.pollingReason == nil {
                 // Periodic rescans retry targets that were busy, and pick up folders created meanwhile; an agent that

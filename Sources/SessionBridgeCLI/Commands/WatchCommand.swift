@@ -51,7 +51,7 @@ struct WatchCommand: ParsableCommand {
                                             settleMilliseconds: max(0, settleMs ?? 3000))
             let lockName = StoreLockName.watcher(host: Processes.hostName())
             guard let lock = try bridged({ () throws(StoreError) in try stores.messages.acquire(lockName, ttlMilliseconds: 120_000, wait: false) }) else {
-                throw BridgeError.conflict("a watcher already runs for \(stores.messages.location)")
+                throw BridgeError.conflict(.watcherRunning(store: stores.messages.location))
             }
             settings.pollingFallback = config.watcherPollingFallback
             let watcher = Watcher(stores: stores, lock: lock, talks: locations, injector: injector, settings: settings) { Output.line("watch: " + $0) }

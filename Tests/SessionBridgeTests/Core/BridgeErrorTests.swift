@@ -32,7 +32,19 @@ import Glibc
         (.storage(.reservationsDamaged(record: "/r/k.json", inRedis: false)), 9),
         (.storage(.reservationsUnreadable(record: "/r/k.json", .io(.notRegularFile(path: "/r/k.json", symlink: false)))), 9),
         (.storage(.reservationsKeptChanging(project: "p\u{1b}")), 9), (.storage(.talkUnverified(talk: "t", problem: "checksum")), 9),
-        (.conflict("message m was already answered"), 12),
+        (.conflict(.alreadyAnswered(id: "m")), 12), (.conflict(.store(StoreError(.conflict, "message m is being delivered"))), 12),
+        (.conflict(.messageQuarantined(id: "m", reason: "checksum")), 12), (.conflict(.messageQuarantined(id: "m", reason: nil)), 12),
+        (.conflict(.messageExpired(id: "m")), 12), (.conflict(.takesNoReply(id: "m", type: nil)), 12),
+        (.conflict(.takesNoReply(id: "m", type: .ping)), 12),
+        (.conflict(.watcherRunning(store: "/s")), 12), (.conflict(.watcherLostLock(store: "/s")), 12),
+        (.conflict(.talkUnparsable(talk: "t", .noFrontmatter)), 12), (.conflict(.talkDamaged(talk: "t", .noFrontmatter)), 12),
+        (.conflict(.turnChecksum(talk: "t", turn: 3)), 12),
+        (.conflict(.talkRefused(talk: "t", .notParticipant("x", participants: ["a", "b"]), listingParticipants: true)), 12),
+        (.conflict(.talkRefused(talk: "t", .closed(.blocked, reason: "later"), listingParticipants: false)), 12),
+        (.conflict(.talkRefused(talk: "t", .turnTaken(expected: 2, actual: 3), listingParticipants: false)), 12),
+        (.conflict(.talkLocked(lock: "/t/.locks/t.lock")), 12), (.conflict(.ambiguousTalkID("t", matches: ["t1", "t2"])), 12),
+        (.conflict(.noFreeTalkID(topic: "x")), 12), (.conflict(.launchInsideAgent(marker: "CLAUDECODE")), 12),
+        (.conflict(.reserved(requested: BridgeErrorTests.reservation("src/a"), held: BridgeErrorTests.reservation("src/**"))), 12),
         (.storeUnreachable("Redis at 10.0.0.1:6379: Connection refused"), 15),
     ]
 
@@ -67,5 +79,12 @@ import Glibc
         #expect(BridgeError(StoreError(.unsupported, "x")).code == .invalidInput)
         #expect(BridgeError(StoreError(.io, "x")).code == .io)
         #expect(StoreError(BridgeError.storeUnreachable("x")).code == .unreachable)
+    }
+}
+
+extension BridgeErrorTests {
+    static func reservation(_ pattern: String) -> Reservation {
+        Reservation(pattern: pattern, shared: false, holder: "s1", holderName: "lib", agent: "claude", host: "h", root: "/p",
+                    reason: "refactor", since: "2026-01-01T00:00:00Z", until: "2026-01-01T01:00:00Z", ttlSeconds: 3600)
     }
 }

@@ -37,7 +37,7 @@ import Testing
         #expect(BridgeError.badFilter(.jq("x")).exitCode == 7)
         #expect(BridgeError.insecureStore(.notAFolder(root: "x")).exitCode == 8)
         #expect(BridgeError.storage(.file(FileFailure(.write, path: "x", errno: ENOSPC))).exitCode == 9)
-        #expect(BridgeError.conflict("x").exitCode == 12)
+        #expect(BridgeError.conflict(.alreadyAnswered(id: "x")).exitCode == 12)
         #expect(!BridgeError.noIdentity.message.contains("\n"))
     }
 }

@@ -155,11 +155,11 @@ public struct FileTalkStore: TalkStore {
             let text = try FileSystem.readString(location.file(id), limit: readLimit)
             let parsed: (Conversation, Conversation.ParseNotes)
             do { parsed = try Conversation.parse(text) } catch {
-                throw .conflict("talk \(id) cannot be parsed (\(error.message)): run `\(HelperName.current.command("doctor --fix"))`")
+                throw .conflict(.talkUnparsable(talk: id, error))
             }
             let (talk, notes) = parsed
             if let bad = talk.turns.first(where: { !$0.isIntact }) {
-                throw .conflict("turn \(bad.number) of talk \(id) does not match its checksum (edited by hand?): normalize changes no content; see `\(HelperName.current.command("doctor"))`")
+                throw .conflict(.turnChecksum(talk: id, turn: bad.number))
             }
             let canonical = talk.render()
             guard canonical != text else { return TalkNormalization(id: id, changed: false, strayLinesRemoved: 0) }
