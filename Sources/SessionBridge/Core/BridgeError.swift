@@ -22,7 +22,7 @@ public enum BridgeError: Error, Equatable, Sendable {
     case insecureStore(InsecureStore)
     case storage(StorageFailure)
     case conflict(Conflict)
-    case invalidInput(String)
+    case invalidInput(InvalidInput)
     case io(IOFailure)
     /// The store cannot be reached (a network engine's server is down or refuses the connection); the payload says
     /// which store and why, without the "store unreachable" prefix the message adds.
@@ -205,5 +205,55 @@ extension BridgeError {
         /// `launch` run where one of the agents' environment markers is set.
         case launchInsideAgent(marker: String)
         case reserved(requested: Reservation, held: Reservation)
+    }
+}
+
+extension BridgeError {
+    /// An argument, option, setting or input file that cannot be used as given (exit code 6).
+    public enum InvalidInput: Equatable, Sendable {
+        /// A store setting this binary cannot use (an engine it does not have, or an unparsable URL).
+        case store(StoreError)
+        /// `option` takes one of `allowed`.
+        case notOneOf(option: String, allowed: [String])
+        /// More than one of `listen --foreground`, `--background`, `--off`.
+        case listenModes
+        case textTwice
+        case noSuchFile(path: String)
+        /// The file holds more than `limit` bytes (`size` when known before reading it).
+        case fileTooLarge(path: String, size: Int?, limit: Int)
+        case hookInputNotObject
+        case homeNotSet
+        case cannotRun(program: String, errno: Int32)
+        case launchWithoutCommand
+        case launchOutsideTmux
+        case tmuxSocket(tmux: String)
+        case invalidTTL(String)
+        case pathsAndAll
+        case noReservationPaths
+        case reservationPath(String)
+        /// A reservation glob with `..` after a wildcard.
+        case reservationPattern(String)
+        case outsideProject(path: String, root: String)
+        case reservationTTLRange
+        case reservationReason
+        /// Reservation arguments that lie in two projects.
+        case projectsDiffer(pattern: String, root: String, firstPattern: String, firstRoot: String)
+        case tooManyReservations(limit: Int)
+        case noSpeaker
+        case topicNotOneLine
+        case noOtherParticipant
+        case maxTurnsBelowOne
+        /// `option` (`--first`, `--next`) names someone outside the talk.
+        case notAParticipant(option: String, name: String, participants: [String])
+        case emptyReason
+        /// The talk's config.yaml, or a file like it, refused.
+        case config(path: String, ConfigError)
+        case configNotRegularFile(path: String)
+        indirect case configUnreadable(path: String, BridgeError)
+        case unsafeTalksFolder(folder: String, resolved: String, ConfigError.UnsafeLocation)
+        case unsafeConversationsFolder(folder: String, resolved: String, ConfigError.UnsafeLocation)
+        case talkTooLarge(talk: String, size: Int, limit: Int)
+        /// The change cannot be stored so that it reads back unchanged.
+        case unrepresentable(TalkError.Part)
     }
 }

@@ -42,8 +42,8 @@ extension BridgeError: CustomStringConvertible {
             return failure.text
         case .conflict(let conflict):
             return conflict.text(helper: helper)
-        case .invalidInput(let m):
-            return m
+        case .invalidInput(let input):
+            return input.text(helper: helper)
         }
     }
 
@@ -232,6 +232,66 @@ extension TalkRefusal {
             return "talk \(id) is already RESOLVED"
         case .notActive(let status):
             return "talk \(id) is \(status.rawValue), not ACTIVE"
+        }
+    }
+}
+
+extension BridgeError.InvalidInput {
+    func text(helper: HelperName) -> String {
+        let p = Identifiers.printable
+        switch self {
+        case .store(let error): return error.detail
+        case .notOneOf(let option, let allowed):
+            let choices = allowed.count > 1 ? allowed.dropLast().joined(separator: ", ") + " or " + (allowed.last ?? "") : allowed.joined()
+            return "\(option) must be \(choices)"
+        case .listenModes: return "choose one of --foreground, --background, --off"
+        case .textTwice: return "give the text either as an argument or with --file, not both"
+        case .noSuchFile(let path): return "no such file: \(path)"
+        case .fileTooLarge(let path, let size?, let limit): return "file \(path) is \(size) bytes, over the \(limit)-byte limit"
+        case .fileTooLarge(let path, nil, let limit): return "file \(path) is over the \(limit)-byte limit"
+        case .hookInputNotObject: return "hook input is not a JSON object"
+        case .homeNotSet: return "HOME is not set"
+        case .cannotRun(let program, let code): return "cannot run \(program): \(FileSystem.errorText(code))"
+        case .launchWithoutCommand:
+            return "give the agent command to run: \(helper.command("launch --alias NAME -- claude"))"
+        case .launchOutsideTmux: return "launch needs to run inside tmux (TMUX and TMUX_PANE are not set); start tmux first"
+        case .tmuxSocket(let tmux): return "cannot read the tmux socket from TMUX='\(tmux)'"
+        case .invalidTTL(let text): return "invalid --ttl '\(p(text))': use 90s, 30m, 2h, 1d or a number of seconds"
+        case .pathsAndAll: return "give paths or --all, not both"
+        case .noReservationPaths: return "name at least one path or glob to reserve"
+        case .reservationPath(let path):
+            return "invalid reservation path '\(p(path))': give a path or glob of at most \(Reservation.patternLimit) bytes, without control characters"
+        case .reservationPattern(let path): return "invalid reservation pattern '\(p(path))': '..' may not follow a wildcard"
+        case .outsideProject(let path, let root): return "'\(p(path))' is outside the project root \(root)"
+        case .reservationTTLRange:
+            return "the TTL must be between 1 second and \(Reservation.maximumTTLSeconds / 86400) days"
+        case .reservationReason:
+            return "the reason must be one line of text of at most \(Reservation.reasonLimit) bytes"
+        case .projectsDiffer(let pattern, let root, let firstPattern, let firstRoot):
+            return "'\(pattern)' is in another project (\(root)) than '\(firstPattern)' (\(firstRoot)): reserve them separately"
+        case .tooManyReservations(let limit): return "a project holds at most \(limit) reservations"
+        case .noSpeaker:
+            return "who is speaking? pass --as NAME, or join the bridge first with `\(helper.command("start --name NAME"))` (in an agent session or this terminal)"
+        case .topicNotOneLine: return "the topic must be one non-empty line"
+        case .noOtherParticipant: return "a talk needs at least one other participant: --with NAME[,NAME…]"
+        case .maxTurnsBelowOne: return "--max-turns must be at least 1"
+        case .notAParticipant(let option, let name, let participants):
+            return "\(option) \(name) is not a participant (\(participants.joined(separator: ", ")))"
+        case .emptyReason: return "--reason must not be empty"
+        case .config(let path, let error): return "\(path): \(error.message)"
+        case .configNotRegularFile(let path): return "\(path): not a regular file (a symlink, FIFO or folder is refused)"
+        case .configUnreadable(let path, let error): return "\(path): \(error.message(helper: helper))"
+        case .unsafeTalksFolder(let folder, let resolved, let why):
+            return "the talks folder \(folder) resolves to \(p(resolved)), which is refused: \(why.reason)"
+        case .unsafeConversationsFolder(let folder, let resolved, let why):
+            return "the conversations folder \(folder) resolves to \(p(resolved)), which is refused: \(why.reason)"
+        case .talkTooLarge(let talk, let size, let limit):
+            return "talk \(talk) would be \(size) bytes with this change, over the \(limit)-byte limit "
+                + "(SESSION_BRIDGE_MAX_TALK_BYTES); nothing was written: resolve it and continue in a new talk"
+        case .unrepresentable(.talkHeader):
+            return "this change cannot be stored so that the talk's header reads back unchanged; nothing was written"
+        case .unrepresentable(let part):
+            return "this turn cannot be stored so that it reads back unchanged (\(part.rawValue)); nothing was written"
         }
     }
 }

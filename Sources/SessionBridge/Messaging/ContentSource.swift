@@ -12,7 +12,7 @@ public enum ContentSource {
 
     public static func from(text: String?, file: String?) throws(BridgeError) -> ContentSource {
         if let file {
-            if text != nil { throw .invalidInput("give the text either as an argument or with --file, not both") }
+            if text != nil { throw .invalidInput(.textTwice) }
             return .file(file)
         }
         guard let text else { return .standardInput }
@@ -25,7 +25,7 @@ public enum ContentSource {
         case .argument(let s):
             return Array(s.utf8)
         case .file(let path):
-            guard FileSystem.exists(path) else { throw .invalidInput("no such file: \(path)") }
+            guard FileSystem.exists(path) else { throw .invalidInput(.noSuchFile(path: path)) }
             return try readAll(fd: nil, path: path, limit: limit)
         case .standardInput:
             return try readAll(fd: 0, path: "standard input", limit: limit)

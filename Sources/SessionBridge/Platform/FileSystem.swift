@@ -117,7 +117,7 @@ public enum FileSystem {
         var st = stat()
         if fstat(fd, &st) != 0 { throw failure(.stat, path) }
         if (st.st_mode & S_IFMT) != S_IFREG { throw .io(.notRegularFile(path: path, symlink: false)) }
-        if Int(st.st_size) > limit { throw .invalidInput("file \(path) is \(st.st_size) bytes, over the \(limit)-byte limit") }
+        if Int(st.st_size) > limit { throw .invalidInput(.fileTooLarge(path: path, size: Int(st.st_size), limit: limit)) }
         var buffer = [UInt8](repeating: 0, count: max(Int(st.st_size), 0) + 1)
         var total = 0
         while true {
@@ -126,7 +126,7 @@ public enum FileSystem {
             if n < 0 { throw failure(.read, path) }
             if n == 0 { break }
             total += n
-            if total > limit { throw .invalidInput("file \(path) is over the \(limit)-byte limit") }
+            if total > limit { throw .invalidInput(.fileTooLarge(path: path, size: nil, limit: limit)) }
         }
         return Array(buffer[0..<total])
     }

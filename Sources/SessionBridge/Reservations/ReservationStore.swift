@@ -52,7 +52,7 @@ public struct ReservationRecord: Codable, Sendable, Equatable {
 
     /// Fails when a project's new list breaks the limit.
     static func checkSize(_ list: [Reservation]) throws(BridgeError) {
-        guard list.count <= perProjectLimit else { throw .invalidInput("a project holds at most \(perProjectLimit) reservations") }
+        guard list.count <= perProjectLimit else { throw .invalidInput(.tooManyReservations(limit: perProjectLimit)) }
     }
 
     /// The bytes to store for a project's new list (nil: remove the record), or the limit it breaks.

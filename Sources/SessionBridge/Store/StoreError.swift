@@ -49,7 +49,7 @@ extension BridgeError {
         case .corrupt, .full, .permission: self = .storage(.store(error))
         case .notFound: self = .unknownPeer(error.detail)
         case .insecure: self = .insecureStore(.store(error))
-        case .unsupported: self = .invalidInput(error.detail)
+        case .unsupported: self = .invalidInput(.store(error))
         case .io: self = .io(.store(error))
         }
     }

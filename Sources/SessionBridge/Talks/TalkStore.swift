@@ -227,12 +227,9 @@ extension TalkError {
         case .damaged(let id, let problem):
             return .conflict(.talkDamaged(talk: id, problem))
         case .tooLarge(let id, let size, let limit):
-            return .invalidInput("talk \(id) would be \(size) bytes with this change, over the \(limit)-byte limit "
-                + "(SESSION_BRIDGE_MAX_TALK_BYTES); nothing was written: resolve it and continue in a new talk")
-        case .unrepresentable(.talkHeader):
-            return .invalidInput("this change cannot be stored so that the talk's header reads back unchanged; nothing was written")
+            return .invalidInput(.talkTooLarge(talk: id, size: size, limit: limit))
         case .unrepresentable(let part):
-            return .invalidInput("this turn cannot be stored so that it reads back unchanged (\(part.rawValue)); nothing was written")
+            return .invalidInput(.unrepresentable(part))
         case .unverified(let id, let problem):
             return .storage(.talkUnverified(talk: id, problem: problem))
         case .unreachable(let what):
@@ -248,8 +245,8 @@ extension TalkRefusal {
     /// speaker is not one (as `say` does).
     public func bridgeError(talk id: String, listingParticipants: Bool = false) -> BridgeError {
         switch self {
-        case .nextNotParticipant:
-            return .invalidInput(text(talk: id, listingParticipants: listingParticipants))
+        case .nextNotParticipant(let next, let participants):
+            return .invalidInput(.notAParticipant(option: "--next", name: next, participants: participants))
         default:
             return .conflict(.talkRefused(talk: id, self, listingParticipants: listingParticipants))
         }

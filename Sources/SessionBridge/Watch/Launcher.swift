@@ -10,12 +10,12 @@ public enum Launcher {
         if let marker = agentMarkers.first(where: { environment[$0] != nil }) {
             throw .conflict(.launchInsideAgent(marker: marker))
         }
-        guard !command.isEmpty else { throw .invalidInput("give the agent command to run: \(HelperName.current.command("launch --alias NAME -- claude"))") }
+        guard !command.isEmpty else { throw .invalidInput(.launchWithoutCommand) }
         guard let tmux = environment["TMUX"], let pane = environment["TMUX_PANE"], pane.hasPrefix("%") else {
-            throw .invalidInput("launch needs to run inside tmux (TMUX and TMUX_PANE are not set); start tmux first")
+            throw .invalidInput(.launchOutsideTmux)
         }
         let socket = String(tmux.split(separator: ",", maxSplits: 1).first ?? "")
-        guard socket.hasPrefix("/") else { throw .invalidInput("cannot read the tmux socket from TMUX='\(tmux)'") }
+        guard socket.hasPrefix("/") else { throw .invalidInput(.tmuxSocket(tmux: tmux)) }
         return (socket, pane)
     }
 

@@ -123,7 +123,7 @@ import Testing
             .invalidID("x"), .invalidName("x"), .emptyMessage, .messageTooLarge(size: 9, limit: 1), .binaryContent(.nulBytes),
             .cannotMessageSelf, .badFilter(.jq("x")), .insecureStore(.writableByOthers(root: "x", mode: 0o777)), .storage(.reservationsDamaged(record: "x", inRedis: false)), .conflict(.talkLocked(lock: "x")), .conflict(.talkUnparsable(talk: "t", .noFrontmatter)), .conflict(.turnChecksum(talk: "t", turn: 1)),
             .conflict(.reserved(requested: BridgeErrorTests.reservation("a"), held: BridgeErrorTests.reservation("a"))),
-            .invalidInput("x"), .io(.jqUnavailable), .storeUnreachable("x"),
+            .invalidInput(.noSpeaker), .invalidInput(.launchWithoutCommand), .io(.jqUnavailable), .storeUnreachable("x"),
         ]
         for e in all {
             #expect(Self.bareCommands(in: e.message(helper: helper), helper: helper).isEmpty, "\(e): \(e.message(helper: helper))")

@@ -357,7 +357,7 @@ enum TalkEngine: String, CaseIterable, CustomStringConvertible, Sendable {
         #expect(id.hasPrefix("schema-v2-"))
         #expect(try t.resolveID(String(id.prefix(12))) == id)
         #expect(throws: BridgeError.conflict(.talkRefused(talk: id, .notYourTurn(speaker: "app", next: "lib"), listingParticipants: true))) { try t.say(id, content: "hi", as: "app", next: nil) }
-        #expect(throws: BridgeError.invalidInput("--next x is not a participant (lib, app)")) { try t.say(id, content: "hi", as: "lib", next: "x") }
+        #expect(throws: BridgeError.invalidInput(.notAParticipant(option: "--next", name: "x", participants: ["lib", "app"]))) { try t.say(id, content: "hi", as: "lib", next: "x") }
         #expect(try t.say(id, content: "one", as: "lib", next: nil).number == 1)
         guard case .yourTurn = try t.wait(id, as: "app", timeoutSeconds: 1) else { Issue.record("app's turn not seen"); return }
         #expect(throws: WaitEnded.turnNotYet) { try t.wait(id, as: "lib", timeoutSeconds: 0.05) }
