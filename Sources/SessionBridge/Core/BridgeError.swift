@@ -1,4 +1,5 @@
-/// Every failure a user can meet, each with a one-line message they can act on and a documented exit code.
+/// Every failure a user can meet, as a value: a code, the data naming what failed, and a documented exit code; its
+/// one-line text is made in `ErrorText.swift`.
 ///
 /// Exit codes (also in the README):
 /// 0 success · 1 unexpected failure · 3 no identity (or this session has ended) · 4 not found · 5 peer ended ·
@@ -18,14 +19,14 @@ public enum BridgeError: Error, Equatable, Sendable {
     case invalidName(String)
     case emptyMessage
     case messageTooLarge(size: Int, limit: Int)
-    case binaryContent(String)
+    case binaryContent(BinaryContent)
     case cannotMessageSelf
-    case badFilter(String)
-    case insecureStore(String)
-    case storage(String)
-    case conflict(String)
-    case invalidInput(String)
-    case io(String)
+    case badFilter(FilterFailure)
+    case insecureStore(InsecureStore)
+    case storage(StorageFailure)
+    case conflict(Conflict)
+    case invalidInput(InvalidInput)
+    case io(IOFailure)
     /// The store cannot be reached (a network engine's server is down or refuses the connection); the payload says
     /// which store and why, without the "store unreachable" prefix the message adds.
     case storeUnreachable(String)
@@ -76,53 +77,187 @@ public enum BridgeError: Error, Equatable, Sendable {
         case .storeUnreachable: return 15
         }
     }
+}
 
-    /// The message, naming the helper as this process is run (`HelperName.current`).
-    public var message: String { message(helper: .current) }
-
-    /// The message with its commands spelled with `helper`, so that each runs where it is shown.
-    public func message(helper: HelperName) -> String {
-        switch self {
-        case .noIdentity:
-            return Identity.noSessionAdvice(Identity.situation(environment: .current()), helper: helper)
-        case .sessionEnded(let id, let name):
-            return "session '\(name)' (\(id)) has ended, so no command can act as it any more: start a new session with "
-                + "`\(helper.command("start --name NAME"))` and use the id it prints (`\(helper.command("peers --all"))` "
-                + "lists every session, ended ones too)"
-        case .unknownPeer(let p):
-            return "unknown peer '\(p)': run `\(helper.command("peers"))` to see the sessions you can reach"
-        case .ambiguousPeer(let p, let c):
-            return "peer '\(p)' is ambiguous (\(c.joined(separator: ", "))): use the id"
-        case .peerEnded(let p):
-            return "peer '\(p)' has ended its session: run `\(helper.command("peers"))` to see who is live"
-        case .unknownMessage(let m):
-            return "unknown message '\(m)': run `\(helper.command("inbox --all"))` to see message ids"
-        case .invalidID(let s):
-            return "invalid id '\(s)': ids contain only letters, digits and '-'"
-        case .invalidName(let s):
-            return "invalid name '\(s)': use 1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-'"
-        case .emptyMessage:
-            return "empty message: give the text as an argument, on stdin with '-', or with --file PATH"
-        case .messageTooLarge(let size, let limit):
-            return "message is \(size) bytes, over the \(limit)-byte cap (raise it with SESSION_BRIDGE_MAX_MESSAGE_BYTES)"
-        case .binaryContent(let why):
-            return "message is not text (\(why)): send UTF-8 text; encode binary data (e.g. base64) first"
-        case .cannotMessageSelf:
-            return "that peer is this session: a session cannot message itself"
-        case .badFilter(let m):
-            return "bad jq filter: \(m)"
-        case .insecureStore(let m):
-            return "insecure store: \(m)"
-        case .storage(let m):
-            return "storage failure: \(m)"
-        case .storeUnreachable(let m):
-            return "store unreachable: \(m)"
-        case .conflict(let m), .invalidInput(let m), .io(let m):
-            return m
-        }
+extension BridgeError {
+    /// Why content offered as a message or a turn is not text.
+    public enum BinaryContent: Equatable, Sendable {
+        case nulBytes
+        case notUTF8
     }
 }
 
-extension BridgeError: CustomStringConvertible {
-    public var description: String { message }
+extension BridgeError {
+    /// Why a `--filter` program cannot be used: rejected by jq, or its helper could not run it.
+    public enum FilterFailure: Equatable, Sendable {
+        case nulInProgram
+        case helperMissing(path: String)
+        case helperStart(path: String, errno: Int32)
+        /// jq's own diagnostic, as the helper reports it.
+        case jq(String)
+        case timedOut(limit: String, program: String)
+        case killed(signal: Int32, program: String)
+        case stopped(program: String)
+    }
+}
+
+/// A file system call that failed: what was being done, on which path, and the errno it gave.
+public struct FileFailure: Equatable, Sendable {
+    public enum Operation: Equatable, Sendable {
+        case close, createTempFile, createFolder, createLockFile, createStoreRoot, flush, inspectStoreRoot, lock, open
+        case publish, read, recordSentCopy, setMode, stat, write
+        /// A rename from `from` to the failure's path.
+        case move(from: String)
+    }
+
+    public var operation: Operation
+    public var path: String
+    public var errno: Int32
+
+    public init(_ operation: Operation, path: String, errno: Int32) {
+        self.operation = operation
+        self.path = path
+        self.errno = errno
+    }
+}
+
+extension BridgeError {
+    /// A change the disk, a folder or the store cannot take, or a stored record that cannot be used (exit code 9).
+    public enum StorageFailure: Equatable, Sendable {
+        /// A call failed with an errno meaning "no room or not allowed" (ENOSPC, EDQUOT, EROFS, EACCES, EPERM, EFBIG).
+        case file(FileFailure)
+        /// A store engine's own failure (corrupt, full, permission).
+        case store(StoreError)
+        /// A project's reservations record is stored under another project's key (`inRedis`: on the Redis engine).
+        case reservationsOfAnotherProject(record: String, inRedis: Bool)
+        case reservationsDamaged(record: String, inRedis: Bool)
+        indirect case reservationsUnreadable(record: String, BridgeError)
+        /// Other writers changed the project's record on every attempt of a compare-and-set write.
+        case reservationsKeptChanging(project: String)
+        /// A talk write that could not be read back as written after every retry.
+        case talkUnverified(talk: String, problem: String)
+    }
+
+    /// Any other input/output failure (exit code 1).
+    public enum IOFailure: Equatable, Sendable {
+        case file(FileFailure)
+        /// A store engine's own input/output failure.
+        case store(StoreError)
+        /// The path is a symlink, FIFO, folder or device where a regular file is read.
+        case notRegularFile(path: String, symlink: Bool)
+        case jqPipes(errno: Int32)
+        /// The jq helper cannot load libjq.
+        case jqUnavailable
+        /// The dashboard helper is not an executable file (`explicit`: named by SESSION_BRIDGE_UI).
+        case dashboardMissing(path: String, explicit: Bool, version: String)
+        case cannotStart(program: String, errno: Int32)
+        case tmuxNewWindow(stderr: String)
+        case tmuxSendKeys(pane: String, stderr: String)
+        case tmuxEnter(pane: String)
+        /// The watcher would have to poll (the change signal's reason, if any) but polling is turned off.
+        case watcherCannotUseInotify(reason: String?)
+        /// A talk write that returned without the change it made.
+        case talkChangeNotRecorded(TalkChange)
+        case unexpectedRedisReply(to: TalkChange)
+        /// The engine's turns do not continue the local mirror of the talk, which holds `held` turns.
+        case mirrorOutOfStep(talk: String, held: Int)
+        case normalizeWouldChangeContent(talk: String)
+    }
+
+    /// A change to a talk, as a failure names it.
+    public enum TalkChange: Equatable, Sendable {
+        case creation, turn, resolution, block, closing, change
+    }
+}
+
+extension BridgeError {
+    /// Why the store is not safe to use: someone else could write to it and so inject messages into an agent.
+    public enum InsecureStore: Equatable, Sendable {
+        case symlink(root: String)
+        case notAFolder(root: String)
+        case ownedByAnotherUser(root: String, owner: UInt32, user: UInt32)
+        /// `mode` is the folder's permission bits.
+        case writableByOthers(root: String, mode: UInt32)
+        /// A store engine's own finding.
+        case store(StoreError)
+    }
+}
+
+extension BridgeError {
+    /// The operation contradicts the state it meets: an answered message, a turn out of order, a lock held elsewhere.
+    public enum Conflict: Equatable, Sendable {
+        /// A store engine's own conflict.
+        case store(StoreError)
+        /// The message cannot be read as one and was moved aside (`reason`: why, when known).
+        case messageQuarantined(id: String, reason: String?)
+        /// The query was delivered too many times without an answer and expired.
+        case messageExpired(id: String)
+        case alreadyAnswered(id: String)
+        /// Only queries take replies (`type` nil: the message could not be read back).
+        case takesNoReply(id: String, type: MessageType?)
+        case watcherRunning(store: String)
+        case watcherLostLock(store: String)
+        case talkUnparsable(talk: String, Conversation.ParseError)
+        case talkDamaged(talk: String, Conversation.ParseError)
+        /// A turn's text does not match its checksum, which normalize cannot repair.
+        case turnChecksum(talk: String, turn: Int)
+        /// The talk's rules refuse the change (`listingParticipants`: name them when the speaker is not one).
+        case talkRefused(talk: String, TalkRefusal, listingParticipants: Bool)
+        case talkLocked(lock: String)
+        case ambiguousTalkID(String, matches: [String])
+        case noFreeTalkID(topic: String)
+        /// `launch` run where one of the agents' environment markers is set.
+        case launchInsideAgent(marker: String)
+        case reserved(requested: Reservation, held: Reservation)
+    }
+}
+
+extension BridgeError {
+    /// An argument, option, setting or input file that cannot be used as given (exit code 6).
+    public enum InvalidInput: Equatable, Sendable {
+        /// A store setting this binary cannot use (an engine it does not have, or an unparsable URL).
+        case store(StoreError)
+        /// `option` takes one of `allowed`.
+        case notOneOf(option: String, allowed: [String])
+        /// More than one of `listen --foreground`, `--background`, `--off`.
+        case listenModes
+        case textTwice
+        case noSuchFile(path: String)
+        /// The file holds more than `limit` bytes (`size` when known before reading it).
+        case fileTooLarge(path: String, size: Int?, limit: Int)
+        case hookInputNotObject
+        case homeNotSet
+        case cannotRun(program: String, errno: Int32)
+        case launchWithoutCommand
+        case launchOutsideTmux
+        case tmuxSocket(tmux: String)
+        case invalidTTL(String)
+        case pathsAndAll
+        case noReservationPaths
+        case reservationPath(String)
+        /// A reservation glob with `..` after a wildcard.
+        case reservationPattern(String)
+        case outsideProject(path: String, root: String)
+        case reservationTTLRange
+        case reservationReason
+        /// Reservation arguments that lie in two projects.
+        case projectsDiffer(pattern: String, root: String, firstPattern: String, firstRoot: String)
+        case tooManyReservations(limit: Int)
+        case noSpeaker
+        case topicNotOneLine
+        case noOtherParticipant
+        case maxTurnsBelowOne
+        /// `option` (`--first`, `--next`) names someone outside the talk.
+        case notAParticipant(option: String, name: String, participants: [String])
+        case emptyReason
+        /// The talk's config.yaml, or a file like it, refused.
+        case config(path: String, ConfigError)
+        case configNotRegularFile(path: String)
+        indirect case configUnreadable(path: String, BridgeError)
+        case unsafeTalksFolder(folder: String, resolved: String, ConfigError.UnsafeLocation)
+        case unsafeConversationsFolder(folder: String, resolved: String, ConfigError.UnsafeLocation)
+        case talkTooLarge(talk: String, size: Int, limit: Int)
+        /// The change cannot be stored so that it reads back unchanged.
+        case unrepresentable(TalkError.Part)
+    }
 }

@@ -69,20 +69,20 @@ public final class JQProgram {
     public init(_ program: String, limits: Limits = .listing(), helper: String? = nil) throws(BridgeError) {
         self.program = program
         self.limits = limits
-        if program.utf8.contains(0) { throw .badFilter("the program contains a NUL byte") }
+        if program.utf8.contains(0) { throw .badFilter(.nulInProgram) }
         let path = helper ?? JQProgram.defaultHelperPath()
         guard access(path, X_OK) == 0 else {
-            throw .badFilter("the jq helper is missing at \(path): build it with `swift build -c release`")
+            throw .badFilter(.helperMissing(path: path))
         }
         signal(SIGPIPE, SIG_IGN)
         var toChild: [Int32] = [0, 0], fromChild: [Int32] = [0, 0]
         guard csys_pipe_cloexec(&toChild) == 0 else {
-            throw .io("cannot create pipes for the jq helper: \(FileSystem.errorText(errno))")
+            throw .io(.jqPipes(errno: errno))
         }
         guard csys_pipe_cloexec(&fromChild) == 0 else {
             let code = errno
             close(toChild[0]); close(toChild[1])
-            throw .io("cannot create pipes for the jq helper: \(FileSystem.errorText(code))")
+            throw .io(.jqPipes(errno: code))
         }
         // Everything the helper has to say comes over its protocol; libjq's own stderr chatter would garble ours.
         let spawned = Subprocess.spawn([path, "--parent", String(getpid()), program],
@@ -92,7 +92,7 @@ public final class JQProgram {
         switch spawned {
         case .failure(let error):
             close(toChild[1]); close(fromChild[0])
-            throw .badFilter("cannot start the jq helper \(path): \(FileSystem.errorText(error.code))")
+            throw .badFilter(.helperStart(path: path, errno: error.code))
         case .success(let child):
             pid = child
         }
@@ -104,7 +104,7 @@ public final class JQProgram {
         case .line("ready"):
             break
         case .line(let line):
-            throw .badFilter(line.hasPrefix("E ") || line.hasPrefix("X ") ? String(line.dropFirst(2)) : line)
+            throw .badFilter(.jq(line.hasPrefix("E ") || line.hasPrefix("X ") ? String(line.dropFirst(2)) : line))
         case .failed(let error):
             throw error
         }
@@ -145,9 +145,9 @@ public final class JQProgram {
         switch reply {
         case .line("1"): return true
         case .line("0"): return false
-        case .line(let line) where line.hasPrefix("E "): throw .badFilter(String(line.dropFirst(2)))
+        case .line(let line) where line.hasPrefix("E "): throw .badFilter(.jq(String(line.dropFirst(2))))
         case .line(let line) where line.hasPrefix("X "):
-            let error = BridgeError.badFilter(String(line.dropFirst(2)))
+            let error = BridgeError.badFilter(.jq(String(line.dropFirst(2))))
             kill(pid, SIGKILL)
             reap()
             failure = error
@@ -202,16 +202,15 @@ public final class JQProgram {
         if timedOut {
             kill(pid, SIGKILL)
             reap()
-            error = .badFilter("the program did not finish within \(limits.label): does it loop forever, "
-                               + "e.g. repeat, range or recurse? (in '\(Identifiers.printable(program))')")
+            error = .badFilter(.timedOut(limit: limits.label, program: program))
         } else {
             let status = reap()
             if let status, (status & 0x7f) != 0 {
-                error = .badFilter("the jq helper was killed by signal \(status & 0x7f) (out of memory?) (in '\(Identifiers.printable(program))')")
+                error = .badFilter(.killed(signal: status & 0x7f, program: program))
             } else if let status, (status >> 8) & 0xff == JQProgram.loaderFailureStatus {
                 error = JQProgram.missingLibraries
             } else {
-                error = .badFilter("the jq helper stopped unexpectedly (in '\(Identifiers.printable(program))')")
+                error = .badFilter(.stopped(program: program))
             }
         }
         failure = error
@@ -230,8 +229,7 @@ public final class JQProgram {
     static let loaderFailureStatus: Int32 = 127
 
     /// jq support is optional: the one line a filter gets where libjq is not installed.
-    public static let missingLibraries = BridgeError.io(
-        "jq support (--filter) is unavailable: the jq helper cannot load libjq.so.1; install libjq1 (Debian, Ubuntu: sudo apt install libjq1)")
+    public static let missingLibraries = BridgeError.io(.jqUnavailable)
 
     /// `session-bridge-jq` beside the running executable, or `$SESSION_BRIDGE_JQ`.
     public static func defaultHelperPath() -> String {

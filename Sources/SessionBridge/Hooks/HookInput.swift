@@ -17,7 +17,7 @@ public struct HookInput: Decodable, Sendable {
 
     public init(json bytes: [UInt8]) throws(BridgeError) {
         guard let decoded = HookInput.decode(bytes) else {
-            throw .invalidInput("hook input is not a JSON object")
+            throw .invalidInput(.hookInputNotObject)
         }
         self = decoded
     }

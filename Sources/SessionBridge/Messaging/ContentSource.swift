@@ -12,7 +12,7 @@ public enum ContentSource {
 
     public static func from(text: String?, file: String?) throws(BridgeError) -> ContentSource {
         if let file {
-            if text != nil { throw .invalidInput("give the text either as an argument or with --file, not both") }
+            if text != nil { throw .invalidInput(.textTwice) }
             return .file(file)
         }
         guard let text else { return .standardInput }
@@ -25,7 +25,7 @@ public enum ContentSource {
         case .argument(let s):
             return Array(s.utf8)
         case .file(let path):
-            guard FileSystem.exists(path) else { throw .invalidInput("no such file: \(path)") }
+            guard FileSystem.exists(path) else { throw .invalidInput(.noSuchFile(path: path)) }
             return try readAll(fd: nil, path: path, limit: limit)
         case .standardInput:
             return try readAll(fd: 0, path: "standard input", limit: limit)
@@ -34,13 +34,13 @@ public enum ContentSource {
 
     private func readAll(fd given: Int32?, path: String, limit: Int) throws(BridgeError) -> [UInt8] {
         let fd = given ?? open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw FileSystem.failure("cannot read", path) }
+        if fd < 0 { throw FileSystem.failure(.read, path) }
         defer { if given == nil { close(fd) } }
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while out.count <= limit {
             let n = chunk.withUnsafeMutableBytes { SystemCall.read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 { throw FileSystem.failure("cannot read", path) }
+            if n < 0 { throw FileSystem.failure(.read, path) }
             if n == 0 { break }
             out.append(contentsOf: chunk[0..<n])
         }

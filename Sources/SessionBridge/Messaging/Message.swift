@@ -77,9 +77,9 @@ public enum MessageContent {
     /// than silently repaired, so what arrives is exactly what was sent.
     public static func validate(_ bytes: [UInt8], limit: Int) throws(BridgeError) -> String {
         if bytes.count > limit { throw .messageTooLarge(size: bytes.count, limit: limit) }
-        if bytes.contains(0) { throw .binaryContent("it contains NUL bytes") }
+        if bytes.contains(0) { throw .binaryContent(.nulBytes) }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw .binaryContent("it is not valid UTF-8")
+            throw .binaryContent(.notUTF8)
         }
         if text.allSatisfy({ $0.isWhitespace }) { throw .emptyMessage }
         return text

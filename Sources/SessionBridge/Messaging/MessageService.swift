@@ -282,7 +282,7 @@ public struct MessageService {
                     throw .unknownMessage(id)
                 case .pending?:
                     if case .malformed(let reason) = try s({ () throws(StoreError) in try bridge.store.claim(me.id, id, keepInFlight: true) }) {
-                        throw .conflict("message \(id) is malformed (\(reason)) and was quarantined")
+                        throw .conflict(.messageQuarantined(id: id, reason: reason))
                     }
                     CrashPoint.reached("reply", 1)
                 case .done?:
@@ -292,29 +292,29 @@ public struct MessageService {
                         let events = try s { () throws(StoreError) in try bridge.store.events(sender: original.from, messageID: id) }
                         let expired = unanswered && events.contains(where: { $0.event == .expired })
                         if expired {
-                            throw .conflict("message \(id) expired unanswered (delivered too many times); the asker can ask again")
+                            throw .conflict(.messageExpired(id: id))
                         }
-                        throw .conflict("message \(id) was already answered")
+                        throw .conflict(.alreadyAnswered(id: id))
                     }
-                    throw .conflict("message \(id) is a \(original?.type.rawValue ?? "message") and takes no reply")
+                    throw .conflict(.takesNoReply(id: id, type: original?.type))
                 case .quarantined?:
-                    throw .conflict("message \(id) is malformed and was quarantined")
+                    throw .conflict(.messageQuarantined(id: id, reason: nil))
                 case .inFlight?:
                     break
                 }
             }
             guard let record = try s({ () throws(StoreError) in try bridge.store.claimRecord(me.id, id) }) else {
-                throw .conflict("message \(id) was already answered")
+                throw .conflict(.alreadyAnswered(id: id))
             }
             guard let original = try s({ () throws(StoreError) in try bridge.store.message(me.id, id, in: .inFlight) }) else {
                 try s { () throws(StoreError) in try bridge.store.quarantine(me.id, id, from: .inFlight) }
-                throw .conflict("message \(id) is malformed and was quarantined")
+                throw .conflict(.messageQuarantined(id: id, reason: nil))
             }
             guard original.type == .query else {
                 _ = try s { () throws(StoreError) in try bridge.store.finishClaim(me.id, record) }
-                throw .conflict("message \(id) is a \(original.type.rawValue) and takes no reply")
+                throw .conflict(.takesNoReply(id: id, type: original.type))
             }
-            if try bridge.leases.completeIfAnswered(me.id, name: me.name, record, original) { throw .conflict("message \(id) was already answered") }
+            if try bridge.leases.completeIfAnswered(me.id, name: me.name, record, original) { throw .conflict(.alreadyAnswered(id: id)) }
             guard let asker = try bridge.sessions.manifest(original.from) else { throw .unknownPeer(original.fromName) }
             let response = Message(id: Identifiers.replyID(for: id), from: me.id, fromName: me.name, to: asker.id, toName: asker.name,
                                    type: .response, inReplyTo: id, content: content)

@@ -24,7 +24,7 @@ public enum AtomicFile {
         if noClobber {
             if !(try FileSystem.moveNoReplace(tempPath, path)) { return false }
         } else if rename(tempPath, path) != 0 {
-            throw FileSystem.failure("cannot publish", path)
+            throw FileSystem.failure(.publish, path)
         }
         published = true
         if durable { FileSystem.syncDirectory(folder) }
@@ -38,11 +38,11 @@ public enum AtomicFile {
                                  durable: Bool = true, crashPoint: (String, Int)? = nil) throws(BridgeError) -> String {
         var template = Array("\(folder)/.\(name).XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { csys_mkostemp_cloexec($0.baseAddress!) }
-        if fd < 0 { throw FileSystem.failure("cannot create a temp file in", folder) }
+        if fd < 0 { throw FileSystem.failure(.createTempFile, folder) }
         let tempPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         do throws(BridgeError) {
             // mkostemp creates the file 0600 already.
-            if mode != 0o600 && fchmod(fd, mode) != 0 { throw FileSystem.failure("cannot set mode of", tempPath) }
+            if mode != 0o600 && fchmod(fd, mode) != 0 { throw FileSystem.failure(.setMode, tempPath) }
             if let (op, step) = crashPoint, CrashPoint.isArmed {
                 try FileSystem.writeAll(fd, Array(bytes.prefix(bytes.count / 2)), path: tempPath)
                 CrashPoint.reached(op, step)
@@ -50,7 +50,7 @@ public enum AtomicFile {
             } else {
                 try FileSystem.writeAll(fd, bytes, path: tempPath)
             }
-            if durable && fsync(fd) != 0 { throw FileSystem.failure("cannot flush", tempPath) }
+            if durable && fsync(fd) != 0 { throw FileSystem.failure(.flush, tempPath) }
         } catch {
             close(fd)
             unlink(tempPath)
@@ -58,7 +58,7 @@ public enum AtomicFile {
         }
         if close(fd) != 0 {
             unlink(tempPath)
-            throw FileSystem.failure("cannot close", tempPath)
+            throw FileSystem.failure(.close, tempPath)
         }
         return tempPath
     }

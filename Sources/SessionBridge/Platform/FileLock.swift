@@ -17,7 +17,7 @@ public final class FileLock: HeldLock {
             if errno != EINTR {
                 let e = errno
                 close(fd)
-                throw FileSystem.failure("cannot lock", path, e)
+                throw FileSystem.failure(.lock, path, e)
             }
         }
         return FileLock(fd: fd)
@@ -36,7 +36,7 @@ public final class FileLock: HeldLock {
             let e = errno
             close(fd)
             if e == EWOULDBLOCK { return nil }
-            throw FileSystem.failure("cannot lock", path, e)
+            throw FileSystem.failure(.lock, path, e)
         }
         return FileLock(fd: fd)
     }

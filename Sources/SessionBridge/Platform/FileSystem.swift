@@ -13,11 +13,11 @@ public enum FileSystem {
         return String(cString: s)
     }
 
-    static func failure(_ what: String, _ path: String, _ code: Int32 = errno) -> BridgeError {
-        let text = "\(what) \(path): \(errorText(code))"
+    static func failure(_ operation: FileFailure.Operation, _ path: String, _ code: Int32 = errno) -> BridgeError {
+        let failure = FileFailure(operation, path: path, errno: code)
         switch code {
-        case ENOSPC, EDQUOT, EROFS, EACCES, EPERM, EFBIG: return .storage(text)
-        default: return .io(text)
+        case ENOSPC, EDQUOT, EROFS, EACCES, EPERM, EFBIG: return .storage(.file(failure))
+        default: return .io(.file(failure))
         }
     }
 
@@ -67,7 +67,7 @@ public enum FileSystem {
         if isDirectory(path) { return }
         let parent = parentDirectory(of: path)
         if parent != path && !parent.isEmpty { try makeDirectories(parent, mode: mode) }
-        if mkdir(path, mode) != 0 && errno != EEXIST { throw failure("cannot create folder", path) }
+        if mkdir(path, mode) != 0 && errno != EEXIST { throw failure(.createFolder, path) }
     }
 
     public static func parentDirectory(of path: String) -> String {
@@ -112,21 +112,21 @@ public enum FileSystem {
     /// Reads a whole regular file (not following a final symlink). Refuses files over `limit` bytes.
     public static func read(_ path: String, limit: Int = 64 << 20) throws(BridgeError) -> [UInt8] {
         let fd = csys_open_read_nofollow(path)
-        if fd < 0 { throw failure("cannot read", path) }
+        if fd < 0 { throw failure(.read, path) }
         defer { close(fd) }
         var st = stat()
-        if fstat(fd, &st) != 0 { throw failure("cannot stat", path) }
-        if (st.st_mode & S_IFMT) != S_IFREG { throw .io("not a regular file: \(path)") }
-        if Int(st.st_size) > limit { throw .invalidInput("file \(path) is \(st.st_size) bytes, over the \(limit)-byte limit") }
+        if fstat(fd, &st) != 0 { throw failure(.stat, path) }
+        if (st.st_mode & S_IFMT) != S_IFREG { throw .io(.notRegularFile(path: path, symlink: false)) }
+        if Int(st.st_size) > limit { throw .invalidInput(.fileTooLarge(path: path, size: Int(st.st_size), limit: limit)) }
         var buffer = [UInt8](repeating: 0, count: max(Int(st.st_size), 0) + 1)
         var total = 0
         while true {
             if total == buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: 4096)) }
             let n = buffer.withUnsafeMutableBytes { raw in SystemCall.read(fd, raw.baseAddress! + total, raw.count - total) }
-            if n < 0 { throw failure("cannot read", path) }
+            if n < 0 { throw failure(.read, path) }
             if n == 0 { break }
             total += n
-            if total > limit { throw .invalidInput("file \(path) is over the \(limit)-byte limit") }
+            if total > limit { throw .invalidInput(.fileTooLarge(path: path, size: nil, limit: limit)) }
         }
         return Array(buffer[0..<total])
     }
@@ -134,16 +134,16 @@ public enum FileSystem {
     /// The first `limit` bytes of a regular file (all of it if shorter).
     public static func readPrefix(_ path: String, limit: Int) throws(BridgeError) -> [UInt8] {
         let fd = csys_open_read_nofollow(path)
-        if fd < 0 { throw failure("cannot read", path) }
+        if fd < 0 { throw failure(.read, path) }
         defer { close(fd) }
         var st = stat()
-        if fstat(fd, &st) != 0 { throw failure("cannot stat", path) }
-        if (st.st_mode & S_IFMT) != S_IFREG { throw .io("not a regular file: \(path)") }
+        if fstat(fd, &st) != 0 { throw failure(.stat, path) }
+        if (st.st_mode & S_IFMT) != S_IFREG { throw .io(.notRegularFile(path: path, symlink: false)) }
         var buffer = [UInt8](repeating: 0, count: limit)
         var total = 0
         while total < limit {
             let n = buffer.withUnsafeMutableBytes { raw in SystemCall.read(fd, raw.baseAddress! + total, limit - total) }
-            if n < 0 { throw failure("cannot read", path) }
+            if n < 0 { throw failure(.read, path) }
             if n == 0 { break }
             total += n
         }
@@ -155,7 +155,7 @@ public enum FileSystem {
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(BridgeError) {
-        if !SystemCall.writeAll(fd, bytes) { throw failure("cannot write", path) }
+        if !SystemCall.writeAll(fd, bytes) { throw failure(.write, path) }
     }
 
     public static func syncDirectory(_ path: String) {
@@ -167,14 +167,14 @@ public enum FileSystem {
     public static func move(_ from: String, _ to: String) throws(BridgeError) -> Bool {
         if rename(from, to) == 0 { return true }
         if errno == ENOENT { return false }
-        throw failure("cannot move \(from) to", to)
+        throw failure(.move(from: from), to)
     }
 
     /// Like `move`, but never replaces an existing target. Returns false if the source is gone or the target exists.
     public static func moveNoReplace(_ from: String, _ to: String) throws(BridgeError) -> Bool {
         if csys_rename_noreplace(from, to) == 0 { return true }
         if errno == ENOENT || errno == EEXIST { return false }
-        throw failure("cannot move \(from) to", to)
+        throw failure(.move(from: from), to)
     }
 
     public static func remove(_ path: String) { unlink(path) }
@@ -196,12 +196,12 @@ public enum FileSystem {
     public static func openRegular(_ path: String, flags: Int32, mode: mode_t = 0o600) throws(BridgeError) -> Int32 {
         let fd = csys_open_nofollow(path, flags, UInt32(mode))
         if fd < 0 {
-            if errno == ELOOP { throw .io("not a regular file (a symlink): \(path)") }
-            throw failure("cannot open", path)
+            if errno == ELOOP { throw .io(.notRegularFile(path: path, symlink: true)) }
+            throw failure(.open, path)
         }
         var st = stat()
-        if fstat(fd, &st) != 0 { let e = errno; close(fd); throw failure("cannot stat", path, e) }
-        if (st.st_mode & S_IFMT) != S_IFREG { close(fd); throw .io("not a regular file: \(path)") }
+        if fstat(fd, &st) != 0 { let e = errno; close(fd); throw failure(.stat, path, e) }
+        if (st.st_mode & S_IFMT) != S_IFREG { close(fd); throw .io(.notRegularFile(path: path, symlink: false)) }
         return fd
     }
 

@@ -12,7 +12,7 @@ public struct ReservationService {
         let me = try bridge.sessions.requireSession()
         let result = try rules.reserve(arguments, for: me, cwd: cwd, home: bridge.environment["HOME"] ?? "/", request: request)
         if case .conflict(let requested, let held) = result.outcome {
-            throw .conflict(ReservationText.conflict(requested: requested, held: held, helper: bridge.config.helper))
+            throw .conflict(.reserved(requested: requested, held: held))
         }
         return result
     }

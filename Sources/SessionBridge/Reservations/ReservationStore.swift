@@ -52,7 +52,7 @@ public struct ReservationRecord: Codable, Sendable, Equatable {
 
     /// Fails when a project's new list breaks the limit.
     static func checkSize(_ list: [Reservation]) throws(BridgeError) {
-        guard list.count <= perProjectLimit else { throw .invalidInput("a project holds at most \(perProjectLimit) reservations") }
+        guard list.count <= perProjectLimit else { throw .invalidInput(.tooManyReservations(limit: perProjectLimit)) }
     }
 
     /// The bytes to store for a project's new list (nil: remove the record), or the limit it breaks.
@@ -157,10 +157,10 @@ public struct FileReservationStore: ReservationStore {
         guard FileSystem.kind(path) != nil else { return nil }
         let bytes: [UInt8]
         do { bytes = try FileSystem.read(path, limit: ReservationRecord.byteLimit) } catch {
-            throw .storage("cannot read the reservations record \(path): \(error.message)")
+            throw .storage(.reservationsUnreadable(record: path, error))
         }
         guard let record = ReservationRecord.decode(bytes) else {
-            throw .storage("the reservations record \(path) is damaged: run `doctor --fix`")
+            throw .storage(.reservationsDamaged(record: path, inRedis: false))
         }
         return record
     }
@@ -173,7 +173,7 @@ public struct FileReservationStore: ReservationStore {
         defer { lock.release() }
         let existing = try record(key: key)
         if let existing, existing.project != projectID {
-            throw .storage("the reservations record \(recordPath(key)) belongs to another project: run `doctor --fix`")
+            throw .storage(.reservationsOfAnotherProject(record: recordPath(key), inRedis: false))
         }
         var list = existing?.reservations ?? []
         let before = list

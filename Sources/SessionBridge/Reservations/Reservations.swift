@@ -29,10 +29,9 @@ public struct Reservations {
     /// Resolves a PATH or GLOB (relative to `cwd`, `~` allowed): its fixed part by real path (symlinks, then `..`,
     /// as the kernel does), made relative to the project root it lies in; the glob part is kept.
     public static func target(_ argument: String, cwd: String, home: String, host: String) throws(BridgeError) -> Target {
-        let shown = Identifiers.printable(argument)
         guard !argument.isEmpty, argument.utf8.count <= Reservation.patternLimit,
               !argument.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) else {
-            throw .invalidInput("invalid reservation path '\(shown)': give a path or glob of at most \(Reservation.patternLimit) bytes, without control characters")
+            throw .invalidInput(.reservationPath(argument))
         }
         var text = argument
         if text == "~" || text.hasPrefix("~/") { text = home + text.dropFirst() }
@@ -41,14 +40,14 @@ public struct Reservations {
         let firstGlob = parts.firstIndex { ReservationGlob.hasGlob($0) } ?? parts.endIndex
         let tail = parts[firstGlob...].filter { $0 != "." }
         if tail.contains("..") {
-            throw .invalidInput("invalid reservation pattern '\(shown)': '..' may not follow a wildcard")
+            throw .invalidInput(.reservationPattern(argument))
         }
         let fixed = GuardPaths.resolve("/" + parts[..<firstGlob].joined(separator: "/"), followFinal: true)
         let realCwd = GuardPaths.resolve(cwd, followFinal: true)
         let fallback = GuardPaths.isInside(fixed, realCwd) ? realCwd : (FileSystem.isDirectory(fixed) ? fixed : FileSystem.parentDirectory(of: fixed))
         let project = ReservationProject.of(fixed, fallbackRoot: fallback, host: host)
         guard let relative = project.relative(fixed) else {
-            throw .invalidInput("'\(shown)' is outside the project root \(project.root)")
+            throw .invalidInput(.outsideProject(path: argument, root: project.root))
         }
         var segments = relative.split(separator: "/").map(String.init)
         segments += tail.map(String.init)
@@ -82,20 +81,20 @@ public struct Reservations {
     /// Reserves every argument for `holder`, all or none. Arguments must lie in one project.
     public func reserve(_ arguments: [String], for holder: SessionManifest, cwd: String, home: String,
                         request: Request, now: Int64 = Clock.nowNanoseconds()) throws(BridgeError) -> ReserveResult {
-        guard !arguments.isEmpty else { throw .invalidInput("name at least one path or glob to reserve") }
+        guard !arguments.isEmpty else { throw .invalidInput(.noReservationPaths) }
         guard request.ttlSeconds >= 1, request.ttlSeconds <= Reservation.maximumTTLSeconds else {
-            throw .invalidInput("the TTL must be between 1 second and \(Reservation.maximumTTLSeconds / 86400) days")
+            throw .invalidInput(.reservationTTLRange)
         }
         if let reason = request.reason {
             guard !reason.isEmpty, reason.utf8.count <= Reservation.reasonLimit, !reason.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) else {
-                throw .invalidInput("the reason must be one line of text of at most \(Reservation.reasonLimit) bytes")
+                throw .invalidInput(.reservationReason)
             }
         }
         var targets: [Target] = []
         for a in arguments { targets.append(try Self.target(a, cwd: cwd, home: home, host: host)) }
         let project = targets[0].project
         if let other = targets.first(where: { $0.project.id != project.id }) {
-            throw .invalidInput("'\(other.pattern)' is in another project (\(other.project.root)) than '\(targets[0].pattern)' (\(project.root)): reserve them separately")
+            throw .invalidInput(.projectsDiffer(pattern: other.pattern, root: other.project.root, firstPattern: targets[0].pattern, firstRoot: project.root))
         }
         let since = Clock.iso8601(nanoseconds: now)
         let until = Clock.iso8601(nanoseconds: now + Int64(request.ttlSeconds) * 1_000_000_000)

@@ -45,12 +45,12 @@ extension BridgeError {
     public init(_ error: StoreError) {
         switch error.code {
         case .unreachable: self = .storeUnreachable(error.detail)
-        case .conflict: self = .conflict(error.detail)
-        case .corrupt, .full, .permission: self = .storage(error.detail)
+        case .conflict: self = .conflict(.store(error))
+        case .corrupt, .full, .permission: self = .storage(.store(error))
         case .notFound: self = .unknownPeer(error.detail)
-        case .insecure: self = .insecureStore(error.detail)
-        case .unsupported: self = .invalidInput(error.detail)
-        case .io: self = .io(error.detail)
+        case .insecure: self = .insecureStore(.store(error))
+        case .unsupported: self = .invalidInput(.store(error))
+        case .io: self = .io(.store(error))
         }
     }
 }
@@ -59,11 +59,15 @@ extension StoreError {
     /// The store error a file system failure stands for (the file engine's own helpers report `BridgeError`).
     public init(_ error: BridgeError) {
         switch error {
-        case .storage(let text):
-            let permission = [EACCES, EPERM, EROFS].contains { text.hasSuffix(FileSystem.errorText($0)) }
-            self.init(permission ? .permission : .full, text)
-        case .insecureStore(let text): self.init(.insecure, text)
-        case .conflict(let text): self.init(.conflict, text)
+        case .storage(.store(let original)), .io(.store(let original)):
+            self = original
+        case .storage(let failure):
+            let permission = error.errno.map { [EACCES, EPERM, EROFS].contains($0) } ?? false
+            self.init(permission ? .permission : .full, failure.text(helper: HelperName(text: HelperName.bareName)))
+        case .insecureStore(.store(let original)): self = original
+        case .insecureStore(let finding): self.init(.insecure, finding.text)
+        case .conflict(.store(let original)): self = original
+        case .conflict(let conflict): self.init(.conflict, conflict.text(helper: HelperName(text: HelperName.bareName)))
         case .storeUnreachable(let text): self.init(.unreachable, text)
         case .unknownPeer(let id): self.init(.notFound, id)
         default: self.init(.io, error.message(helper: HelperName(text: HelperName.bareName)))
@@ -81,4 +85,15 @@ public func bridged<T>(_ body: () throws(StoreError) -> T) throws(BridgeError) -
 @inline(__always)
 func stored<T>(_ body: () throws(BridgeError) -> T) throws(StoreError) -> T {
     do { return try body() } catch { throw StoreError(error) }
+}
+
+extension BridgeError {
+    /// The errno of the file system call this failure comes from, if it comes from one.
+    var errno: Int32? {
+        switch self {
+        case .storage(.file(let failure)), .io(.file(let failure)): return failure.errno
+        case .storage(.reservationsUnreadable(_, let cause)): return cause.errno
+        default: return nil
+        }
+    }
 }

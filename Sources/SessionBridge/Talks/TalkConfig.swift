@@ -54,7 +54,7 @@ public struct TalkConfig: Codable, Sendable, Equatable {
     public static func parse(_ text: String, path: String) throws(BridgeError) -> TalkConfig {
         switch parse(bytes: Array(text.utf8)) {
         case .success(let c): return c
-        case .failure(let e): throw .invalidInput("\(path): \(e.message)")
+        case .failure(let e): throw .invalidInput(.config(path: path, e))
         }
     }
 

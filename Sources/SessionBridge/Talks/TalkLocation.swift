@@ -72,18 +72,18 @@ public struct TalkLocation: Sendable, Equatable {
         var st = stat()
         guard lstat(path, &st) == 0 else { return TalkConfig() }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw .invalidInput("\(path): not a regular file (a symlink, FIFO or folder is refused)")
+            throw .invalidInput(.configNotRegularFile(path: path))
         }
         if Int(st.st_size) > TalkConfig.maxBytes {
-            throw .invalidInput("\(path): \(ConfigError(line: nil, problem: .tooLarge(size: Int(st.st_size))).message)")
+            throw .invalidInput(.config(path: path, ConfigError(line: nil, problem: .tooLarge(size: Int(st.st_size)))))
         }
         let bytes: [UInt8]
         do { bytes = try FileSystem.read(path, limit: TalkConfig.maxBytes) } catch {
-            throw .invalidInput("\(path): \(error.message)")
+            throw .invalidInput(.configUnreadable(path: path, error))
         }
         switch TalkConfig.parse(bytes: bytes) {
         case .success(let c): return c
-        case .failure(let e): throw .invalidInput("\(path): \(e.message)")
+        case .failure(let e): throw .invalidInput(.config(path: path, e))
         }
     }
 
@@ -96,15 +96,15 @@ public struct TalkLocation: Sendable, Equatable {
         let realRoot = TalkLocation.resolve(root)
         var st = stat()
         if lstat(root, &st) == 0, let why = places.unsafe(realRoot, configured: false) {
-            throw .invalidInput("the talks folder \(root) resolves to \(Identifiers.printable(realRoot)), which is refused: \(why.reason)")
+            throw .invalidInput(.unsafeTalksFolder(folder: root, resolved: realRoot, why))
         }
         let resolved = TalkLocation.resolve(conversations)
         if let why = places.unsafe(resolved, configured: config.conversationDir != nil) {
             if config.conversationDir != nil {
                 let problem = ConfigError.Problem.unsafeConversationDir(resolved: resolved, why: why)
-                throw .invalidInput("\(configFile): \(ConfigError(line: configLine(), problem: problem).message)")
+                throw .invalidInput(.config(path: configFile, ConfigError(line: configLine(), problem: problem)))
             }
-            throw .invalidInput("the conversations folder \(conversations) resolves to \(Identifiers.printable(resolved)), which is refused: \(why.reason)")
+            throw .invalidInput(.unsafeConversationsFolder(folder: conversations, resolved: resolved, why))
         }
     }
 

@@ -33,7 +33,7 @@ public final class TalkLock {
                 if errno != EINTR {
                     let e = errno
                     close(fd)
-                    throw FileSystem.failure("cannot lock", path, e)
+                    throw FileSystem.failure(.lock, path, e)
                 }
             }
             return TalkLock(fd: fd, lockFile: nil)
@@ -49,7 +49,7 @@ public final class TalkLock {
                     _ = fsync(fd)
                     return TalkLock(fd: -1, lockFile: path)
                 }
-                guard errno == EEXIST else { throw FileSystem.failure("cannot create lock file", path) }
+                guard errno == EEXIST else { throw FileSystem.failure(.createLockFile, path) }
                 if isStale(path, staleSeconds: staleSeconds) {
                     // Break it by renaming it away: only one breaker wins the rename.
                     _ = try? FileSystem.move(path, path + ".stale-\(getpid())")
@@ -57,7 +57,7 @@ public final class TalkLock {
                     continue
                 }
                 if Clock.monotonicNanoseconds() > deadline {
-                    throw .conflict("the talk is locked by another writer (\(path)); try again, or run `\(HelperName.current.command("doctor"))`")
+                    throw .conflict(.talkLocked(lock: path))
                 }
                 Clock.sleep(milliseconds: pause)
                 pause = min(pause * 2, 50)

@@ -47,7 +47,7 @@ public struct TalkMirror: Sendable {
         // Exactly the turns the header counts beyond those held, in order (a later read may hold more: not yet).
         let turns = try turnsAfter(held).filter { $0.number > held && $0.number <= header.turnCount }
         guard turns.map(\.number) == Array(stride(from: held + 1, through: header.turnCount, by: 1)) else {
-            throw .storage(.io("the turns of talk \(id) from the engine do not follow the \(held) its mirror holds"))
+            throw .storage(.io(.mirrorOutOfStep(talk: id, held: held)))
         }
         var bytes = Array(Conversation.renderHeader(header).utf8)
         bytes += body

@@ -36,7 +36,7 @@ public enum TalkStorage {
         if noClobber {
             if !(try FileSystem.moveNoReplace(temp, path)) { return false }
         } else if rename(temp, path) != 0 {
-            throw FileSystem.failure("cannot publish", path)
+            throw FileSystem.failure(.publish, path)
         }
         published = true
         FileSystem.syncDirectory(folder)
@@ -52,7 +52,7 @@ public enum TalkStorage {
         var total = 0
         while total < limit {
             let n = buffer.withUnsafeMutableBytes { raw in Glibc.read(fd, raw.baseAddress! + total, limit - total) }
-            if n < 0 { if errno == EINTR { continue }; throw FileSystem.failure("cannot read", path) }
+            if n < 0 { if errno == EINTR { continue }; throw FileSystem.failure(.read, path) }
             if n == 0 { break }
             total += n
         }
@@ -84,7 +84,7 @@ public enum TalkStorage {
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let n = chunk.withUnsafeMutableBytes { raw in Glibc.read(fd, raw.baseAddress!, raw.count) }
-            if n < 0 { if errno == EINTR { continue }; throw FileSystem.failure("cannot read", path) }
+            if n < 0 { if errno == EINTR { continue }; throw FileSystem.failure(.read, path) }
             if n == 0 { break }
             var start = 0
             while start < n {

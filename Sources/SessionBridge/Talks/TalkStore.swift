@@ -231,16 +231,13 @@ extension TalkError {
         case .unknownTalk(let id):
             return .unknownMessage("talk '\(id)'")
         case .damaged(let id, let problem):
-            return .conflict("talk \(id) is damaged (\(problem.message)): run `\(HelperName.current.command("doctor --fix"))`")
+            return .conflict(.talkDamaged(talk: id, problem))
         case .tooLarge(let id, let size, let limit):
-            return .invalidInput("talk \(id) would be \(size) bytes with this change, over the \(limit)-byte limit "
-                + "(SESSION_BRIDGE_MAX_TALK_BYTES); nothing was written: resolve it and continue in a new talk")
-        case .unrepresentable(.talkHeader):
-            return .invalidInput("this change cannot be stored so that the talk's header reads back unchanged; nothing was written")
+            return .invalidInput(.talkTooLarge(talk: id, size: size, limit: limit))
         case .unrepresentable(let part):
-            return .invalidInput("this turn cannot be stored so that it reads back unchanged (\(part.rawValue)); nothing was written")
+            return .invalidInput(.unrepresentable(part))
         case .unverified(let id, let problem):
-            return .storage("could not verify the write to talk \(id) after 5 attempts (\(problem))")
+            return .storage(.talkUnverified(talk: id, problem: problem))
         case .unreachable(let what):
             return .storeUnreachable(what)
         case .storage(let error):
@@ -254,21 +251,10 @@ extension TalkRefusal {
     /// speaker is not one (as `say` does).
     public func bridgeError(talk id: String, listingParticipants: Bool = false) -> BridgeError {
         switch self {
-        case .closed(let status, let reason):
-            return .conflict("talk \(id) is \(status.rawValue)\(reason.map { " (\($0))" } ?? ""): it accepts no turn")
-        case .notParticipant(let who, let participants):
-            return .conflict("\(who) is not a participant of talk \(id)"
-                + (listingParticipants ? " (participants: \(participants.joined(separator: ", ")))" : ""))
-        case .notYourTurn(let speaker, let next):
-            return .conflict("it is \(next)'s turn in talk \(id), not \(speaker)'s")
         case .nextNotParticipant(let next, let participants):
-            return .invalidInput("--next \(next) is not a participant (\(participants.joined(separator: ", ")))")
-        case .turnTaken(let expected, let actual):
-            return .conflict("turn \(expected) of talk \(id) was taken: the next turn is \(actual); read the talk and speak again")
-        case .alreadyResolved:
-            return .conflict("talk \(id) is already RESOLVED")
-        case .notActive(let status):
-            return .conflict("talk \(id) is \(status.rawValue), not ACTIVE")
+            return .invalidInput(.notAParticipant(option: "--next", name: next, participants: participants))
+        default:
+            return .conflict(.talkRefused(talk: id, self, listingParticipants: listingParticipants))
         }
     }
 }

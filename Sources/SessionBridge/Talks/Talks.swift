@@ -65,7 +65,7 @@ public struct Talks: Sendable {
             return explicit
         }
         guard let sessionName else {
-            throw .invalidInput("who is speaking? pass --as NAME, or join the bridge first with `\(HelperName.current.command("start --name NAME"))` (in an agent session or this terminal)")
+            throw .invalidInput(.noSpeaker)
         }
         return sessionName
     }
@@ -76,7 +76,7 @@ public struct Talks: Sendable {
         if try engine({ () throws(TalkError) in try store.exists(text) }) { return text }
         let matches = try engine { () throws(TalkError) in try store.ids() }.filter { $0.hasPrefix(text) }
         if matches.count == 1 { return matches[0] }
-        if matches.count > 1 { throw .conflict("talk id '\(text)' is ambiguous: \(matches.prefix(5).joined(separator: ", "))") }
+        if matches.count > 1 { throw .conflict(.ambiguousTalkID(text, matches: matches)) }
         throw .unknownMessage("talk '\(text)'")
     }
 
@@ -106,18 +106,18 @@ public struct Talks: Sendable {
     public func create(topic: String, with others: [String], maxTurns: Int?, first: String?, as explicit: String?) throws(BridgeError) -> Conversation {
         let me = try speaker(explicit)
         let topicText = Substring(topic).trimmingSpaces()
-        guard !topicText.isEmpty, !topicText.contains("\n") else { throw .invalidInput("the topic must be one non-empty line") }
+        guard !topicText.isEmpty, !topicText.contains("\n") else { throw .invalidInput(.topicNotOneLine) }
         var participants = [me]
         for name in others.map({ Substring($0).trimmingSpaces() }) where !name.isEmpty {
             guard Identifiers.isValidName(name) else { throw .invalidName(Identifiers.printable(name)) }
             if !participants.contains(name) { participants.append(name) }
         }
-        guard participants.count >= 2 else { throw .invalidInput("a talk needs at least one other participant: --with NAME[,NAME…]") }
+        guard participants.count >= 2 else { throw .invalidInput(.noOtherParticipant) }
         let limit = maxTurns ?? location.config.maxTurns
-        guard limit >= 1 else { throw .invalidInput("--max-turns must be at least 1") }
+        guard limit >= 1 else { throw .invalidInput(.maxTurnsBelowOne) }
         let firstSpeaker = first ?? me
         guard participants.contains(firstSpeaker) else {
-            throw .invalidInput("--first \(firstSpeaker) is not a participant (\(participants.joined(separator: ", ")))")
+            throw .invalidInput(.notAParticipant(option: "--first", name: firstSpeaker, participants: participants))
         }
         let now = Clock.nowISO8601()
         // A random suffix makes a taken id rare; the engine refuses one atomically, and another is drawn.
@@ -132,7 +132,7 @@ public struct Talks: Sendable {
             case .idTaken: continue
             }
         }
-        throw .conflict("no free talk id for '\(topicText)': try again")
+        throw .conflict(.noFreeTalkID(topic: topicText))
     }
 
     static func slug(_ topic: String) -> String {
@@ -164,7 +164,7 @@ public struct Talks: Sendable {
         // text that is only whitespace are refused, as for messages.
         let content = raw
         if content.allSatisfy({ $0.isWhitespace }) { throw .emptyMessage }
-        if content.utf8.contains(0) { throw .binaryContent("it contains NUL bytes") }
+        if content.utf8.contains(0) { throw .binaryContent(.nulBytes) }
         let nonce = Identifiers.randomBytes(6).map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined()
         let request = TurnRequest(speaker: me, content: content, nonce: nonce, at: Clock.nowISO8601(), next: next,
                                   expectedNumber: expectedNumber)
@@ -201,7 +201,7 @@ public struct Talks: Sendable {
         let id = try resolveID(idText)
         let me = try speaker(explicit)
         let why = Talks.normalizeContent(reason)
-        guard !why.isEmpty else { throw .invalidInput("--reason must not be empty") }
+        guard !why.isEmpty else { throw .invalidInput(.emptyReason) }
         return try close(id, TalkClosing(.block(reason: why), by: me, at: Clock.nowISO8601()))
     }
 

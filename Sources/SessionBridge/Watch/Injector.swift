@@ -63,7 +63,7 @@ public struct TmuxInjector: Injector {
         let before = initial.map { PaneText.occurrences(of: probe, in: $0.lines) } ?? 0
         let wasOnCursorLine = initial.map { PaneText.onCursorLine(probe, $0) } ?? false
         let typed = tmux(target, ["send-keys", "-t", target.pane, "-l", text])
-        guard typed.status == 0 else { throw .io("tmux send-keys to \(target.pane) failed: \(typed.stderr.trimmed(" \n"))") }
+        guard typed.status == 0 else { throw .io(.tmuxSendKeys(pane: target.pane, stderr: typed.stderr.trimmed(" \n"))) }
         // Enter only once the interface has drawn the text: sent with it, it is read as part of a paste.
         var waited = 0, shown = false
         while waited < showTimeoutMilliseconds, let s = screen(target) {
@@ -95,7 +95,7 @@ public struct TmuxInjector: Injector {
 
     func pressEnter(_ target: WatchTarget) throws(BridgeError) {
         let enter = tmux(target, ["send-keys", "-t", target.pane, "Enter"])
-        guard enter.status == 0 else { throw .io("tmux send-keys Enter to \(target.pane) failed") }
+        guard enter.status == 0 else { throw .io(.tmuxEnter(pane: target.pane)) }
     }
 
     /// The visible screen and the cursor's row, or nil when tmux cannot tell.

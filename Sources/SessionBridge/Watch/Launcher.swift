@@ -8,14 +8,14 @@ public enum Launcher {
     static func context(alias: String, command: [String], environment: Environment) throws(BridgeError) -> (socket: String, pane: String) {
         guard Identifiers.isValidName(alias) else { throw .invalidName(Identifiers.printable(alias)) }
         if let marker = agentMarkers.first(where: { environment[$0] != nil }) {
-            throw .conflict("launch binds a terminal for a person: it refuses to run inside an agent session (\(marker) is set)")
+            throw .conflict(.launchInsideAgent(marker: marker))
         }
-        guard !command.isEmpty else { throw .invalidInput("give the agent command to run: \(HelperName.current.command("launch --alias NAME -- claude"))") }
+        guard !command.isEmpty else { throw .invalidInput(.launchWithoutCommand) }
         guard let tmux = environment["TMUX"], let pane = environment["TMUX_PANE"], pane.hasPrefix("%") else {
-            throw .invalidInput("launch needs to run inside tmux (TMUX and TMUX_PANE are not set); start tmux first")
+            throw .invalidInput(.launchOutsideTmux)
         }
         let socket = String(tmux.split(separator: ",", maxSplits: 1).first ?? "")
-        guard socket.hasPrefix("/") else { throw .invalidInput("cannot read the tmux socket from TMUX='\(tmux)'") }
+        guard socket.hasPrefix("/") else { throw .invalidInput(.tmuxSocket(tmux: tmux)) }
         return (socket, pane)
     }
 
@@ -39,7 +39,7 @@ public enum Launcher {
         for key in ["SESSION_BRIDGE_HOME", "SESSION_BRIDGE_STORE", "SESSION_BRIDGE_CLI"] { if let v = environment[key] { args += ["-e", "\(key)=\(v)"] } }
         args += ["--", executable, "launch", "--alias", alias, "--"] + command
         let r = ChildProcess.run(args)
-        guard r.status == 0 else { throw .io("tmux new-window failed: \(r.stderr.trimmed(" \n"))") }
+        guard r.status == 0 else { throw .io(.tmuxNewWindow(stderr: r.stderr.trimmed(" \n"))) }
         return r.stdout.trimmed(" \n")
     }
 }

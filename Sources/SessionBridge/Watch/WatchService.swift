@@ -29,7 +29,7 @@ public enum WatchService {
 
     /// Writes `~/.config/systemd/user/session-bridge-watch.service`; returns what to run next.
     public static func install(environment: Environment, cli: String, dirs: [String]) throws(BridgeError) -> String {
-        guard let home = environment["HOME"] ?? environment["XDG_CONFIG_HOME"] else { throw .invalidInput("HOME is not set") }
+        guard let home = environment["HOME"] ?? environment["XDG_CONFIG_HOME"] else { throw .invalidInput(.homeNotSet) }
         let folder = environment["XDG_CONFIG_HOME"].map { $0 + "/systemd/user" } ?? home + "/.config/systemd/user"
         try FileSystem.makeDirectories(folder, mode: 0o755)
         let path = folder + "/session-bridge-watch.service"

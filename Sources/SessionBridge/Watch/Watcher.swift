@@ -212,7 +212,7 @@ public final class Watcher {
         var watched = watchedSet()
         var watcher = try makeSignal()
         if watcher.pollingReason != nil && !settings.forcePolling && !settings.pollingFallback {
-            throw .io("cannot watch with inotify (\(watcher.pollingReason ?? "unavailable")) and watcher.polling_fallback is false")
+            throw .io(.watcherCannotUseInotify(reason: watcher.pollingReason))
         }
         log("watching \(store.location) and \(localFolders().count) local folder(s) with \(watcher.mechanism)"
             + (watcher.pollingReason.map { " (\($0))" } ?? ""))
@@ -221,7 +221,7 @@ public final class Watcher {
         while true {
             let woke: Bool
             if let lock, (try? lock.renew()) != true {
-                throw .conflict("the watcher lost its lock on \(store.location): another watcher took over")
+                throw .conflict(.watcherLostLock(store: store.location))
             }
             if watcher.pollingReason == nil {
                 // Periodic rescans retry targets that were busy, and pick up folders created meanwhile; an agent that

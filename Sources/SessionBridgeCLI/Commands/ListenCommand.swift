@@ -42,7 +42,7 @@ struct ListenCommand: FastPathCommand {
             let bridge = try SessionOptions.bridge(session)
             if foreground || background || off {
                 guard [foreground, background, off].filter({ $0 }).count == 1 else {
-                    throw BridgeError.invalidInput("choose one of --foreground, --background, --off")
+                    throw BridgeError.invalidInput(.listenModes)
                 }
                 let mode: ListenMode? = off ? nil : (background ? .background : .foreground)
                 let me = try bridge.sessions.setListenMode(mode)

@@ -28,10 +28,10 @@ struct ReserveCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
-            guard !paths.isEmpty else { throw .invalidInput("name at least one path or glob to reserve") }
+            guard !paths.isEmpty else { throw .invalidInput(.noReservationPaths) }
             let seconds = try ttl.map { (t: String) throws(BridgeError) -> Int in
                 guard let s = DurationText.seconds(t) else {
-                    throw .invalidInput("invalid --ttl '\(Identifiers.printable(t))': use 90s, 30m, 2h, 1d or a number of seconds")
+                    throw .invalidInput(.invalidTTL(t))
                 }
                 return s
             } ?? Reservation.defaultTTLSeconds
@@ -64,7 +64,7 @@ struct ReleaseCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
-            if all && !paths.isEmpty { throw .invalidInput("give paths or --all, not both") }
+            if all && !paths.isEmpty { throw .invalidInput(.pathsAndAll) }
             let bridge = try session.bridge()
             let gone = try bridge.reservations.release(paths, everywhere: all)
             if json { Output.json(gone) } else { Output.line(ReservationText.released(gone)) }

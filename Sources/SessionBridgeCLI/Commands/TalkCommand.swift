@@ -160,7 +160,7 @@ struct TalkList: ParsableCommand {
             let talks = try options.talks()
             var wanted: TalkStatus?
             if let status {
-                guard let s = TalkStatus(rawValue: status.uppercased()) else { throw BridgeError.invalidInput("--status must be ACTIVE, RESOLVED or BLOCKED") }
+                guard let s = TalkStatus(rawValue: status.uppercased()) else { throw BridgeError.invalidInput(.notOneOf(option: "--status", allowed: TalkStatus.allCases.map(\.rawValue))) }
                 wanted = s
             }
             let compiled = try filter.map { (p: String) throws(BridgeError) -> JQProgram in try JQProgram(p) }

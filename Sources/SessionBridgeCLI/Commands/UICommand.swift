@@ -36,24 +36,16 @@ struct UICommand: ParsableCommand {
     /// What to do when the helper is missing, for the layout it was looked for in: a source build (a `.build`
     /// folder) builds it, with the rest in a release build; an installed release (the per-user install, the .deb) ships it beside the
     /// main binary, so only another install brings it back.
-    static func missingHelperMessage(path: String, explicit: Bool, version: String) -> String {
-        if explicit {
-            return "the dashboard is not installed: SESSION_BRIDGE_UI names \(path), which is not an executable file"
-        }
-        if path.contains("/.build/"), path.contains("/debug/") {
-            return "the dashboard is not built: \(path) is missing; run `swift build --product session-bridge-ui` beside this debug build"
-        }
-        if path.contains("/.build/") {
-            return "the dashboard is not built: \(path) is missing; run scripts/build in the plugin folder (it builds session-bridge-ui beside session-bridge)"
-        }
-        return "the dashboard is not installed: \(path) is missing; this installation of session-bridge \(version) lacks it, so reinstall the release (its archive and .deb ship session-bridge-ui beside session-bridge)"
+    /// The error for a dashboard helper that is not an executable file at `path`.
+    static func missingHelper(path: String, explicit: Bool, version: String) -> BridgeError {
+        .io(.dashboardMissing(path: path, explicit: explicit, version: version))
     }
 
     func run() throws {
         try reportingErrors { () throws(BridgeError) in
             let (helper, explicit) = Self.helperPath()
             guard access(helper, X_OK) == 0 else {
-                throw .io(Self.missingHelperMessage(path: helper, explicit: explicit, version: SessionBridgeCommand.version))
+                throw Self.missingHelper(path: helper, explicit: explicit, version: SessionBridgeCommand.version)
             }
             var args = [helper, "--helper", HelperName.current.text]
             if let port { args += ["--port", String(port)] }
@@ -61,7 +53,7 @@ struct UICommand: ParsableCommand {
             for d in dirs { args += ["--dir", d] }
             let argv = args.map { strdup($0) } + [nil]
             execv(helper, argv)
-            throw .io("cannot start \(helper): \(FileSystem.errorText(errno))")
+            throw .io(.cannotStart(program: helper, errno: errno))
         }
     }
 }

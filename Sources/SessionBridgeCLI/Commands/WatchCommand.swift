@@ -44,14 +44,15 @@ struct WatchCommand: ParsableCommand {
             for d in dirs { locations.append(try TalkLocation.find(dir: d, environment: env)) }
             let config = locations.first?.config ?? TalkConfig()
             let method = inject ?? config.watcherInjectMethod
-            guard ["auto", "tmux", "none"].contains(method) else { throw BridgeError.invalidInput("--inject must be auto, tmux or none") }
+            let methods = ["auto", "tmux", "none"]
+            guard methods.contains(method) else { throw BridgeError.invalidInput(.notOneOf(option: "--inject", allowed: methods)) }
             let injector: any Injector = method == "none" ? NoInjector() : TmuxInjector()
             var settings = Watcher.Settings(debounceMilliseconds: debounceMs ?? config.watcherDebounceMs, talkPrompt: config.watcherPrompt,
                                             forcePolling: poll || env["SESSION_BRIDGE_POLL"] == "1",
                                             settleMilliseconds: max(0, settleMs ?? 3000))
             let lockName = StoreLockName.watcher(host: Processes.hostName())
             guard let lock = try bridged({ () throws(StoreError) in try stores.messages.acquire(lockName, ttlMilliseconds: 120_000, wait: false) }) else {
-                throw BridgeError.conflict("a watcher already runs for \(stores.messages.location)")
+                throw BridgeError.conflict(.watcherRunning(store: stores.messages.location))
             }
             settings.pollingFallback = config.watcherPollingFallback
             let watcher = Watcher(stores: stores, lock: lock, talks: locations, injector: injector, settings: settings) { Output.line("watch: " + $0) }
@@ -97,7 +98,7 @@ struct LaunchCommand: ParsableCommand {
             setenv("SESSION_BRIDGE_NAME", alias, 1)
             let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
             execvp(argv[0], cargs)
-            throw BridgeError.invalidInput("cannot run \(argv[0]): \(FileSystem.errorText(errno))")
+            throw BridgeError.invalidInput(.cannotRun(program: argv[0], errno: errno))
         }
     }
 }

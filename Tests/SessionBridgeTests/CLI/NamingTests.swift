@@ -120,9 +120,10 @@ import Testing
         let helper = HelperName(text: "\"/opt/plugin/scripts/session-bridge\"")
         let all: [BridgeError] = [
             .noIdentity, .sessionEnded(id: "ab12cd34", name: "app"), .unknownPeer("p"), .ambiguousPeer("p", candidates: ["a", "b"]), .peerEnded("p"), .unknownMessage("m"),
-            .invalidID("x"), .invalidName("x"), .emptyMessage, .messageTooLarge(size: 9, limit: 1), .binaryContent("NUL"),
-            .cannotMessageSelf, .badFilter("x"), .insecureStore("x"), .storage("x"), .conflict("x"),
-            .invalidInput("x"), .io("x"), .storeUnreachable("x"),
+            .invalidID("x"), .invalidName("x"), .emptyMessage, .messageTooLarge(size: 9, limit: 1), .binaryContent(.nulBytes),
+            .cannotMessageSelf, .badFilter(.jq("x")), .insecureStore(.writableByOthers(root: "x", mode: 0o777)), .storage(.reservationsDamaged(record: "x", inRedis: false)), .conflict(.talkLocked(lock: "x")), .conflict(.talkUnparsable(talk: "t", .noFrontmatter)), .conflict(.turnChecksum(talk: "t", turn: 1)),
+            .conflict(.reserved(requested: BridgeErrorTests.reservation("a"), held: BridgeErrorTests.reservation("a"))),
+            .invalidInput(.noSpeaker), .invalidInput(.launchWithoutCommand), .io(.jqUnavailable), .storeUnreachable("x"),
         ]
         for e in all {
             #expect(Self.bareCommands(in: e.message(helper: helper), helper: helper).isEmpty, "\(e): \(e.message(helper: helper))")

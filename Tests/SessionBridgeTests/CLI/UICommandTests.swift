@@ -6,22 +6,22 @@ import Testing
 /// `session-bridge ui` without its dashboard server: one line that says what to do in the layout it looked in.
 @Suite struct UICommandTests {
     @Test func sourceReleaseBuildIsToldToRunTheBuildScript() {
-        let text = UICommand.missingHelperMessage(path: "/src/sb/.build/x86_64-unknown-linux-gnu/release/session-bridge-ui",
-                                                  explicit: false, version: "0.1.0")
+        let text = UICommand.missingHelper(path: "/src/sb/.build/x86_64-unknown-linux-gnu/release/session-bridge-ui",
+                                           explicit: false, version: "0.1.0").message
         #expect(text.contains("not built") && text.contains("scripts/build"))
         #expect(!text.contains("\n"))
     }
 
     @Test func debugBuildIsToldToBuildTheProduct() {
-        let text = UICommand.missingHelperMessage(path: "/src/sb/.build/x86_64-unknown-linux-gnu/debug/session-bridge-ui",
-                                                  explicit: false, version: "0.1.0")
+        let text = UICommand.missingHelper(path: "/src/sb/.build/x86_64-unknown-linux-gnu/debug/session-bridge-ui",
+                                           explicit: false, version: "0.1.0").message
         #expect(text.contains("swift build --product session-bridge-ui"))
     }
 
     @Test func installedReleaseIsToldToReinstallNotToBuild() {
         for path in ["/home/u/.local/share/session-bridge/0.1.0/helper/session-bridge-ui",
                      "/usr/lib/session-bridge/0.1.0/session-bridge-ui"] {
-            let text = UICommand.missingHelperMessage(path: path, explicit: false, version: "0.1.0")
+            let text = UICommand.missingHelper(path: path, explicit: false, version: "0.1.0").message
             #expect(text.contains("not installed") && text.contains(path) && text.contains("reinstall"))
             #expect(text.contains("0.1.0"))
             #expect(!text.contains("swift build") && !text.contains("scripts/build"))
@@ -30,7 +30,7 @@ import Testing
     }
 
     @Test func explicitPathNamesTheVariable() {
-        let text = UICommand.missingHelperMessage(path: "/nowhere/ui", explicit: true, version: "0.1.0")
+        let text = UICommand.missingHelper(path: "/nowhere/ui", explicit: true, version: "0.1.0").message
         #expect(text.contains("SESSION_BRIDGE_UI") && text.contains("/nowhere/ui"))
     }
 

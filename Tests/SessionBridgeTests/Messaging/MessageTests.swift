@@ -25,8 +25,8 @@ import Testing
         #expect(throws: BridgeError.emptyMessage) { try MessageContent.validate([], limit: 100) }
         #expect(throws: BridgeError.emptyMessage) { try MessageContent.validate(Array(" \n\t".utf8), limit: 100) }
         #expect(throws: BridgeError.messageTooLarge(size: 11, limit: 10)) { try MessageContent.validate(Array("01234567890".utf8), limit: 10) }
-        #expect(throws: BridgeError.binaryContent("it is not valid UTF-8")) { try MessageContent.validate([0x66, 0xff, 0xfe], limit: 100) }
-        #expect(throws: BridgeError.binaryContent("it contains NUL bytes")) { try MessageContent.validate([0x66, 0, 0x67], limit: 100) }
+        #expect(throws: BridgeError.binaryContent(.notUTF8)) { try MessageContent.validate([0x66, 0xff, 0xfe], limit: 100) }
+        #expect(throws: BridgeError.binaryContent(.nulBytes)) { try MessageContent.validate([0x66, 0, 0x67], limit: 100) }
     }
 
     @Test func errorsHaveDistinctDocumentedExitCodes() {
@@ -34,10 +34,10 @@ import Testing
         #expect(BridgeError.unknownPeer("x").exitCode == 4)
         #expect(BridgeError.peerEnded("x").exitCode == 5)
         #expect(BridgeError.emptyMessage.exitCode == 6)
-        #expect(BridgeError.badFilter("x").exitCode == 7)
-        #expect(BridgeError.insecureStore("x").exitCode == 8)
-        #expect(BridgeError.storage("x").exitCode == 9)
-        #expect(BridgeError.conflict("x").exitCode == 12)
+        #expect(BridgeError.badFilter(.jq("x")).exitCode == 7)
+        #expect(BridgeError.insecureStore(.notAFolder(root: "x")).exitCode == 8)
+        #expect(BridgeError.storage(.file(FileFailure(.write, path: "x", errno: ENOSPC))).exitCode == 9)
+        #expect(BridgeError.conflict(.alreadyAnswered(id: "x")).exitCode == 12)
         #expect(!BridgeError.noIdentity.message.contains("\n"))
     }
 }

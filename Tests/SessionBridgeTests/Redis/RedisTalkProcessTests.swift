@@ -55,7 +55,7 @@ struct RedisTalkProcessTests {
         let three = try a.talk(["say", id, "done, from A", "--as", "alice"])
         #expect(three.status == 0 && three.stdout.contains("BLOCKED"), "\(three.stdout) \(three.stderr)")
         let refused = try b.talk(["say", id, "one more", "--as", "bob"])
-        #expect(refused.status == BridgeError.conflict("").exitCode, "\(refused.stderr)")
+        #expect(refused.status == BridgeError.conflict(.alreadyAnswered(id: "")).exitCode, "\(refused.stderr)")
 
         for host in [a, b] {
             let show = try host.talk(["show", id, "--json"])
@@ -117,7 +117,7 @@ struct RedisTalkProcessTests {
             let fromB = try b.start(["say", id, "round \(round) from B", "--as", speaker])
             let results = [CLI.finish(fromA), CLI.finish(fromB)]
             #expect(results.filter { $0.status == 0 }.count == 1, "round \(round): \(results.map(\.stderr))")
-            #expect(results.filter { $0.status == BridgeError.conflict("").exitCode }.count == 1, "round \(round)")
+            #expect(results.filter { $0.status == BridgeError.conflict(.alreadyAnswered(id: "")).exitCode }.count == 1, "round \(round)")
         }
         let talk = try RedisTalkStore(configuration: server.configuration(prefix: "race:")).read(id, since: nil)
         #expect(talk.turns.count == rounds && talk.turns.map(\.number) == Array(1...rounds))

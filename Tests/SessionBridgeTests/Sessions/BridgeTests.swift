@@ -29,7 +29,7 @@ import Testing
         let q = try app.messages.ask("lib", content: "q")
         _ = try lib.messages.listen(timeoutSeconds: 1)
         _ = try lib.messages.reply(to: q.id, content: "a1")
-        #expect(throws: BridgeError.conflict("message \(q.id) was already answered")) { try lib.messages.reply(to: q.id, content: "a2") }
+        #expect(throws: BridgeError.conflict(.alreadyAnswered(id: q.id))) { try lib.messages.reply(to: q.id, content: "a2") }
     }
 
     /// A listen that gets nothing is an outcome, not an error (the CLI's `Ending.nothingArrived`, exit 10).

@@ -356,16 +356,16 @@ enum TalkEngine: String, CaseIterable, CustomStringConvertible, Sendable {
         let id = try t.create(topic: "Schema v2", with: ["app"], maxTurns: 3, first: nil, as: "lib").header.id
         #expect(id.hasPrefix("schema-v2-"))
         #expect(try t.resolveID(String(id.prefix(12))) == id)
-        #expect(throws: BridgeError.conflict("it is lib's turn in talk \(id), not app's")) { try t.say(id, content: "hi", as: "app", next: nil) }
-        #expect(throws: BridgeError.invalidInput("--next x is not a participant (lib, app)")) { try t.say(id, content: "hi", as: "lib", next: "x") }
+        #expect(throws: BridgeError.conflict(.talkRefused(talk: id, .notYourTurn(speaker: "app", next: "lib"), listingParticipants: true))) { try t.say(id, content: "hi", as: "app", next: nil) }
+        #expect(throws: BridgeError.invalidInput(.notAParticipant(option: "--next", name: "x", participants: ["lib", "app"]))) { try t.say(id, content: "hi", as: "lib", next: "x") }
         #expect(try t.say(id, content: "one", as: "lib", next: nil).number == 1)
         guard case .yourTurn = try t.wait(id, as: "app", timeoutSeconds: 1) else { Issue.record("app's turn not seen"); return }
         #expect(throws: WaitEnded.turnNotYet) { try t.wait(id, as: "lib", timeoutSeconds: 0.05) }
         #expect(try t.read(id, since: 0).turns.count == 1)
         #expect(try t.block(id, reason: "later \n\n", as: "app").blockedReason == "later")
-        #expect(throws: BridgeError.conflict("talk \(id) is BLOCKED (later): it accepts no turn")) { try t.say(id, content: "x", as: "app", next: nil) }
+        #expect(throws: BridgeError.conflict(.talkRefused(talk: id, .closed(.blocked, reason: "later"), listingParticipants: true))) { try t.say(id, content: "x", as: "app", next: nil) }
         #expect(try t.resolve(id, summary: nil, as: "lib").resolution == "resolved by lib")
-        #expect(throws: BridgeError.conflict("talk \(id) is already RESOLVED")) { try t.resolve(id, summary: nil, as: "app") }
+        #expect(throws: BridgeError.conflict(.talkRefused(talk: id, .alreadyResolved, listingParticipants: false))) { try t.resolve(id, summary: nil, as: "app") }
         #expect(t.list(status: .resolved).talks.map(\.header.id) == [id])
         #expect(try t.normalize(id, as: "lib").changed == false)
     }

@@ -85,7 +85,7 @@ func randomContent(_ rng: inout SplitMix) -> String {
             #expect(back.isIntact)
         }
         let before = try fileBytes(t, id)
-        #expect(throws: BridgeError.binaryContent("it contains NUL bytes")) { try t.say(id, content: "a\u{0}b", as: "b", next: nil) }
+        #expect(throws: BridgeError.binaryContent(.nulBytes)) { try t.say(id, content: "a\u{0}b", as: "b", next: nil) }
         #expect(throws: BridgeError.emptyMessage) { try t.say(id, content: " \r\n\t\n", as: "b", next: nil) }
         #expect(try fileBytes(t, id) == before)
         // Through the real binary: invalid UTF-8 and NUL on stdin are refused with exit 6, nothing written.

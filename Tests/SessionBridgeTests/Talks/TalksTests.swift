@@ -16,7 +16,7 @@ import Testing
         let talk = try t.create(topic: "Schema", with: ["app", "ops"], maxTurns: nil, first: nil, as: "lib")
         let id = talk.header.id
         #expect(talk.header.participants == ["lib", "app", "ops"] && talk.header.nextSpeaker == "lib")
-        #expect(throws: BridgeError.conflict("it is lib's turn in talk \(id), not app's")) { try t.say(id, content: "hi", as: "app", next: nil) }
+        #expect(throws: BridgeError.conflict(.talkRefused(talk: id, .notYourTurn(speaker: "app", next: "lib"), listingParticipants: true))) { try t.say(id, content: "hi", as: "app", next: nil) }
         #expect(try t.say(id, content: "one", as: "lib", next: nil).number == 1)
         #expect(try t.read(id).header.nextSpeaker == "app")            // round-robin
         _ = try t.say(id, content: "two", as: "app", next: "lib")       // --next

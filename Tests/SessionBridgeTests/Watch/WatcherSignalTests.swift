@@ -8,7 +8,7 @@ import Testing
 struct WatcherSignalTests {
     struct NoTerminal: Injector {
         func check(_ target: WatchTarget) -> TargetHealth { .dead("no terminal in this test") }
-        func inject(_ text: String, into target: WatchTarget) throws(BridgeError) -> Injection { throw .io("no terminal in this test") }
+        func inject(_ text: String, into target: WatchTarget) throws(BridgeError) -> Injection { throw .io(.tmuxEnter(pane: target.pane)) }
     }
 
     /// Waits (at most 20 s) on `signal` while `change` runs 100 ms later on another thread: whether it woke.

@@ -30,7 +30,7 @@ public struct FileStore: BridgeStore {
         do {
             return try FileSystem.read(path, limit: limit)
         } catch {
-            if case .io(let text) = error, text.hasPrefix("not a regular file") { return nil }
+            if case .io(.notRegularFile) = error { return nil }
             if case .invalidInput = error { return nil }
             let code = errno
             if code == ENOENT || code == ENOTDIR || code == ELOOP || code == ENXIO || code == EISDIR { return nil }
@@ -211,12 +211,12 @@ public struct FileStore: BridgeStore {
         }
         if isOwnSession(message.from), FileSystem.isRealDirectory(layout.sentFolder(message.from)) {
             if link(temp, sentPath) != 0 {
-                guard errno == EEXIST else { throw StoreError(FileSystem.failure("cannot record the sent message", sentPath)) }
+                guard errno == EEXIST else { throw StoreError(FileSystem.failure(.recordSentCopy, sentPath)) }
                 // A copy left by an interrupted attempt at the same (reply) id: replaced by this one. Losing that
                 // race again means another delivery of this id is under way: one of them wins the publication.
                 guard unlink(sentPath) == 0 || errno == ENOENT, link(temp, sentPath) == 0 else {
                     if errno == EEXIST { throw StoreError(.conflict, "message \(message.id) is being delivered") }
-                    throw StoreError(FileSystem.failure("cannot record the sent message", sentPath))
+                    throw StoreError(FileSystem.failure(.recordSentCopy, sentPath))
                 }
             }
             linked = true

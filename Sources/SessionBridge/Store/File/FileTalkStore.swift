@@ -122,7 +122,7 @@ public struct FileTalkStore: TalkStore {
         if let made { return .appended(made.turn, made.header) }
         // Found on a retry: the turn landed in an attempt whose verification failed.
         let talk = try read(id, since: nil)
-        guard let found = talk.turns.first(where: { $0.nonce == nonce }) else { throw .storage(.io("turn was not recorded")) }
+        guard let found = talk.turns.first(where: { $0.nonce == nonce }) else { throw .storage(.io(.talkChangeNotRecorded(.turn))) }
         return .appended(found, talk.header)
     }
 
@@ -143,7 +143,7 @@ public struct FileTalkStore: TalkStore {
             }
         } alreadyApplied: { _ in false } acknowledged: { _ in nil }
         if let refusal { return .refused(refusal) }
-        guard let result else { throw .storage(.io("\(op == "resolve" ? "resolution" : "block") was not recorded")) }
+        guard let result else { throw .storage(.io(.talkChangeNotRecorded(op == "resolve" ? .resolution : .block))) }
         return .closed(result)
     }
 
@@ -157,17 +157,17 @@ public struct FileTalkStore: TalkStore {
             let text = try FileSystem.readString(location.file(id), limit: readLimit)
             let parsed: (Conversation, Conversation.ParseNotes)
             do { parsed = try Conversation.parse(text) } catch {
-                throw .conflict("talk \(id) cannot be parsed (\(error.message)): run `\(HelperName.current.command("doctor --fix"))`")
+                throw .conflict(.talkUnparsable(talk: id, error))
             }
             let (talk, notes) = parsed
             if let bad = talk.turns.first(where: { !$0.isIntact }) {
-                throw .conflict("turn \(bad.number) of talk \(id) does not match its checksum (edited by hand?): normalize changes no content; see `\(HelperName.current.command("doctor"))`")
+                throw .conflict(.turnChecksum(talk: id, turn: bad.number))
             }
             let canonical = talk.render()
             guard canonical != text else { return TalkNormalization(id: id, changed: false, strayLinesRemoved: 0) }
             // Verify the canonical form reads back to the same turns before replacing anything.
             guard let again = try? Conversation.parse(canonical).0, again == talk else {
-                throw .io("normalize of talk \(id) would change its content; nothing written")
+                throw .io(.normalizeWouldChangeContent(talk: id))
             }
             location.keepBackup(id)
             try TalkStorage.publish(Array(canonical.utf8), to: location.file(id))

@@ -62,10 +62,10 @@ public enum StoreLocation {
     public static func prepare(_ root: String) throws(BridgeError) {
         var st = stat()
         if lstat(root, &st) != 0 {
-            guard errno == ENOENT else { throw FileSystem.failure("cannot inspect store root", root) }
+            guard errno == ENOENT else { throw FileSystem.failure(.inspectStoreRoot, root) }
             try FileSystem.makeDirectories(FileSystem.parentDirectory(of: root))
-            if mkdir(root, 0o700) != 0 && errno != EEXIST { throw FileSystem.failure("cannot create store root", root) }
-            guard lstat(root, &st) == 0 else { throw FileSystem.failure("cannot inspect store root", root) }
+            if mkdir(root, 0o700) != 0 && errno != EEXIST { throw FileSystem.failure(.createStoreRoot, root) }
+            guard lstat(root, &st) == 0 else { throw FileSystem.failure(.inspectStoreRoot, root) }
         }
         try check(root, st)
     }
@@ -73,15 +73,14 @@ public enum StoreLocation {
     static func check(_ root: String, _ st: stat) throws(BridgeError) {
         let type = st.st_mode & S_IFMT
         if type == S_IFLNK {
-            throw .insecureStore("\(root) is a symlink; point SESSION_BRIDGE_HOME at the real folder")
+            throw .insecureStore(.symlink(root: root))
         }
-        if type != S_IFDIR { throw .insecureStore("\(root) is not a folder") }
+        if type != S_IFDIR { throw .insecureStore(.notAFolder(root: root)) }
         if st.st_uid != getuid() {
-            throw .insecureStore("\(root) is owned by uid \(st.st_uid), not by you (uid \(getuid()))")
+            throw .insecureStore(.ownedByAnotherUser(root: root, owner: UInt32(st.st_uid), user: UInt32(getuid())))
         }
         if st.st_mode & 0o022 != 0 {
-            let mode = String(st.st_mode & 0o777, radix: 8)
-            throw .insecureStore("\(root) is writable by group or others (mode \(mode)); run `chmod 700 \(root)`")
+            throw .insecureStore(.writableByOthers(root: root, mode: UInt32(st.st_mode & 0o777)))
         }
     }
 }

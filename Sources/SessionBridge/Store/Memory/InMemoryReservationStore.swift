@@ -29,7 +29,7 @@ public final class InMemoryReservationStore: ReservationStore {
         let key = ReservationProject.key(projectID)
         return try records.withLock { (all: inout [String: ReservationRecord]) throws(BridgeError) -> T in
             if let existing = all[key], existing.project != projectID {
-                throw .storage("the reservations record \(key) belongs to another project: run `doctor --fix`")
+                throw .storage(.reservationsOfAnotherProject(record: key, inRedis: false))
             }
             var list = all[key]?.reservations ?? []
             let before = list

@@ -57,11 +57,11 @@ public struct RedisReservationStore: ReservationStore {
     func versioned(_ key: String) throws(BridgeError) -> (ReservationRecord?, String) {
         let reply = try bridged { () throws(StoreError) in try engine.call([engine.b("HMGET"), recordKey(key), engine.b("v"), engine.b("r")]) }
         guard let parts = reply.array, parts.count == 2 else {
-            throw .storage("the reservations record \(key) in Redis is damaged: run `doctor --fix`")
+            throw .storage(.reservationsDamaged(record: key, inRedis: true))
         }
         guard let bytes = parts[1].bytes else { return (nil, parts[0].string ?? "0") }
         guard bytes.count <= ReservationRecord.byteLimit, let record = ReservationRecord.decode(bytes) else {
-            throw .storage("the reservations record \(key) in Redis is damaged: run `doctor --fix`")
+            throw .storage(.reservationsDamaged(record: key, inRedis: true))
         }
         return (record, parts[0].string ?? "0")
     }
@@ -76,7 +76,7 @@ public struct RedisReservationStore: ReservationStore {
         for attempt in 0..<Self.maximumAttempts {
             let (existing, version) = try versioned(key)
             if let existing, existing.project != projectID {
-                throw .storage("the reservations record \(key) in Redis belongs to another project: run `doctor --fix`")
+                throw .storage(.reservationsOfAnotherProject(record: key, inRedis: true))
             }
             var list = existing?.reservations ?? []
             let before = list
@@ -91,7 +91,7 @@ public struct RedisReservationStore: ReservationStore {
             // Another writer changed the record since it was read: read it again, after a pause that grows.
             RedisClock.sleep(nanoseconds: UInt64(min(attempt + 1, 20)) * 200_000)
         }
-        throw .storage("the reservations of project \(Identifiers.printable(projectID)) kept changing under this write: try again")
+        throw .storage(.reservationsKeptChanging(project: projectID))
     }
 
     public func removeRecord(key: String) throws(BridgeError) {

@@ -146,7 +146,7 @@ public struct RedisTalkStore: TalkStore {
         switch r.string {
         case "created", "again": return .created(Conversation(header: header))
         case "taken": return .idTaken
-        default: throw .storage(.io("unexpected reply from Redis to a talk's creation"))
+        default: throw .storage(.io(.unexpectedRedisReply(to: .creation)))
         }
     }
 
@@ -186,7 +186,7 @@ public struct RedisTalkStore: TalkStore {
         default:
             return .refused(try Self.refusal(id, parts))
         }
-        throw .storage(.io("unexpected reply from Redis to a turn"))
+        throw .storage(.io(.unexpectedRedisReply(to: .turn)))
     }
 
     public func close(_ id: String, _ closing: TalkClosing) throws(TalkError) -> ClosingOutcome {
@@ -212,7 +212,7 @@ public struct RedisTalkStore: TalkStore {
         default:
             return .refused(try Self.refusal(id, parts))
         }
-        throw .storage(.io("unexpected reply from Redis to a closing"))
+        throw .storage(.io(.unexpectedRedisReply(to: .closing)))
     }
 
     // MARK: Representation
@@ -312,7 +312,7 @@ public struct RedisTalkStore: TalkStore {
         default:
             break
         }
-        throw .storage(.io("unexpected reply from Redis to a talk's change"))
+        throw .storage(.io(.unexpectedRedisReply(to: .change)))
     }
 }
 

@@ -42,7 +42,7 @@ import Testing
         let root = base + "/theirs"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         chown(root, 65534, 65534)
-        #expect(throws: BridgeError.insecureStore("\(root) is owned by uid 65534, not by you (uid 0)")) { try FileStore(root: root) }
+        #expect(throws: BridgeError.insecureStore(.ownedByAnotherUser(root: root, owner: 65534, user: 0))) { try FileStore(root: root) }
     }
 
     @Test func defaultRootIsUnderClaudeFolder() {
