@@ -1,12 +1,12 @@
 /// The dashboard's secret: 32 random bytes as 64 hex characters, printed in the URL once and then kept in a cookie.
 /// Every request must carry it; the comparison takes the same time wherever the first difference lies.
-public struct AccessToken: Sendable, Equatable {
-    public let value: String
+package struct AccessToken: Sendable, Equatable {
+    package let value: String
 
-    public init(value: String) { self.value = value }
+    package init(value: String) { self.value = value }
 
     /// A fresh token from the system's cryptographic random source (getrandom on Linux).
-    public static func random() -> AccessToken {
+    package static func random() -> AccessToken {
         var rng = SystemRandomNumberGenerator()
         var text = ""
         for _ in 0..<32 {
@@ -17,10 +17,10 @@ public struct AccessToken: Sendable, Equatable {
     }
 
     /// The cookie that carries the token after the first visit.
-    public static let cookieName = "sb_dashboard"
+    package static let cookieName = "sb_dashboard"
 
     /// True when `candidate` is the token. Constant time in the candidate's content: every byte is compared.
-    public func matches<S: StringProtocol>(_ candidate: S?) -> Bool {
+    package func matches<S: StringProtocol>(_ candidate: S?) -> Bool {
         guard let candidate else { return false }
         let a = Array(value.utf8)
         let b = Array(candidate.utf8)
@@ -32,7 +32,7 @@ public struct AccessToken: Sendable, Equatable {
     }
 
     /// The value of cookie `name` in a Cookie header (`a=1; b=2`).
-    public static func cookie(_ name: String, in header: String?) -> Substring? {
+    package static func cookie(_ name: String, in header: String?) -> Substring? {
         guard let header else { return nil }
         for part in header.split(separator: ";") {
             let pair = part.drop { $0 == " " }

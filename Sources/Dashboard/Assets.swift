@@ -1,7 +1,7 @@
 /// The dashboard's only style sheet and script, served by the dashboard itself: nothing external is loaded (only
 /// loopback is reachable, and the content security policy allows nothing else).
-public enum Assets {
-    public static let css = """
+package enum Assets {
+    package static let css = """
         :root{--bg:#f6f7f9;--fg:#1d2330;--dim:#6b7385;--card:#fff;--line:#e2e5ea;--accent:#2f6fde;--ok:#1f8a4c;--warn:#b7791f;--bad:#c53030;--mono:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
         @media (prefers-color-scheme:dark){:root{--bg:#12151b;--fg:#e4e7ee;--dim:#8d95a8;--card:#1b2028;--line:#2b313c;--accent:#6ea0ff;--ok:#4cc38a;--warn:#e0a84a;--bad:#f07171}}
         *{box-sizing:border-box}
@@ -54,7 +54,7 @@ public enum Assets {
 
     /// Keeps the page live: an EventSource on /events; on each change the page's own URL is fetched again as a
     /// fragment and swapped into <main>. Relative times ("5 s ago") are computed here, from each <time>'s datetime.
-    public static let js = """
+    package static let js = """
         "use strict";
         (function () {
           var live = document.getElementById("live");

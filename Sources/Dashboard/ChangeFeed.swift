@@ -8,7 +8,7 @@ import Synchronization
 /// Redis) and a directory watcher on the talks folders (talks stay on local files whatever the engine). A wake-up
 /// means "something may have changed": pages are rendered from the store afresh, so merged wake-ups lose nothing.
 /// Shared by its threads: its state is immutable or behind `Atomic` / `Mutex`, and a semaphore.
-public final class ChangeFeed: @unchecked Sendable {
+package final class ChangeFeed: @unchecked Sendable {
     let store: any BridgeStore
     let talkFolders: [String]
     let forcePolling: Bool
@@ -17,12 +17,12 @@ public final class ChangeFeed: @unchecked Sendable {
     private let storeMode = Mutex("none")
 
     /// How often a polling watcher (network file systems, no inotify) reports a possible change.
-    public static let pollMilliseconds = 1000
+    package static let pollMilliseconds = 1000
     /// How long one wait of a watching thread lasts before it looks whether the feed was stopped. Above the poll
     /// interval: a polling watcher reports a possible change only in a wait longer than its interval.
     static let sliceMilliseconds = 2 * pollMilliseconds
 
-    public init(store: any BridgeStore, talkFolders: [String], forcePolling: Bool) {
+    package init(store: any BridgeStore, talkFolders: [String], forcePolling: Bool) {
         self.store = store
         self.talkFolders = talkFolders
         self.forcePolling = forcePolling
@@ -38,20 +38,20 @@ public final class ChangeFeed: @unchecked Sendable {
     }
 
     /// How the store is watched: "inotify", "memory", "redis", or "polling (reason)"; "none" while it cannot be.
-    public var mode: String { storeMode.withLock { $0 } }
+    package var mode: String { storeMode.withLock { $0 } }
 
     static func describe(_ signal: any ChangeSignal) -> String {
         signal.pollingReason.map { "polling (\($0))" } ?? signal.mechanism
     }
 
     /// Ends the watching threads (within a slice).
-    public func stop() { stopped.store(true, ordering: .relaxed) }
+    package func stop() { stopped.store(true, ordering: .relaxed) }
 
     var isStopped: Bool { stopped.load(ordering: .relaxed) }
 
     /// Blocks until something may have changed (true) or the timeout passes (false). After a wake-up, wake-ups that
     /// follow within `settleMilliseconds` are merged into it, so a burst makes one refresh.
-    public func wait(timeoutMilliseconds: Int, settleMilliseconds: Int = 20) -> Bool {
+    package func wait(timeoutMilliseconds: Int, settleMilliseconds: Int = 20) -> Bool {
         guard woken.wait(timeout: .now() + .milliseconds(max(0, timeoutMilliseconds))) == .success else { return false }
         let deadline = DispatchTime.now() + .milliseconds(max(0, settleMilliseconds))
         while woken.wait(timeout: deadline) == .success {}

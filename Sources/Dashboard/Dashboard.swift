@@ -2,16 +2,16 @@ import SessionBridge
 
 /// What the dashboard shows, read through the library (`Bridge`, `Talks`) on every request: the store is the only
 /// state, so a page is never stale and the dashboard cannot disturb delivery (it writes nothing).
-public struct Dashboard: Sendable {
-    public let store: any BridgeStore
-    public let environment: Environment
-    public let talkLocations: [TalkLocation]
+package struct Dashboard: Sendable {
+    package let store: any BridgeStore
+    package let environment: Environment
+    package let talkLocations: [TalkLocation]
     /// The talk engine of the store (`Stores.talks`).
-    public let talkEngine: StoreFactory.TalkEngine
+    package let talkEngine: StoreFactory.TalkEngine
     /// How the pages spell the commands they suggest: the main binary as the person runs it.
-    public let helper: HelperName
+    package let helper: HelperName
 
-    public init(store: any BridgeStore, environment: Environment, talkLocations: [TalkLocation], talkEngine: @escaping StoreFactory.TalkEngine,
+    package init(store: any BridgeStore, environment: Environment, talkLocations: [TalkLocation], talkEngine: @escaping StoreFactory.TalkEngine,
                 helper: HelperName = HelperName(text: HelperName.bareName)) {
         self.store = store
         self.environment = environment
@@ -21,7 +21,7 @@ public struct Dashboard: Sendable {
     }
 
     /// The pages, by URL.
-    public enum Page: Sendable, Equatable {
+    package enum Page: Sendable, Equatable {
         case sessions
         case session(String)
         case messages(session: String?, limit: Int)
@@ -31,11 +31,11 @@ public struct Dashboard: Sendable {
     }
 
     /// Messages shown on one page unless `?limit=` asks for more (at most `maxLimit`).
-    public static let defaultLimit = 100
-    public static let maxLimit = 2000
+    package static let defaultLimit = 100
+    package static let maxLimit = 2000
 
     /// The page at `path` with its query, or nil (404). Ids in paths must be well-formed ids.
-    public static func page(path: String, query: [String: String]) -> Page? {
+    package static func page(path: String, query: [String: String]) -> Page? {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         let limit = query["limit"].flatMap { Int($0) }.map { min(max(1, $0), maxLimit) } ?? defaultLimit
         switch parts.count {
@@ -67,7 +67,7 @@ public struct Dashboard: Sendable {
     func talks() -> [Talks] { talkLocations.map { Talks(location: $0, environment: environment, sessionName: nil, store: talkEngine($0)) } }
 
     /// The rendered page: a whole document, or with `fragment` only the content of `<main>` (the live refresh).
-    public func render(_ page: Page, fragment: Bool = false) -> (status: Int, html: String) {
+    package func render(_ page: Page, fragment: Bool = false) -> (status: Int, html: String) {
         let view = PageRenderer(dashboard: self)
         let (status, title, section, body) = view.body(page)
         return (status, fragment ? body : PageRenderer.document(title: title, section: section, main: body))

@@ -1,10 +1,10 @@
 /// Text made safe for HTML. Everything the dashboard shows from the store (names, paths, message text, talk turns)
 /// passes through here: store content is written by agents and may be hostile.
-public enum HTML {
+package enum HTML {
     /// Escapes text for an element's content or a quoted attribute value. Control characters other than tab and
     /// newline, and the Unicode controls that reorder text on screen (bidi overrides and isolates), are shown as
     /// visible `U+XXXX` marks, so hostile text cannot hide or disguise what it says.
-    public static func escape<S: StringProtocol>(_ text: S) -> String {
+    package static func escape<S: StringProtocol>(_ text: S) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for u in text.unicodeScalars {
@@ -39,7 +39,7 @@ public enum HTML {
     }
 
     /// Percent-encodes a value for a URL query or path segment (only unreserved characters stay).
-    public static func urlComponent(_ text: String) -> String {
+    package static func urlComponent(_ text: String) -> String {
         var out = ""
         for byte in text.utf8 {
             switch byte {
@@ -54,7 +54,7 @@ public enum HTML {
     }
 
     /// The first `limit` characters of `text` on one line, with an ellipsis when cut.
-    public static func preview(_ text: String, limit: Int = 160) -> String {
+    package static func preview(_ text: String, limit: Int = 160) -> String {
         var line = ""
         var count = 0
         for c in text {

@@ -1,8 +1,8 @@
 /// A small Markdown renderer for talk turns: paragraphs, headings, lists, quotes, fenced code, inline code,
 /// emphasis and http(s) links. Every piece of text is escaped as it is emitted, so the output holds no markup but
 /// the tags made here (no raw HTML passes through, whatever the input).
-public enum Markdown {
-    public static func render(_ source: String) -> String {
+package enum Markdown {
+    package static func render(_ source: String) -> String {
         var out = ""
         var paragraph: [Substring] = []
         var list: (ordered: Bool, items: [Substring])?

@@ -5,9 +5,9 @@ import ArgumentParser
 
 /// The command line as a library: the `session-bridge` executable only calls `CLI.main`, and tests parse and run
 /// commands in process through the same dispatch.
-public enum CLI {
+package enum CLI {
     /// Runs the command `arguments` (the full argv, program name first) names, and exits.
-    public static func main(_ arguments: [String]) -> Never {
+    package static func main(_ arguments: [String]) -> Never {
         TransportNotice.printIfNeeded(arguments)
         // ask, reply, listen, talk say and `hook EVENT` in their plain forms skip the argument parser's set-up.
         FastPath.runIfPlain(arguments)

@@ -6,7 +6,7 @@
 /// 6 invalid input · 7 bad jq filter · 8 insecure store · 9 storage failure · 12 conflict · 15 store unreachable ·
 /// 64 usage. Expected outcomes that are not success (10 and 11 timed out, 13 doctor found problems, 14 the talk is
 /// closed) are results, not errors: the CLI gives them their codes (`Ending` in SessionBridgeCLI).
-public enum BridgeError: Error, Equatable, Sendable {
+package enum BridgeError: Error, Equatable, Sendable {
     case noIdentity
     /// The session a command would act as exists but has ended (`--session ID` of a session that stopped, or an
     /// agent session whose bridge session was stopped): nothing can act as it any more.
@@ -32,13 +32,13 @@ public enum BridgeError: Error, Equatable, Sendable {
     case storeUnreachable(String)
 
     /// What kind of failure this is, stable for scripts and tests (`--json` output, logs).
-    public enum Code: String, Sendable, CaseIterable {
+    package enum Code: String, Sendable, CaseIterable {
         case noIdentity, sessionEnded, unknownPeer, ambiguousPeer, peerEnded, unknownMessage, invalidID, invalidName, emptyMessage
         case messageTooLarge, binaryContent, cannotMessageSelf, badFilter, insecureStore, storage, conflict
         case invalidInput, io, storeUnreachable
     }
 
-    public var code: Code {
+    package var code: Code {
         switch self {
         case .noIdentity: return .noIdentity
         case .sessionEnded: return .sessionEnded
@@ -62,7 +62,7 @@ public enum BridgeError: Error, Equatable, Sendable {
         }
     }
 
-    public var exitCode: Int32 {
+    package var exitCode: Int32 {
         switch self {
         case .io: return 1
         case .noIdentity, .sessionEnded: return 3
@@ -81,7 +81,7 @@ public enum BridgeError: Error, Equatable, Sendable {
 
 extension BridgeError {
     /// Why content offered as a message or a turn is not text.
-    public enum BinaryContent: Equatable, Sendable {
+    package enum BinaryContent: Equatable, Sendable {
         case nulBytes
         case notUTF8
     }
@@ -89,7 +89,7 @@ extension BridgeError {
 
 extension BridgeError {
     /// Why a `--filter` program cannot be used: rejected by jq, or its helper could not run it.
-    public enum FilterFailure: Equatable, Sendable {
+    package enum FilterFailure: Equatable, Sendable {
         case nulInProgram
         case helperMissing(path: String)
         case helperStart(path: String, errno: Int32)
@@ -102,19 +102,19 @@ extension BridgeError {
 }
 
 /// A file system call that failed: what was being done, on which path, and the errno it gave.
-public struct FileFailure: Equatable, Sendable {
-    public enum Operation: Equatable, Sendable {
+package struct FileFailure: Equatable, Sendable {
+    package enum Operation: Equatable, Sendable {
         case close, createTempFile, createFolder, createLockFile, createStoreRoot, flush, inspectStoreRoot, lock, open
         case publish, read, recordSentCopy, setMode, stat, write
         /// A rename from `from` to the failure's path.
         case move(from: String)
     }
 
-    public var operation: Operation
-    public var path: String
-    public var errno: Int32
+    package var operation: Operation
+    package var path: String
+    package var errno: Int32
 
-    public init(_ operation: Operation, path: String, errno: Int32) {
+    package init(_ operation: Operation, path: String, errno: Int32) {
         self.operation = operation
         self.path = path
         self.errno = errno
@@ -123,7 +123,7 @@ public struct FileFailure: Equatable, Sendable {
 
 extension BridgeError {
     /// A change the disk, a folder or the store cannot take, or a stored record that cannot be used (exit code 9).
-    public enum StorageFailure: Equatable, Sendable {
+    package enum StorageFailure: Equatable, Sendable {
         /// A call failed with an errno meaning "no room or not allowed" (ENOSPC, EDQUOT, EROFS, EACCES, EPERM, EFBIG).
         case file(FileFailure)
         /// A store engine's own failure (corrupt, full, permission).
@@ -139,7 +139,7 @@ extension BridgeError {
     }
 
     /// Any other input/output failure (exit code 1).
-    public enum IOFailure: Equatable, Sendable {
+    package enum IOFailure: Equatable, Sendable {
         case file(FileFailure)
         /// A store engine's own input/output failure.
         case store(StoreError)
@@ -165,14 +165,14 @@ extension BridgeError {
     }
 
     /// A change to a talk, as a failure names it.
-    public enum TalkChange: Equatable, Sendable {
+    package enum TalkChange: Equatable, Sendable {
         case creation, turn, resolution, block, closing, change
     }
 }
 
 extension BridgeError {
     /// Why the store is not safe to use: someone else could write to it and so inject messages into an agent.
-    public enum InsecureStore: Equatable, Sendable {
+    package enum InsecureStore: Equatable, Sendable {
         case symlink(root: String)
         case notAFolder(root: String)
         case ownedByAnotherUser(root: String, owner: UInt32, user: UInt32)
@@ -185,7 +185,7 @@ extension BridgeError {
 
 extension BridgeError {
     /// The operation contradicts the state it meets: an answered message, a turn out of order, a lock held elsewhere.
-    public enum Conflict: Equatable, Sendable {
+    package enum Conflict: Equatable, Sendable {
         /// A store engine's own conflict.
         case store(StoreError)
         /// The message cannot be read as one and was moved aside (`reason`: why, when known).
@@ -214,7 +214,7 @@ extension BridgeError {
 
 extension BridgeError {
     /// An argument, option, setting or input file that cannot be used as given (exit code 6).
-    public enum InvalidInput: Equatable, Sendable {
+    package enum InvalidInput: Equatable, Sendable {
         /// A store setting this binary cannot use (an engine it does not have, or an unparsable URL).
         case store(StoreError)
         /// `option` takes one of `allowed`.

@@ -4,22 +4,22 @@ import Glibc
 
 /// Wall-clock and monotonic time without Foundation's start-up cost, and the one timestamp format the store uses
 /// (RFC 3339 UTC with milliseconds: `2026-11-21T17:24:01.123Z`).
-public enum Clock {
+package enum Clock {
     /// Nanoseconds since the Unix epoch.
-    public static func nowNanoseconds() -> Int64 {
+    package static func nowNanoseconds() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
     /// Monotonic nanoseconds, for deadlines.
-    public static func monotonicNanoseconds() -> Int64 {
+    package static func monotonicNanoseconds() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
-    public static func iso8601(nanoseconds: Int64) -> String {
+    package static func iso8601(nanoseconds: Int64) -> String {
         // Civil date from days since the epoch (proleptic Gregorian), without glibc's time-zone set-up.
         let totalSeconds = nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds - 999_999_999) / 1_000_000_000
         let millis = Int((nanoseconds - totalSeconds * 1_000_000_000) / 1_000_000)
@@ -42,10 +42,10 @@ public enum Clock {
             + "\(pad(secondOfDay % 60, 2)).\(pad(millis, 3))Z"
     }
 
-    public static func nowISO8601() -> String { iso8601(nanoseconds: nowNanoseconds()) }
+    package static func nowISO8601() -> String { iso8601(nanoseconds: nowNanoseconds()) }
 
     /// Parses the store's timestamp format (and the same without fractional seconds). Nil when malformed.
-    public static func parseISO8601(_ text: String) -> Int64? {
+    package static func parseISO8601(_ text: String) -> Int64? {
         let b = Array(text.utf8)
         guard b.count >= 20, b.last == UInt8(ascii: "Z") else { return nil }
         func number(_ from: Int, _ count: Int) -> Int? {
@@ -80,7 +80,7 @@ public enum Clock {
     }
 
     /// Sleeps for the given milliseconds (used for backoff).
-    public static func sleep(milliseconds: Int) {
+    package static func sleep(milliseconds: Int) {
         var request = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
         var remaining = timespec()
         while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }

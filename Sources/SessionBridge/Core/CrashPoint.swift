@@ -5,15 +5,15 @@ import Glibc
 /// A test-only fault injector: with `SESSION_BRIDGE_CRASH_AT=<op>:<step>` set, the process kills itself with SIGKILL
 /// when it reaches that step of that operation, so a test can prove the store is consistent after a crash at every
 /// step. Inert (one cached getenv) when the variable is unset.
-public enum CrashPoint {
+package enum CrashPoint {
     private static let target: String? = getenv("SESSION_BRIDGE_CRASH_AT").map { String(cString: $0) }
 
     /// Whether a crash step is set at all (so a step inside a write can split the write only under test).
-    public static var isArmed: Bool { target != nil }
+    package static var isArmed: Bool { target != nil }
 
     /// Marks that step `step` of `op` is complete; dies here when the test asked for it.
     @inline(__always)
-    public static func reached(_ op: String, _ step: Int) {
+    package static func reached(_ op: String, _ step: Int) {
         guard let target else { return }
         if target == "\(op):\(step)" { raise(SIGKILL) }
     }

@@ -3,22 +3,22 @@ import Glibc
 #endif
 
 /// The environment a command reads: the process's own, or (in tests) a given dictionary.
-public struct Environment: Sendable {
+package struct Environment: Sendable {
     /// nil: the process environment, read variable by variable with getenv. Building a dictionary of every variable
     /// costs a short process about 0.2 ms (first use of String hashing and dictionary metadata), and most commands
     /// read five variables.
     private let given: [String: String]?
 
-    public init(_ values: [String: String]) { given = values }
+    package init(_ values: [String: String]) { given = values }
 
     private init() { given = nil }
 
     /// The process's environment. Nothing here changes it before reading (`launch` sets one variable right before
     /// exec).
-    public static func current() -> Environment { Environment() }
+    package static func current() -> Environment { Environment() }
 
     /// Every variable (the shell scanner expands `$VAR` with them).
-    public var values: [String: String] {
+    package var values: [String: String] {
         if let given { return given }
         var values: [String: String] = [:]
         var pointer = environ
@@ -33,14 +33,14 @@ public struct Environment: Sendable {
     }
 
     /// The variable's value; nil when unset or empty.
-    public subscript(_ key: String) -> String? {
+    package subscript(_ key: String) -> String? {
         let v = given.map { $0[key] } ?? getenv(key).map { String(cString: $0) }
         guard let v, !v.isEmpty else { return nil }
         return v
     }
 
     /// True for the process's own environment (facts of the process, like its terminal, belong to it).
-    public var isProcess: Bool { given == nil }
+    package var isProcess: Bool { given == nil }
 
-    public func integer(_ key: String) -> Int? { self[key].flatMap { Int($0) } }
+    package func integer(_ key: String) -> Int? { self[key].flatMap { Int($0) } }
 }

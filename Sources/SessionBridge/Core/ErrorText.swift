@@ -3,10 +3,10 @@
 /// renders it here, naming the helper as it is run where the text is shown.
 extension BridgeError: CustomStringConvertible {
     /// The message, naming the helper as this process is run (`HelperName.current`).
-    public var message: String { message(helper: .current) }
+    package var message: String { message(helper: .current) }
 
     /// The message with its commands spelled with `helper`, so that each runs where it is shown.
-    public func message(helper: HelperName) -> String {
+    package func message(helper: HelperName) -> String {
         switch self {
         case .noIdentity:
             return Identity.noSessionAdvice(Identity.situation(environment: .current()), helper: helper)
@@ -51,7 +51,7 @@ extension BridgeError: CustomStringConvertible {
         }
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
 extension BridgeError.BinaryContent {

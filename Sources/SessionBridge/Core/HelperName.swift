@@ -11,26 +11,26 @@ import Glibc
 ///   is never proven to reach this installation there.
 /// - In a terminal: `session-bridge` when that name on PATH is this installation; otherwise the path as the person typed
 ///   it (quoted only when the shell needs it).
-public struct HelperName: Sendable, Equatable {
+package struct HelperName: Sendable, Equatable {
     /// Shell text that runs the helper, quoted as needed.
-    public let text: String
+    package let text: String
 
-    public init(text: String) { self.text = text }
+    package init(text: String) { self.text = text }
 
     /// The bare name, for text where a reader fills in the helper (usage lines).
-    public static let bareName = "session-bridge"
+    package static let bareName = "session-bridge"
 
     /// A runnable command line: the helper followed by `arguments` (already shell text).
-    public func command(_ arguments: String) -> String { text + " " + arguments }
+    package func command(_ arguments: String) -> String { text + " " + arguments }
 
     /// The helper as this process should name it, from its own environment and argv[0]. Computed once, on first use:
     /// nothing on a hook's quiet path reads it.
-    public static let current: HelperName = HelperName(
+    package static let current: HelperName = HelperName(
         environment: .current(), argv0: CommandLine.arguments.first ?? bareName, executable: Processes.executablePath())
 
     /// The helper as an agent session runs it, for text that a process outside the session hands to it (the
     /// watcher's typed prompts): the full launcher path, quoted.
-    public static let forAgents: HelperName = {
+    package static let forAgents: HelperName = {
         let environment = Environment.current()
         if let explicit = environment["SESSION_BRIDGE_CLI"] { return HelperName(text: explicit) }
         return HelperName(text: quoteAlways(launcherPath(environment: environment, executable: { Processes.executablePath() }) ?? bareName))
@@ -42,12 +42,12 @@ public struct HelperName: Sendable, Equatable {
     /// the helper on PATH run the bare name as their own installation; where it is not on PATH (Codex), the reader
     /// puts its own helper in its place, as the skills say. `SESSION_BRIDGE_CLI` names this machine's helper, so it
     /// does not apply.
-    public static let forPeersElsewhere = HelperName(text: bareName)
+    package static let forPeersElsewhere = HelperName(text: bareName)
 
     /// - Parameters:
     ///   - argv0: how this process was started, when no launcher said (`SESSION_BRIDGE_INVOKED_AS`).
     ///   - executable: this binary's resolved path (`/proc/self/exe`).
-    public init(environment: Environment, argv0: String, executable: @autoclosure () -> String?) {
+    package init(environment: Environment, argv0: String, executable: @autoclosure () -> String?) {
         if let explicit = environment["SESSION_BRIDGE_CLI"] {
             text = explicit
         } else if Self.isAgentSession(environment) {
@@ -58,7 +58,7 @@ public struct HelperName: Sendable, Equatable {
     }
 
     /// True inside an agent session or one of its hooks: the runtime's markers are in the environment.
-    public static func isAgentSession(_ environment: Environment) -> Bool {
+    package static func isAgentSession(_ environment: Environment) -> Bool {
         for key in ["CLAUDE_CODE_SESSION_ID", "CLAUDECODE", "CLAUDE_PLUGIN_ROOT", "PLUGIN_ROOT", "CODEX_THREAD_ID", "CODEX_SESSION_ID"]
         where environment[key] != nil {
             return true
@@ -145,13 +145,13 @@ public struct HelperName: Sendable, Equatable {
 
     /// Double quotes when nothing inside needs escaping there (so the text matches `"${CLAUDE_PLUGIN_ROOT}/…"`-style
     /// permission rules), else single quotes.
-    public static func quoteAlways(_ s: String) -> String {
+    package static func quoteAlways(_ s: String) -> String {
         let special: Set<UInt8> = [0x22, 0x24, 0x60, 0x5C, 0x21, 0x0A]   // " $ ` \ ! newline
         if !s.utf8.contains(where: { special.contains($0) }) { return "\"" + s + "\"" }
         return singleQuoted(s)
     }
 
-    public static func quoteIfNeeded(_ s: String) -> String { isPlain(s) ? s : singleQuoted(s) }
+    package static func quoteIfNeeded(_ s: String) -> String { isPlain(s) ? s : singleQuoted(s) }
 
     static func singleQuoted(_ s: String) -> String {
         "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"

@@ -1,7 +1,7 @@
 import CSys
 
 /// Generates and validates the ids the store uses as file names.
-public enum Identifiers {
+package enum Identifiers {
     static func randomBytes(_ count: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         if bytes.withUnsafeMutableBytes({ csys_getrandom($0.baseAddress!, count) }) != 0 {
@@ -12,7 +12,7 @@ public enum Identifiers {
     }
 
     /// A UUID version 7 (RFC 9562): millisecond timestamp first, so names sort in creation order.
-    public static func messageID(nowNanoseconds: Int64 = Clock.nowNanoseconds()) -> String {
+    package static func messageID(nowNanoseconds: Int64 = Clock.nowNanoseconds()) -> String {
         var b = randomBytes(16)
         let ms = UInt64(nowNanoseconds / 1_000_000)
         for i in 0..<6 { b[i] = UInt8(truncatingIfNeeded: ms >> UInt64(40 - 8 * i)) }
@@ -35,7 +35,7 @@ public enum Identifiers {
     /// The id of the one reply to message `id`: derived from it (UUID version 8, the question's millisecond prefix
     /// followed by SHA-256 bits), so every process can tell whether a question has been answered from the reply's
     /// existence alone, and a second reply can never be published beside the first.
-    public static func replyID(for id: String) -> String {
+    package static func replyID(for id: String) -> String {
         if id.utf8.allSatisfy({ $0 < 0x80 }) { return asciiReplyID(for: id) }
         let hash = Array(SHA256.hex("session-bridge reply to " + id.lowercased()))
         var c = hash.prefix(32).map { $0 }
@@ -67,25 +67,25 @@ public enum Identifiers {
     static let sessionAlphabet = Array("abcdefghjkmnpqrstuvwxyz23456789")
 
     /// An 8-character session id a person can type.
-    public static func sessionID() -> String {
+    package static func sessionID() -> String {
         String(randomBytes(8).map { sessionAlphabet[Int($0) % sessionAlphabet.count] })
     }
 
     /// Ids are used as file names: only ASCII letters, digits and '-', 1-64 characters.
-    public static func isValidID(_ s: String) -> Bool {
+    package static func isValidID(_ s: String) -> Bool {
         guard !s.isEmpty, s.utf8.count <= 64 else { return false }
         return s.utf8.allSatisfy { c in
             (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45
         }
     }
 
-    public static func validateID(_ s: String) throws(BridgeError) -> String {
+    package static func validateID(_ s: String) throws(BridgeError) -> String {
         guard isValidID(s) else { throw .invalidID(printable(s)) }
         return s.lowercased()
     }
 
     /// Session names: 1-64 of letters, digits, '.', '_', '-', not starting with '.' or '-'.
-    public static func isValidName(_ s: String) -> Bool {
+    package static func isValidName(_ s: String) -> Bool {
         guard let first = s.utf8.first, s.utf8.count <= 64, first != 46, first != 45 else { return false }
         return s.utf8.allSatisfy { c in
             (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 46 || c == 95
@@ -93,7 +93,7 @@ public enum Identifiers {
     }
 
     /// Turns a folder name into a valid session name (invalid characters become '-').
-    public static func sanitizedName(_ s: String) -> String {
+    package static func sanitizedName(_ s: String) -> String {
         var out = String(s.unicodeScalars.map { u -> Character in
             let c = u.value
             let ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 45 || c == 46 || c == 95
@@ -105,7 +105,7 @@ public enum Identifiers {
     }
 
     /// A user-supplied string made safe to echo in a one-line error.
-    public static func printable(_ s: String) -> String {
+    package static func printable(_ s: String) -> String {
         let cleaned = s.unicodeScalars.map { u -> String in
             u.value < 32 || u.value == 127 ? "\\u{\(String(u.value, radix: 16))}" : String(u)
         }.joined()

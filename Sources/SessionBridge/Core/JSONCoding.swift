@@ -5,21 +5,21 @@ import Foundation
 #endif
 
 /// The one JSON configuration used for files and `--json` output: sorted keys, so output is stable.
-public enum JSONCoding {
-    public static func encode<T: Encodable>(_ value: T, pretty: Bool = false) -> [UInt8] {
+package enum JSONCoding {
+    package static func encode<T: Encodable>(_ value: T, pretty: Bool = false) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         // Encoding our own value types cannot fail.
         return (try? Array(encoder.encode(value))) ?? Array("null".utf8)
     }
 
-    public static func string<T: Encodable>(_ value: T, pretty: Bool = false) -> String {
+    package static func string<T: Encodable>(_ value: T, pretty: Bool = false) -> String {
         String(decoding: encode(value, pretty: pretty), as: UTF8.self)
     }
 
     /// A JSON string literal for `s`, escaped as JSONEncoder does here (slashes left alone), for the few lines that
     /// hot paths write by hand.
-    public static func quoted(_ s: String) -> String {
+    package static func quoted(_ s: String) -> String {
         var out: [UInt8] = [34]
         out.reserveCapacity(s.utf8.count + 2)
         let hex = Array("0123456789abcdef".utf8)
@@ -40,7 +40,7 @@ public enum JSONCoding {
         return String(decoding: out, as: UTF8.self)
     }
 
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) -> T? {
+    package static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) -> T? {
         try? JSONDecoder().decode(type, from: Data(bytes))
     }
 }

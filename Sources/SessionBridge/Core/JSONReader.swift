@@ -7,7 +7,7 @@
 /// in an array or an object. Strings are lenient where a host can produce them: a lone surrogate escape (which
 /// JavaScript's JSON.stringify writes) and invalid UTF-8 read as U+FFFD, so the guard still analyses such a command.
 /// Of duplicate keys the first one counts, as with JSONDecoder.
-public enum JSONNode: Equatable, Sendable {
+package enum JSONNode: Equatable, Sendable {
     case null
     case bool(Bool)
     /// The number's text, as written (checked against the grammar).
@@ -17,7 +17,7 @@ public enum JSONNode: Equatable, Sendable {
     /// Members in document order, duplicates kept.
     case object([(String, JSONNode)])
 
-    public static func == (a: JSONNode, b: JSONNode) -> Bool {
+    package static func == (a: JSONNode, b: JSONNode) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
         case (.bool(let x), .bool(let y)): return x == y
@@ -33,30 +33,30 @@ public enum JSONNode: Equatable, Sendable {
     }
 
     /// The value of the first member named `key` (nil: not an object, or no such member).
-    public subscript(key: String) -> JSONNode? {
+    package subscript(key: String) -> JSONNode? {
         guard case .object(let members) = self else { return nil }
         for (k, v) in members where k == key { return v }
         return nil
     }
 
     /// The members as a dictionary, the first of duplicate keys kept (nil: not an object).
-    public var members: [(String, JSONNode)]? {
+    package var members: [(String, JSONNode)]? {
         if case .object(let m) = self { return m }
         return nil
     }
 }
 
 /// Why a document was refused (its byte offset), for tests and reports.
-public struct JSONReadError: Error, Equatable, Sendable {
-    public var offset: Int
+package struct JSONReadError: Error, Equatable, Sendable {
+    package var offset: Int
 }
 
-public enum JSONReader {
+package enum JSONReader {
     /// The deepest nesting of arrays and objects accepted (Foundation's limit).
-    public static let maximumDepth = 512
+    package static let maximumDepth = 512
 
     /// Parses one JSON document.
-    public static func parse(_ bytes: [UInt8]) throws(JSONReadError) -> JSONNode {
+    package static func parse(_ bytes: [UInt8]) throws(JSONReadError) -> JSONNode {
         try bytes.withUnsafeBufferPointer { (buffer) throws(JSONReadError) -> JSONNode in
             var p = Parser(b: buffer, i: 0)
             if buffer.count >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { p.i = 3 }
@@ -69,7 +69,7 @@ public enum JSONReader {
     }
 
     /// Parses one JSON document, nil when it is not one.
-    public static func node(_ bytes: [UInt8]) -> JSONNode? { try? parse(bytes) }
+    package static func node(_ bytes: [UInt8]) -> JSONNode? { try? parse(bytes) }
 
     private struct Parser {
         let b: UnsafeBufferPointer<UInt8>
@@ -295,11 +295,11 @@ public enum JSONReader {
 
 /// Typed reads of a parsed document with the rules a synthesized `Decodable` applies: a missing or null optional
 /// field is nil, a field of the wrong type fails the whole document.
-public struct JSONFields {
+package struct JSONFields {
     let members: [(String, JSONNode)]
 
     /// The fields of an object (nil: the document is not an object).
-    public init?(_ node: JSONNode) {
+    package init?(_ node: JSONNode) {
         guard case .object(let m) = node else { return nil }
         members = m
     }
@@ -310,7 +310,7 @@ public struct JSONFields {
     }
 
     /// An optional string: `.some(nil)` when missing or null, nil when of another type.
-    public func optionalString(_ key: String) -> String?? {
+    package func optionalString(_ key: String) -> String?? {
         switch first(key) {
         case nil, .null?: return .some(nil)
         case .string(let s)?: return .some(s)
@@ -318,12 +318,12 @@ public struct JSONFields {
         }
     }
 
-    public func string(_ key: String) -> String? {
+    package func string(_ key: String) -> String? {
         if case .string(let s)? = first(key) { return s }
         return nil
     }
 
-    public func optionalBool(_ key: String) -> Bool?? {
+    package func optionalBool(_ key: String) -> Bool?? {
         switch first(key) {
         case nil, .null?: return .some(nil)
         case .bool(let v)?: return .some(v)
@@ -332,13 +332,13 @@ public struct JSONFields {
     }
 
     /// A signed integer field: a plain JSON integer (no fraction, no exponent) within `Int64`.
-    public func int64(_ key: String) -> Int64? {
+    package func int64(_ key: String) -> Int64? {
         guard case .number(let text)? = first(key) else { return nil }
         if let v = JSONFields.parseInteger(text) { return v }
         return JSONFields.wholeNumber(text).flatMap { Int64(exactly: $0) }
     }
 
-    public func int32(_ key: String) -> Int32? { int64(key).flatMap { Int32(exactly: $0) } }
+    package func int32(_ key: String) -> Int32? { int64(key).flatMap { Int32(exactly: $0) } }
 
     /// A number written with a fraction or an exponent whose value is a whole number (`1.0`, `1e2`), as
     /// JSONDecoder reads it into an integer field.
@@ -348,7 +348,7 @@ public struct JSONFields {
     }
 
     /// An optional unsigned integer: `.some(nil)` when missing or null, nil when not an integer in range.
-    public func optionalUInt64(_ key: String) -> UInt64?? {
+    package func optionalUInt64(_ key: String) -> UInt64?? {
         switch first(key) {
         case nil, .null?: return .some(nil)
         case .number(let text)?:
@@ -395,7 +395,7 @@ public struct JSONFields {
     }
 
     /// An optional list of strings: nil when present but not a list of strings.
-    public func optionalStrings(_ key: String) -> [String]?? {
+    package func optionalStrings(_ key: String) -> [String]?? {
         switch first(key) {
         case nil, .null?: return .some(nil)
         case .array(let items)?:

@@ -1,7 +1,7 @@
 /// Human-readable text for messages, peers and statuses; shared by the CLI and the hooks.
-public enum Render {
+package enum Render {
     /// A delivered message with the exact command that answers it.
-    public static func delivery(_ m: Message, cli: String) -> String {
+    package static func delivery(_ m: Message, cli: String) -> String {
         var lines = [
             "── message \(m.id) ──",
             "from: \(m.fromName) (\(m.from))",
@@ -29,7 +29,7 @@ public enum Render {
         return lines.joined(separator: "\n")
     }
 
-    public static func peers(_ rows: [SessionService.PeerInfo], helper: HelperName = .current) -> String {
+    package static func peers(_ rows: [SessionService.PeerInfo], helper: HelperName = .current) -> String {
         if rows.isEmpty { return "no sessions yet: run `\(helper.command("start"))` in each agent session or terminal" }
         var table = [["", "NAME", "ID", "STATE", "LAST SEEN", "AGENT", "PROJECT"]]
         for r in rows {
@@ -39,7 +39,7 @@ public enum Render {
         return columns(table) + "\n(* = you)"
     }
 
-    public static func status(_ s: StatusService.SessionStatus, helper: HelperName = .current) -> String {
+    package static func status(_ s: StatusService.SessionStatus, helper: HelperName = .current) -> String {
         var lines: [String] = []
         if let me = s.session {
             lines.append("session: \(me.name) (\(me.id)), \(me.agent), project \(me.projectPath)")
@@ -56,7 +56,7 @@ public enum Render {
         return lines.joined(separator: "\n")
     }
 
-    public static func messageStatus(_ s: StatusService.MessageStatus) -> String {
+    package static func messageStatus(_ s: StatusService.MessageStatus) -> String {
         let m = s.message
         var lines = [
             "message \(m.id) (\(m.type.rawValue)), \(s.direction == "sent" ? "to \(m.toName) (\(m.to))" : "from \(m.fromName) (\(m.from))")",
@@ -73,7 +73,7 @@ public enum Render {
         return lines.joined(separator: "\n")
     }
 
-    public static func inbox(_ entries: [MessageService.InboxEntry]) -> String {
+    package static func inbox(_ entries: [MessageService.InboxEntry]) -> String {
         if entries.isEmpty { return "no messages" }
         var table = [["ID", "STATE", "FROM", "TYPE", "SENT", "CONTENT"]]
         for e in entries {
@@ -85,7 +85,7 @@ public enum Render {
     }
 
     /// "12s ago", "5m ago", …
-    public static func age(_ iso: String, now: Int64 = Clock.nowNanoseconds()) -> String {
+    package static func age(_ iso: String, now: Int64 = Clock.nowNanoseconds()) -> String {
         guard let t = Clock.parseISO8601(iso) else { return iso }
         let s = max(0, (now - t) / 1_000_000_000)
         if s < 60 { return "\(s)s ago" }

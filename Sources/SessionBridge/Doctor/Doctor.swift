@@ -5,21 +5,21 @@ import Glibc
 /// Finds (and with `fix`, repairs) what can go wrong in the message store and the talks: malformed or leftover
 /// files, expired claims, dangling bindings; torn or unparsable talks, missing or duplicate nonces, hand edits
 /// (checksum mismatches), header drift, leftover temp files and stale locks. Every change is reported.
-public struct Doctor {
-    public struct Finding: Codable, Sendable, Equatable {
+package struct Doctor {
+    package struct Finding: Codable, Sendable, Equatable {
         /// "messages" or "talks".
-        public var area: String
-        public var subject: String
-        public var problem: String
+        package var area: String
+        package var subject: String
+        package var problem: String
         /// What --fix did, or nil when nothing was done.
-        public var repair: String?
-        public var repaired: Bool
+        package var repair: String?
+        package var repaired: Bool
     }
 
-    public struct Report: Codable, Sendable {
-        public var findings: [Finding]
+    package struct Report: Codable, Sendable {
+        package var findings: [Finding]
         /// True when nothing is wrong, or everything found was repaired.
-        public var healthy: Bool { findings.allSatisfy { $0.repaired } }
+        package var healthy: Bool { findings.allSatisfy { $0.repaired } }
     }
 
     /// Temp files younger than this may belong to a writer at work: left alone.
@@ -27,7 +27,7 @@ public struct Doctor {
 
     /// The message store checks itself (each engine knows its own representation); then the reservations (the
     /// engine's, `Stores.reservations`, else those kept in `localRoot`) and the talks are checked.
-    public static func run(store: (any BridgeStore)?, localRoot: String? = nil, reservations: (any ReservationStore)? = nil,
+    package static func run(store: (any BridgeStore)?, localRoot: String? = nil, reservations: (any ReservationStore)? = nil,
                            talks: Talks?, fix: Bool, config: BridgeConfig) -> Report {
         var findings: [Finding] = []
         if let store {

@@ -14,27 +14,27 @@ import CSys
 /// command fails with `.badFilter`), the helper caps its own memory, and it dies with this process.
 /// jq support is optional: where the helper's shared libraries (libjq1) are missing, a filter fails with one line
 /// naming the package to install, and everything else works.
-public final class JQProgram {
+package final class JQProgram {
     /// How long a program may work.
-    public struct Limits: Sendable, Equatable {
+    package struct Limits: Sendable, Equatable {
         /// Monotonic time (`Clock.monotonicNanoseconds`) by which every answer must have come.
-        public var deadline: Int64
+        package var deadline: Int64
         /// Says which limit it is, for the error ("5 s, the limit for listings").
-        public var label: String
+        package var label: String
 
-        public init(deadline: Int64, label: String) {
+        package init(deadline: Int64, label: String) {
             self.deadline = deadline
             self.label = label
         }
 
         /// One-shot listings (`inbox`, `peers`, `talk list`): a few seconds in all, compilation included.
-        public static func listing(seconds: Double = JQProgram.listingSeconds) -> Limits {
+        package static func listing(seconds: Double = JQProgram.listingSeconds) -> Limits {
             Limits(deadline: Clock.monotonicNanoseconds() + Int64(seconds * 1e9), label: "\(format(seconds)) s, the limit for listings")
         }
 
         /// A command with its own timeout (`listen --timeout`): the program shares it, with at least
         /// `JQProgram.minimumSeconds` so a zero timeout still evaluates what is already there.
-        public static func timeout(_ seconds: Double, command: String) -> Limits {
+        package static func timeout(_ seconds: Double, command: String) -> Limits {
             let s = max(seconds.isNaN ? JQProgram.minimumSeconds : seconds, JQProgram.minimumSeconds)
             let given = seconds.isNaN ? 0 : max(seconds, 0)
             return Limits(deadline: Clock.monotonicNanoseconds() + Int64(min(s, 1e9) * 1e9),
@@ -49,13 +49,13 @@ public final class JQProgram {
     }
 
     /// The time a one-shot listing's program may take in all.
-    public static let listingSeconds: Double = 5
+    package static let listingSeconds: Double = 5
     /// The least time a program gets, however short the command's own timeout.
-    public static let minimumSeconds: Double = 1
+    package static let minimumSeconds: Double = 1
 
-    public let program: String
+    package let program: String
     /// Settable inside the module (tests give compilation and evaluation different limits).
-    public internal(set) var limits: Limits
+    package internal(set) var limits: Limits
     /// The helper's process id (tests watch it die).
     let pid: pid_t
     private let input: Int32
@@ -66,7 +66,7 @@ public final class JQProgram {
     private var reaped = false
 
     /// Starts the helper and compiles `program`; a syntax error throws `.badFilter` with jq's own message.
-    public init(_ program: String, limits: Limits = .listing(), helper: String? = nil) throws(BridgeError) {
+    package init(_ program: String, limits: Limits = .listing(), helper: String? = nil) throws(BridgeError) {
         self.program = program
         self.limits = limits
         if program.utf8.contains(0) { throw .badFilter(.nulInProgram) }
@@ -124,7 +124,7 @@ public final class JQProgram {
 
     /// Whether `json` (one compact JSON document) matches. Runtime errors, the deadline and the helper's memory cap
     /// throw `.badFilter`.
-    public func matches(json: String) throws(BridgeError) -> Bool {
+    package func matches(json: String) throws(BridgeError) -> Bool {
         if let failure { throw failure }
         let bytes = Array((json + "\n").utf8)
         var offset = 0
@@ -158,7 +158,7 @@ public final class JQProgram {
     }
 
     /// Matches an encodable value (encoded as compact JSON, which never contains a raw newline).
-    public func matches<T: Encodable>(_ value: T) throws(BridgeError) -> Bool {
+    package func matches<T: Encodable>(_ value: T) throws(BridgeError) -> Bool {
         try matches(json: JSONCoding.string(value))
     }
 
@@ -229,10 +229,10 @@ public final class JQProgram {
     static let loaderFailureStatus: Int32 = 127
 
     /// jq support is optional: the one line a filter gets where libjq is not installed.
-    public static let missingLibraries = BridgeError.io(.jqUnavailable)
+    package static let missingLibraries = BridgeError.io(.jqUnavailable)
 
     /// `session-bridge-jq` beside the running executable, or `$SESSION_BRIDGE_JQ`.
-    public static func defaultHelperPath() -> String {
+    package static func defaultHelperPath() -> String {
         if let explicit = getenv("SESSION_BRIDGE_JQ") { return String(cString: explicit) }
         guard let exe = Processes.executablePath() else { return "session-bridge-jq" }
         return FileSystem.parentDirectory(of: exe) + "/session-bridge-jq"

@@ -13,8 +13,8 @@ import Glibc
 /// name, and scripts fed to interpreters are analysed (shell) or scanned (other languages). Only the real
 /// session-bridge helper of this installation may write the store. It is a guard against mistakes and hostile
 /// prompts, not a sandbox: a compiled program run from Bash is not inspected.
-public struct Guard {
-    public enum Verdict: Equatable, Sendable {
+package struct Guard {
+    package enum Verdict: Equatable, Sendable {
         case allow
         case deny(String)
     }
@@ -101,7 +101,7 @@ public struct Guard {
     }
 
     /// Evaluates one hook input (the JSON a PreToolUse hook receives on stdin). Never traps, on any input.
-    public static func evaluate(input: [UInt8], environment: Environment) -> Verdict {
+    package static func evaluate(input: [UInt8], environment: Environment) -> Verdict {
         guard let hook = PreToolUseInput.decode(input) else {
             // Malformed input: fail closed only when it looks like it touches a guarded folder.
             let text = String(decoding: input.prefix(1 << 20), as: UTF8.self)
@@ -120,7 +120,7 @@ public struct Guard {
     }
 
     /// Evaluates one shell command string run in `cwd` (the fuzzing and testing entry point). Never traps.
-    public static func evaluate(command: String, cwd: String, environment: Environment) -> Verdict {
+    package static func evaluate(command: String, cwd: String, environment: Environment) -> Verdict {
         let g = Guard(cwd: cwd, environment: environment)
         return g.verdict(g.effects(ofShell: command, cwd: cwd), tool: "Bash")
     }

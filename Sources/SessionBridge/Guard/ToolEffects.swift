@@ -3,9 +3,9 @@
 /// Paths are absolute and, where they exist, resolved through symlinks (including links the same command makes).
 /// A path that depends on something unknowable (a command's output, an unset variable, a file list read from a
 /// pipe) is `anywhere` or `under` the folder it is known to stay in.
-public struct ToolEffects: Sendable {
+package struct ToolEffects: Sendable {
     /// A place a write may land.
-    public enum Place: Equatable, Sendable {
+    package enum Place: Equatable, Sendable {
         /// This path (the node itself; with scope `.tree`, everything beneath it too).
         case exact(String)
         /// Some path inside this folder (or the folder itself).
@@ -14,7 +14,7 @@ public struct ToolEffects: Sendable {
         case anywhere
     }
 
-    public enum Scope: Sendable {
+    package enum Scope: Sendable {
         /// Creates, changes or removes the node at the path.
         case node
         /// Changes or removes the path and everything beneath it (rm -r, mv of a folder, extraction into it …).
@@ -26,7 +26,7 @@ public struct ToolEffects: Sendable {
         case contents
     }
 
-    public enum Effect: Sendable {
+    package enum Effect: Sendable {
         /// A known writer writes here.
         case write(Place, Scope, by: String)
         /// A program whose writes are not modelled, run in `cwd` with arguments that may name `arguments`.
@@ -36,13 +36,13 @@ public struct ToolEffects: Sendable {
         case script(language: String, text: String?, network: Bool, cwd: Place)
     }
 
-    public var effects: [Effect] = []
+    package var effects: [Effect] = []
     /// Set when the analysis ran out of budget: nothing can be said, so everything may be written.
-    public var exhausted = false
+    package var exhausted = false
 
     /// The places this call may write: nil when that is not knowable (an unmodelled program or script, or an
     /// exhausted analysis).
-    public var writtenPlaces: [(Place, Scope)]? {
+    package var writtenPlaces: [(Place, Scope)]? {
         if exhausted { return nil }
         var out: [(Place, Scope)] = []
         for e in effects {
@@ -67,6 +67,5 @@ enum Marker {
 
     static func under(_ path: String) -> String { "\u{3}" + path + "\u{4}" }
 
-    static func hasAny(_ s: String) -> Bool { s.unicodeScalars.contains { $0.value == 2 || $0.value == 3 } }
     static func isPlain(_ s: String) -> Bool { !s.unicodeScalars.contains { $0.value >= 1 && $0.value <= 4 } }
 }

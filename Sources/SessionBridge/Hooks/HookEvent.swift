@@ -1,5 +1,5 @@
 /// The hook events the plugin registers, named as `session-bridge hook EVENT` takes them.
-public enum HookEvent: String, CaseIterable, Sendable {
+package enum HookEvent: String, CaseIterable, Sendable {
     case preToolUse = "pre-tool-use"
     case sessionStart = "session-start"
     case postToolUse = "post-tool-use"
@@ -9,7 +9,7 @@ public enum HookEvent: String, CaseIterable, Sendable {
     case sessionEnd = "session-end"
 
     /// The name Claude Code / Codex put in the input's `hook_event_name`.
-    public var runtimeName: String {
+    package var runtimeName: String {
         switch self {
         case .preToolUse: return "PreToolUse"
         case .sessionStart: return "SessionStart"
@@ -23,7 +23,7 @@ public enum HookEvent: String, CaseIterable, Sendable {
 
 extension Hooks {
     /// Runs one hook event on its input (the hook's stdin): the one entry the CLI and the fuzzers share.
-    public static func run(event: HookEvent, input: [UInt8], environment: Environment) -> Outcome {
+    package static func run(event: HookEvent, input: [UInt8], environment: Environment) -> Outcome {
         switch event {
         case .preToolUse: return preToolUse(input: input, environment: environment)
         case .sessionStart: return sessionStart(input: input, environment: environment)

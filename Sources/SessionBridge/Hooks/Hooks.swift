@@ -4,50 +4,50 @@
 /// read, one readdir and a stat: no JSON decoding of the (possibly large) hook input, no manifest decoding, and
 /// never a jq compile. A hook never fails the agent's action because of the bridge: problems are swallowed and the
 /// hook prints nothing.
-public enum Hooks {
+package enum Hooks {
     /// What a hook process should print and exit with.
-    public struct Outcome: Equatable, Sendable {
-        public var stdout: String?
-        public var stderr: String?
-        public var exitCode: Int32
+    package struct Outcome: Equatable, Sendable {
+        package var stdout: String?
+        package var stderr: String?
+        package var exitCode: Int32
         /// The messages this output shows, claimed from `session`: `acknowledge` finishes those that expect no
         /// reply once the output is written, so a hook killed before that (at its timeout) loses none of them.
-        public var shown: Shown?
+        package var shown: Shown?
 
-        public init(stdout: String?, stderr: String?, exitCode: Int32, shown: Shown? = nil) {
+        package init(stdout: String?, stderr: String?, exitCode: Int32, shown: Shown? = nil) {
             self.stdout = stdout
             self.stderr = stderr
             self.exitCode = exitCode
             self.shown = shown
         }
 
-        public static let silent = Outcome(stdout: nil, stderr: nil, exitCode: 0)
+        package static let silent = Outcome(stdout: nil, stderr: nil, exitCode: 0)
     }
 
     /// Messages a hook's output shows, and the inbox they were claimed from.
-    public struct Shown: Equatable, Sendable {
-        public var session: String
-        public var messages: [Message]
+    package struct Shown: Equatable, Sendable {
+        package var session: String
+        package var messages: [Message]
     }
 
     /// After a hook's output is written: finishes the claims of the messages it showed that expect no reply
     /// (queries stay in flight until answered). Without it they are delivered again when their lease ends.
-    public static func acknowledge(_ outcome: Outcome, environment: Environment) {
+    package static func acknowledge(_ outcome: Outcome, environment: Environment) {
         guard let shown = outcome.shown, shown.messages.contains(where: { !$0.type.expectsReply }),
               let store = openStore(environment) else { return }
         MessageService.acknowledge(store, shown.session, shown.messages)
     }
 
     /// The largest part of one message injected into context; the rest is reachable with `inbox`.
-    public static let injectedContentLimit = 32 * 1024
+    package static let injectedContentLimit = 32 * 1024
     /// At most this many messages are injected by one hook call; the rest wait for the next one.
-    public static let injectedMessageLimit = 5
+    package static let injectedMessageLimit = 5
 
     // MARK: Identity from the hook
 
     /// The runtime session a hook speaks for. Claude Code puts it in CLAUDE_CODE_SESSION_ID (the same value as
     /// the input's session_id), so the input is not even parsed; Codex hooks carry it only in the input.
-    public static func identity(input: [UInt8], environment: Environment) -> Identity? {
+    package static func identity(input: [UInt8], environment: Environment) -> Identity? {
         if let explicit = environment["SESSION_BRIDGE_SESSION"] { return Identity(source: .explicit(explicit)) }
         if let claude = environment["CLAUDE_CODE_SESSION_ID"] { return Identity(source: .claudeCode(sessionID: claude)) }
         if let id = topLevelString("session_id", in: input) { return Identity(source: .codex(threadID: id)) }
@@ -99,7 +99,7 @@ public enum Hooks {
 
     /// SessionStart: registers (or re-binds) the session, refreshes its heartbeat, and says in one line who this
     /// session is when that is useful: when other sessions are live or messages wait.
-    public static func sessionStart(input: [UInt8], environment: Environment) -> Outcome {
+    package static func sessionStart(input: [UInt8], environment: Environment) -> Outcome {
         exportHelperPath(environment)
         guard let identity = identity(input: input, environment: environment), let store = openStore(environment) else { return .silent }
         let bridge = bridge(store, identity, environment)
@@ -131,7 +131,7 @@ public enum Hooks {
 
     /// PostToolUse and UserPromptSubmit: injects pending peer messages (claimed exactly once) with their reply
     /// commands; prints nothing when none are pending.
-    public static func deliverPending(event: String, input: [UInt8], environment: Environment) -> Outcome {
+    package static func deliverPending(event: String, input: [UInt8], environment: Environment) -> Outcome {
         guard let identity = identity(input: input, environment: environment), let store = openStore(environment),
               let id = boundSession(store, identity) else { return .silent }
         try? store.touchHeartbeat(id)
@@ -152,7 +152,7 @@ public enum Hooks {
 
     /// Stop, synchronous (foreground listening): while the session listens in the foreground, waits for the next
     /// message and continues the session with it. Returns at once for sessions that are not listening.
-    public static func stop(input: [UInt8], environment: Environment) -> Outcome {
+    package static func stop(input: [UInt8], environment: Environment) -> Outcome {
         guard let identity = identity(input: input, environment: environment), let store = openStore(environment),
               let id = boundSession(store, identity), (try? store.listenMode(id)) == .foreground else { return .silent }
         let bridge = bridge(store, identity, environment)
@@ -180,7 +180,7 @@ public enum Hooks {
     /// Stop, asyncRewake (background listening): one waiter per session waits, event-driven, for a message and
     /// wakes the model with it (exit 2, message on stderr) while the user keeps working. Returns at once for
     /// sessions not listening in the background, or when another waiter of the session already runs.
-    public static func stopBackground(input: [UInt8], environment: Environment) -> Outcome {
+    package static func stopBackground(input: [UInt8], environment: Environment) -> Outcome {
         guard let identity = identity(input: input, environment: environment), let store = openStore(environment),
               let id = boundSession(store, identity), (try? store.listenMode(id)) == .background else { return .silent }
         let slice = Double(environment.integer("SESSION_BRIDGE_BACKGROUND_CHECK_SECONDS") ?? 5)
@@ -204,7 +204,7 @@ public enum Hooks {
     }
 
     /// SessionEnd: the agent session is over, so its bridge session ends too (peers are told).
-    public static func sessionEnd(input: [UInt8], environment: Environment) -> Outcome {
+    package static func sessionEnd(input: [UInt8], environment: Environment) -> Outcome {
         guard let identity = identity(input: input, environment: environment), let store = openStore(environment) else { return .silent }
         let bridge = bridge(store, identity, environment)
         if bridge.sessions.currentSession() != nil { _ = try? bridge.sessions.stop() }
@@ -212,7 +212,7 @@ public enum Hooks {
     }
 
     /// PreToolUse: the guard. Denies edits of the bridge's files with a reason naming the command to use.
-    public static func preToolUse(input: [UInt8], environment: Environment) -> Outcome {
+    package static func preToolUse(input: [UInt8], environment: Environment) -> Outcome {
         switch Guard.evaluate(input: input, environment: environment) {
         case .allow:
             return .silent
@@ -234,7 +234,7 @@ public enum Hooks {
     // MARK: Output
 
     /// Peer messages as the model should see them: each with its sender, content and reply command.
-    public static func renderForContext(_ messages: [Message], cli: String, more: Int) -> String {
+    package static func renderForContext(_ messages: [Message], cli: String, more: Int) -> String {
         var parts = ["session-bridge: \(messages.count == 1 ? "a message" : "\(messages.count) messages") from peer sessions. "
             + "Answer each query from your own context with its reply command, then go on with what you were doing."]
         for var m in messages {

@@ -5,12 +5,12 @@ import Glibc
 /// Where a message's text comes from: an argument, standard input (`-`), or a file. Large messages go through
 /// stdin or a file, never through shell arguments. Reads stop one byte past the cap, so a huge input is refused
 /// without being read whole.
-public enum ContentSource {
+package enum ContentSource {
     case argument(String)
     case standardInput
     case file(String)
 
-    public static func from(text: String?, file: String?) throws(BridgeError) -> ContentSource {
+    package static func from(text: String?, file: String?) throws(BridgeError) -> ContentSource {
         if let file {
             if text != nil { throw .invalidInput(.textTwice) }
             return .file(file)
@@ -20,7 +20,7 @@ public enum ContentSource {
     }
 
     /// The raw bytes, at most `limit + 1` of them.
-    public func bytes(limit: Int) throws(BridgeError) -> [UInt8] {
+    package func bytes(limit: Int) throws(BridgeError) -> [UInt8] {
         switch self {
         case .argument(let s):
             return Array(s.utf8)

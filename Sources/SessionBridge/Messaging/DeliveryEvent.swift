@@ -1,6 +1,6 @@
 /// One step in a sent message's life, appended by whoever caused it to the sender's receipt log.
-public struct DeliveryEvent: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable {
+package struct DeliveryEvent: Codable, Sendable, Equatable {
+    package enum Kind: String, Codable, Sendable {
         /// Taken by the recipient: printed by `listen` (a tool result) or injected by a hook. The model has seen it.
         case claimed
         /// A reply was sent (`replyId`).
@@ -13,16 +13,16 @@ public struct DeliveryEvent: Codable, Sendable, Equatable {
         case quarantined
     }
 
-    public var event: Kind
-    public var at: String
-    public var by: String?
-    public var byName: String?
+    package var event: Kind
+    package var at: String
+    package var by: String?
+    package var byName: String?
     /// How it was seen: "listen", "hook", "ask" or "reply".
-    public var via: String?
-    public var replyId: String?
-    public var leaseUntil: String?
+    package var via: String?
+    package var replyId: String?
+    package var leaseUntil: String?
 
-    public init(event: Kind, at: String = Clock.nowISO8601(), by: String? = nil, byName: String? = nil,
+    package init(event: Kind, at: String = Clock.nowISO8601(), by: String? = nil, byName: String? = nil,
                 via: String? = nil, replyId: String? = nil, leaseUntil: String? = nil) {
         self.event = event
         self.at = at
@@ -35,7 +35,7 @@ public struct DeliveryEvent: Codable, Sendable, Equatable {
 }
 
 /// Where a message is in the file store's delivery (the folder-shaped state `MessageStore` reports).
-public enum FileDeliveryState: Sendable, Equatable {
+package enum FileDeliveryState: Sendable, Equatable {
     /// Not in the recipient's store at all.
     case absent
     /// Its publication was interrupted after the complete temp file was written (path of that file).

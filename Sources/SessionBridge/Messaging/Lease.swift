@@ -2,23 +2,23 @@
 /// time and the delivery count change in the same rename(2) that makes the claim: no reader can see a claim without
 /// its time, and no mtime is ever consulted. The same triple maps onto a stream's pending entry (id, delivery time,
 /// delivery count) in a networked store.
-public struct ClaimRecord: Sendable, Equatable {
-    public var messageID: String
+package struct ClaimRecord: Sendable, Equatable {
+    package var messageID: String
     /// Wall-clock nanoseconds since the epoch when this delivery was claimed.
-    public var claimedAt: Int64
+    package var claimedAt: Int64
     /// 1 for the first claim, n for the n-th delivery.
-    public var delivery: Int
+    package var delivery: Int
 
-    public init(messageID: String, claimedAt: Int64, delivery: Int) {
+    package init(messageID: String, claimedAt: Int64, delivery: Int) {
         self.messageID = messageID
         self.claimedAt = claimedAt
         self.delivery = delivery
     }
 
-    public var fileName: String { "\(messageID).\(claimedAt).\(delivery).json" }
+    package var fileName: String { "\(messageID).\(claimedAt).\(delivery).json" }
 
     /// Parses a claimed file name; nil for anything else (which is quarantined).
-    public init?(fileName: String) {
+    package init?(fileName: String) {
         guard fileName.hasSuffix(".json") else { return nil }
         let parts = fileName.dropLast(5).split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, Identifiers.isValidID(String(parts[0])),
@@ -30,17 +30,17 @@ public struct ClaimRecord: Sendable, Equatable {
 }
 
 /// The one place that decides what happens to a claimed, unanswered query as time passes.
-public struct LeasePolicy: Sendable, Equatable {
-    public var leaseNanoseconds: Int64
+package struct LeasePolicy: Sendable, Equatable {
+    package var leaseNanoseconds: Int64
     /// Claims without an answer after which the query is given up (expired) rather than delivered again.
-    public var maxDeliveries: Int
+    package var maxDeliveries: Int
 
-    public init(leaseSeconds: Int, maxDeliveries: Int) {
+    package init(leaseSeconds: Int, maxDeliveries: Int) {
         self.leaseNanoseconds = Int64(max(1, leaseSeconds)) * 1_000_000_000
         self.maxDeliveries = max(1, maxDeliveries)
     }
 
-    public enum Decision: Sendable, Equatable {
+    package enum Decision: Sendable, Equatable {
         /// The lease still runs until this time (nanoseconds since the epoch).
         case held(until: Int64)
         /// The lease ran out: the next listener may take the query over (a new claim, delivery + 1).
@@ -49,9 +49,9 @@ public struct LeasePolicy: Sendable, Equatable {
         case expire
     }
 
-    public func leaseEnd(_ claim: ClaimRecord) -> Int64 { claim.claimedAt &+ leaseNanoseconds }
+    package func leaseEnd(_ claim: ClaimRecord) -> Int64 { claim.claimedAt &+ leaseNanoseconds }
 
-    public func decide(_ claim: ClaimRecord, now: Int64) -> Decision {
+    package func decide(_ claim: ClaimRecord, now: Int64) -> Decision {
         let end = leaseEnd(claim)
         if now < end { return .held(until: end) }
         return claim.delivery >= maxDeliveries ? .expire : .redeliver

@@ -1,35 +1,35 @@
 /// What settling a session's due claims did.
-public struct ClaimSettlement: Sendable {
+package struct ClaimSettlement: Sendable {
     /// Due for redelivery: the next listener takes them over.
-    public var redeliverable: [ClaimRecord] = []
+    package var redeliverable: [ClaimRecord] = []
     /// Answered by an interrupted `reply`, now finished.
-    public var finished: [String] = []
+    package var finished: [String] = []
     /// On their last delivery: marked expired.
-    public var expired: [String] = []
+    package var expired: [String] = []
     /// Unreadable claimed messages, moved to quarantine.
-    public var quarantined: [String] = []
+    package var quarantined: [String] = []
 }
 
 /// The lease and redelivery rules, applied to any engine: when a claim's lease runs out (`LeasePolicy`), whether an
 /// in-flight query is finished (its reply exists), redelivered or expired, and when a waiting listener must wake to
 /// take a crashed listener's message over. Engines only store claim records; every decision is made here.
-public struct Leases {
-    public let store: any BridgeStore
-    public let policy: LeasePolicy
+package struct Leases {
+    package let store: any BridgeStore
+    package let policy: LeasePolicy
 
-    public init(store: any BridgeStore, policy: LeasePolicy) {
+    package init(store: any BridgeStore, policy: LeasePolicy) {
         self.store = store
         self.policy = policy
     }
 
     /// True when a claim's lease ran out (it is due for redelivery or expiry).
-    public func hasDue(_ claims: [ClaimRecord], now: Int64) -> Bool {
+    package func hasDue(_ claims: [ClaimRecord], now: Int64) -> Bool {
         claims.contains { policy.leaseEnd($0) <= now }
     }
 
     /// How long a listener may sleep: until `deadline` (nanoseconds from now) or the next lease end, whichever is
     /// first, so a crashed listener's message is redelivered on time.
-    public func wait(remaining: Int64, claims: [ClaimRecord], now: Int64) -> Int64 {
+    package func wait(remaining: Int64, claims: [ClaimRecord], now: Int64) -> Int64 {
         var wait = remaining
         for record in claims { wait = min(wait, max(1_000_000, policy.leaseEnd(record) - now)) }
         return wait
@@ -38,7 +38,7 @@ public struct Leases {
     /// When the reply to claimed query `m` exists (published, or left complete by an interrupted `reply`), finishes
     /// the answer: publishes it if needed, writes the "answered" receipt if missing, finishes the claim. Call with
     /// the inbox lock held. True when the query is answered.
-    public func completeIfAnswered(_ session: String, name: String, _ record: ClaimRecord, _ m: Message) throws(BridgeError) -> Bool {
+    package func completeIfAnswered(_ session: String, name: String, _ record: ClaimRecord, _ m: Message) throws(BridgeError) -> Bool {
         let replyID = Identifiers.replyID(for: m.id)
         let answered = try bridged { () throws(StoreError) -> Bool in
             switch try store.deliveryState(m.from, replyID) {
@@ -61,7 +61,7 @@ public struct Leases {
     /// Settles the claims whose lease ran out, under the inbox lock: a query answered by an interrupted `reply` is
     /// finished, one on its last delivery is expired, the rest are due for redelivery. Safe with concurrent
     /// callers: each step happens once.
-    public func settle(_ session: String, name: String, claims: [ClaimRecord]? = nil, now: Int64) -> ClaimSettlement {
+    package func settle(_ session: String, name: String, claims: [ClaimRecord]? = nil, now: Int64) -> ClaimSettlement {
         let due = ((claims ?? (try? store.claims(session))) ?? []).filter { policy.leaseEnd($0) <= now }
         var out = ClaimSettlement()
         if due.isEmpty { return out }
@@ -92,7 +92,7 @@ public struct Leases {
     /// Takes over a claim whose lease ran out, under the inbox lock so it cannot interleave with a reply: unless the
     /// query was answered meanwhile (then the answer's bookkeeping is finished instead), it becomes a new claim
     /// (delivery + 1) and the sender's receipt records the redelivery.
-    public func takeOver(_ me: SessionManifest, _ record: ClaimRecord) throws(BridgeError) -> ClaimOutcome {
+    package func takeOver(_ me: SessionManifest, _ record: ClaimRecord) throws(BridgeError) -> ClaimOutcome {
         let outcome = try store.withInboxLock(me.id) { () throws(BridgeError) -> ClaimOutcome in
             guard try bridged({ () throws(StoreError) in try store.claimRecord(me.id, record.messageID) }) == record else { return .gone }
             if let m = try bridged({ () throws(StoreError) in try store.message(me.id, record.messageID, in: .inFlight) }),

@@ -1,5 +1,5 @@
 /// The kinds of message sessions exchange.
-public enum MessageType: String, Codable, Sendable, CaseIterable {
+package enum MessageType: String, Codable, Sendable, CaseIterable {
     /// A question that expects a `response`.
     case query
     /// The answer to a query (`inReplyTo` names it).
@@ -11,25 +11,25 @@ public enum MessageType: String, Codable, Sendable, CaseIterable {
     case sessionEnded = "session-ended"
 
     /// Whether a claimed message of this type stays in flight until a reply.
-    public var expectsReply: Bool { self == .query }
+    package var expectsReply: Bool { self == .query }
 }
 
 /// One message. Stored as a UUID-named JSON file; the stable JSON shape is documented in the README.
-public struct Message: Codable, Sendable, Equatable {
-    public var schema: Int
-    public var id: String
-    public var from: String
-    public var fromName: String
-    public var to: String
-    public var toName: String
-    public var type: MessageType
-    public var inReplyTo: String?
-    public var createdAt: String
-    public var content: String
+package struct Message: Codable, Sendable, Equatable {
+    package var schema: Int
+    package var id: String
+    package var from: String
+    package var fromName: String
+    package var to: String
+    package var toName: String
+    package var type: MessageType
+    package var inReplyTo: String?
+    package var createdAt: String
+    package var content: String
     /// SHA-256 (hex) of `content`'s UTF-8 bytes.
-    public var sha256: String
+    package var sha256: String
 
-    public init(id: String = Identifiers.messageID(), from: String, fromName: String, to: String, toName: String,
+    package init(id: String = Identifiers.messageID(), from: String, fromName: String, to: String, toName: String,
                 type: MessageType, inReplyTo: String? = nil, createdAt: String = Clock.nowISO8601(), content: String) {
         self.schema = 1
         self.id = id
@@ -48,7 +48,7 @@ public struct Message: Codable, Sendable, Equatable {
         case schema, id, from, fromName, to, toName, type, inReplyTo, createdAt, content, sha256
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(schema, forKey: .schema)
         try c.encode(id, forKey: .id)
@@ -64,18 +64,18 @@ public struct Message: Codable, Sendable, Equatable {
     }
 
     /// The checksum matches the content and the ids are well-formed.
-    public var isIntact: Bool {
+    package var isIntact: Bool {
         sha256 == SHA256.hex(content) && Identifiers.isValidID(id) && Identifiers.isValidID(from) && Identifiers.isValidID(to)
     }
 }
 
 /// Validation of message text coming from a user or an agent.
-public enum MessageContent {
-    public static let defaultLimit = 4 << 20
+package enum MessageContent {
+    package static let defaultLimit = 4 << 20
 
     /// Accepts valid UTF-8 text without NUL bytes, not blank, within the limit. Invalid UTF-8 is refused rather
     /// than silently repaired, so what arrives is exactly what was sent.
-    public static func validate(_ bytes: [UInt8], limit: Int) throws(BridgeError) -> String {
+    package static func validate(_ bytes: [UInt8], limit: Int) throws(BridgeError) -> String {
         if bytes.count > limit { throw .messageTooLarge(size: bytes.count, limit: limit) }
         if bytes.contains(0) { throw .binaryContent(.nulBytes) }
         guard let text = String(validating: bytes, as: UTF8.self) else {

@@ -1,5 +1,5 @@
 /// Messages: ask, listen (and the hooks' claims), reply and await, each exactly once per message.
-public struct MessageService {
+package struct MessageService {
     let bridge: Bridge
 
     /// Sends a message of any type from this session to a peer and keeps the sender's copy.
@@ -31,7 +31,7 @@ public struct MessageService {
 
     /// Sends a query. The result's id is what `reply`, `status` and `await` take. With `willAwait`, listeners and
     /// hooks of this session leave the reply to the `waitForReply` that follows, so it is delivered once.
-    public func ask(_ peerText: String, content: String, willAwait: Bool = false) throws(BridgeError) -> Message {
+    package func ask(_ peerText: String, content: String, willAwait: Bool = false) throws(BridgeError) -> Message {
         let me = try bridge.sessions.requireSession()
         let peer = try bridge.sessions.resolvePeer(peerText)
         if peer.id == me.id { throw .cannotMessageSelf }
@@ -47,7 +47,7 @@ public struct MessageService {
     }
 
     /// How waiting for a reply ended. Expected outcomes, not failures: the CLI maps them to exit codes.
-    public enum AwaitOutcome: Sendable, Equatable {
+    package enum AwaitOutcome: Sendable, Equatable {
         case answered(Message)
         /// Nothing came in time. `seenAt`: when the peer claimed the question (nil when it has not, or the time is
         /// unknown); `seen` says whether it has.
@@ -123,15 +123,15 @@ public struct MessageService {
     }
 
     /// What `listen` and the hooks hand over: the message, plus problems met on the way.
-    public struct Delivery: Sendable {
-        public var message: Message
-        public var warnings: [String]
+    package struct Delivery: Sendable {
+        package var message: Message
+        package var warnings: [String]
         /// The inbox it was claimed from (this session): what `acknowledge` finishes it in.
-        public var session: String
+        package var session: String
     }
 
     /// How listening ended. Expected outcomes, not failures: the CLI maps a timeout to exit 10.
-    public enum ListenOutcome: Sendable {
+    package enum ListenOutcome: Sendable {
         case delivered(Delivery)
         /// Nothing came in time (with the problems met on the way).
         case timedOut(warnings: [String])
@@ -250,7 +250,7 @@ public struct MessageService {
     /// shown them: `claimNext` leaves them in flight until then, so a crash between the claim and the output (a
     /// SIGKILL, a hook killed at its timeout) redelivers them at the lease's end instead of losing them. Queries stay
     /// in flight until their reply.
-    public func acknowledge(_ session: String, _ messages: [Message]) { Self.acknowledge(bridge.store, session, messages) }
+    package func acknowledge(_ session: String, _ messages: [Message]) { Self.acknowledge(bridge.store, session, messages) }
 
     /// `acknowledge` on a store opened without a bridge (a hook, after its output is written).
     static func acknowledge(_ store: any BridgeStore, _ session: String, _ messages: [Message]) {
@@ -327,9 +327,9 @@ public struct MessageService {
     }
 
     /// One row of `inbox`.
-    public struct InboxEntry: Codable, Sendable {
-        public var box: String
-        public var message: Message
+    package struct InboxEntry: Codable, Sendable {
+        package var box: String
+        package var message: Message
     }
 
     /// Messages addressed to this session: pending ones, or with `all` the claimed and answered history too.

@@ -1,17 +1,17 @@
 /// What `status` and the dashboard read: this session's counts, one message's life, every session and message.
-public struct StatusService {
+package struct StatusService {
     let bridge: Bridge
 
     /// `status`: this session, its counts, and its peers.
-    public struct SessionStatus: Codable, Sendable {
-        public var session: SessionManifest?
+    package struct SessionStatus: Codable, Sendable {
+        package var session: SessionManifest?
         /// With no live session: the session this process names (`--session`, its key or binding) when it has ended.
-        public var endedSession: SessionManifest?
-        public var storeRoot: String
-        public var pending: Int
-        public var claimed: Int
-        public var answered: Int
-        public var peers: [SessionService.PeerInfo]
+        package var endedSession: SessionManifest?
+        package var storeRoot: String
+        package var pending: Int
+        package var claimed: Int
+        package var answered: Int
+        package var peers: [SessionService.PeerInfo]
     }
 
     package func status() throws(BridgeError) -> SessionStatus {
@@ -28,24 +28,24 @@ public struct StatusService {
     }
 
     /// One message's life as its sender (or recipient) sees it.
-    public struct MessageStatus: Codable, Sendable {
-        public enum State: String, Codable, Sendable {
+    package struct MessageStatus: Codable, Sendable {
+        package enum State: String, Codable, Sendable {
             case pending, claimed, answered, done, expired, quarantined, unknown
         }
-        public var message: Message
+        package var message: Message
         /// sent (this session sent it) or received.
-        public var direction: String
-        public var state: State
+        package var direction: String
+        package var state: State
         /// True once the recipient's model has seen it (claimed into a tool result or hook context).
-        public var seen: Bool
-        public var claimedAt: String?
-        public var claimedBy: String?
-        public var claimedVia: String?
-        public var leaseUntil: String?
-        public var answeredAt: String?
-        public var replyId: String?
-        public var redeliveries: Int
-        public var events: [DeliveryEvent]
+        package var seen: Bool
+        package var claimedAt: String?
+        package var claimedBy: String?
+        package var claimedVia: String?
+        package var leaseUntil: String?
+        package var answeredAt: String?
+        package var replyId: String?
+        package var redeliveries: Int
+        package var events: [DeliveryEvent]
     }
 
     package func messageStatus(_ messageID: String) throws(BridgeError) -> MessageStatus {
@@ -111,22 +111,22 @@ public struct StatusService {
     // the bridge sees them. Nothing here writes: no heartbeat, no settling of claims, no quarantine of stray files.
 
     /// One session as the dashboard lists it.
-    public struct SessionRow: Codable, Sendable, Equatable {
-        public var id: String
-        public var name: String
-        public var agent: String
-        public var projectPath: String
-        public var host: String
-        public var pid: Int32
-        public var startedAt: String
-        public var lastSeen: String
-        public var state: PeerState
+    package struct SessionRow: Codable, Sendable, Equatable {
+        package var id: String
+        package var name: String
+        package var agent: String
+        package var projectPath: String
+        package var host: String
+        package var pid: Int32
+        package var startedAt: String
+        package var lastSeen: String
+        package var state: PeerState
         /// How it listens between turns; nil when it does not.
-        public var listening: ListenMode?
+        package var listening: ListenMode?
         /// Messages waiting in its inbox.
-        public var pending: Int
+        package var pending: Int
         /// Questions it has claimed (its model has seen them) and not answered yet.
-        public var inFlight: Int
+        package var inFlight: Int
     }
 
     /// Every session, live ones first, then by name.
@@ -147,10 +147,10 @@ public struct StatusService {
     }
 
     /// Where one message lies: the recipient whose inbox holds it, and the box.
-    public struct MessageRef: Sendable, Hashable {
-        public var id: String
-        public var recipient: String
-        public var box: MessageState
+    package struct MessageRef: Sendable, Hashable {
+        package var id: String
+        package var recipient: String
+        package var box: MessageState
     }
 
     /// The messages in the inboxes of `sessions` (all sessions when nil), newest first. Only ids are listed (a

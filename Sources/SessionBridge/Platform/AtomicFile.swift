@@ -5,14 +5,14 @@ import CSys
 
 /// Crash-safe publication of a whole file: write a temp file, fsync it, rename it into place, fsync the folder.
 /// A reader sees either the old file or the new one, never a partial one; a failed write leaves no temp file behind.
-public enum AtomicFile {
+package enum AtomicFile {
     /// - Parameters:
     ///   - tempDirectory: where the temp file goes (same file system as `path`); the target's folder by default.
     ///     Using a separate folder keeps watchers of the target folder from seeing temp files.
     ///   - noClobber: refuse to replace an existing file (returns false instead).
     ///   - durable: fsync the file and its folder. Only records that can be rebuilt skip it.
     @discardableResult
-    public static func write(
+    package static func write(
         _ bytes: [UInt8], to path: String, tempDirectory: String? = nil, mode: mode_t = 0o600,
         noClobber: Bool = false, durable: Bool = true
     ) throws(BridgeError) -> Bool {
@@ -34,7 +34,7 @@ public enum AtomicFile {
     /// Writes a complete hidden temp file (`.<name>.XXXXXX`) in `folder` and returns its path. On failure nothing
     /// is left behind. The caller publishes it with rename(2) (and may link(2) it elsewhere first).
     /// `crashPoint` names a `CrashPoint` step reached when half the bytes are written (a writer killed mid-write).
-    public static func writeTemp(_ bytes: [UInt8], in folder: String, name: String, mode: mode_t = 0o600,
+    package static func writeTemp(_ bytes: [UInt8], in folder: String, name: String, mode: mode_t = 0o600,
                                  durable: Bool = true, crashPoint: (String, Int)? = nil) throws(BridgeError) -> String {
         var template = Array("\(folder)/.\(name).XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { csys_mkostemp_cloexec($0.baseAddress!) }
@@ -63,7 +63,7 @@ public enum AtomicFile {
         return tempPath
     }
 
-    public static func write(_ text: String, to path: String, tempDirectory: String? = nil, mode: mode_t = 0o600) throws(BridgeError) {
+    package static func write(_ text: String, to path: String, tempDirectory: String? = nil, mode: mode_t = 0o600) throws(BridgeError) {
         try write(Array(text.utf8), to: path, tempDirectory: tempDirectory, mode: mode)
     }
 }

@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// An exclusive flock(2) on a lock file (a regular file, never a followed symlink), released explicitly or when the process ends (also by SIGKILL).
-public final class FileLock: HeldLock {
+package final class FileLock: HeldLock {
     private var fd: Int32
 
     private init(fd: Int32) { self.fd = fd }
@@ -11,7 +11,7 @@ public final class FileLock: HeldLock {
     deinit { release() }
 
     /// Blocks until the lock is held.
-    public static func exclusive(_ path: String) throws(BridgeError) -> FileLock {
+    package static func exclusive(_ path: String) throws(BridgeError) -> FileLock {
         let fd = try FileSystem.openRegular(path, flags: O_RDWR | O_CREAT)
         while flock(fd, LOCK_EX) != 0 {
             if errno != EINTR {
@@ -24,12 +24,12 @@ public final class FileLock: HeldLock {
     }
 
     /// The lock if nobody holds it, nil otherwise.
-    public static func tryExclusive(_ path: String) -> FileLock? {
+    package static func tryExclusive(_ path: String) -> FileLock? {
         (try? attempt(path)) ?? nil
     }
 
     /// The lock if nobody holds it, nil when another holds it; an error when the lock file cannot be opened.
-    public static func attempt(_ path: String) throws(BridgeError) -> FileLock? {
+    package static func attempt(_ path: String) throws(BridgeError) -> FileLock? {
         let fd = try FileSystem.openRegular(path, flags: O_RDWR | O_CREAT)
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             if errno == EINTR { continue }
@@ -42,9 +42,9 @@ public final class FileLock: HeldLock {
     }
 
     /// A flock lasts as long as its descriptor: nothing to extend.
-    public func renew() throws(StoreError) -> Bool { fd >= 0 }
+    package func renew() throws(StoreError) -> Bool { fd >= 0 }
 
-    public func release() {
+    package func release() {
         guard fd >= 0 else { return }
         flock(fd, LOCK_UN)
         close(fd)

@@ -7,8 +7,8 @@ import CSys
 
 /// Thin, typed wrappers over the POSIX file calls the store uses. Errors that mean "the disk or folder cannot take
 /// this write" (ENOSPC, EDQUOT, EROFS, EACCES, EPERM) become `.storage`; everything else `.io`.
-public enum FileSystem {
-    public static func errorText(_ code: Int32) -> String {
+package enum FileSystem {
+    package static func errorText(_ code: Int32) -> String {
         guard let s = strerror(code) else { return "errno \(code)" }
         return String(cString: s)
     }
@@ -21,22 +21,22 @@ public enum FileSystem {
         }
     }
 
-    public static func exists(_ path: String) -> Bool {
+    package static func exists(_ path: String) -> Bool {
         var st = stat()
         return lstat(path, &st) == 0
     }
 
-    public static func isDirectory(_ path: String) -> Bool {
+    package static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// What a directory entry is, from lstat(2) (a symlink is reported as one, never followed).
-    public enum Kind: String, Sendable {
+    package enum Kind: String, Sendable {
         case regular, directory, symlink, fifo, socket, device
     }
 
-    public static func kind(_ path: String) -> Kind? {
+    package static func kind(_ path: String) -> Kind? {
         var st = stat()
         guard lstat(path, &st) == 0 else { return nil }
         switch st.st_mode & S_IFMT {
@@ -50,33 +50,33 @@ public enum FileSystem {
     }
 
     /// Size in bytes of a path itself (lstat), or nil.
-    public static func size(_ path: String) -> Int64? {
+    package static func size(_ path: String) -> Int64? {
         var st = stat()
         guard lstat(path, &st) == 0 else { return nil }
         return Int64(st.st_size)
     }
 
     /// A folder that is not a symlink to one: the store never follows links it did not make.
-    public static func isRealDirectory(_ path: String) -> Bool {
+    package static func isRealDirectory(_ path: String) -> Bool {
         var st = stat()
         return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// Creates a folder and its missing parents with the given mode.
-    public static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws(BridgeError) {
+    package static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws(BridgeError) {
         if isDirectory(path) { return }
         let parent = parentDirectory(of: path)
         if parent != path && !parent.isEmpty { try makeDirectories(parent, mode: mode) }
         if mkdir(path, mode) != 0 && errno != EEXIST { throw failure(.createFolder, path) }
     }
 
-    public static func parentDirectory(of path: String) -> String {
+    package static func parentDirectory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         if slash == path.startIndex { return "/" }
         return String(path[..<slash])
     }
 
-    public static func lastComponent(of path: String) -> String {
+    package static func lastComponent(of path: String) -> String {
         var p = Substring(path)
         while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
         guard let slash = p.lastIndex(of: "/") else { return String(p) }
@@ -85,7 +85,7 @@ public enum FileSystem {
 
     /// Names in a folder, without "." and "..". Hidden names (temp files) are skipped unless asked for.
     /// A final symlink is not followed (a planted link lists as empty), and nothing blocks.
-    public static func list(_ path: String, includeHidden: Bool = false) -> [String] {
+    package static func list(_ path: String, includeHidden: Bool = false) -> [String] {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return [] }
         guard let dir = fdopendir(fd) else { close(fd); return [] }
@@ -105,12 +105,12 @@ public enum FileSystem {
     }
 
     /// Number of visible entries in a folder, without building names.
-    public static func count(_ path: String, suffix: String = ".json") -> Int {
+    package static func count(_ path: String, suffix: String = ".json") -> Int {
         list(path).filter { $0.hasSuffix(suffix) }.count
     }
 
     /// Reads a whole regular file (not following a final symlink). Refuses files over `limit` bytes.
-    public static func read(_ path: String, limit: Int = 64 << 20) throws(BridgeError) -> [UInt8] {
+    package static func read(_ path: String, limit: Int = 64 << 20) throws(BridgeError) -> [UInt8] {
         let fd = csys_open_read_nofollow(path)
         if fd < 0 { throw failure(.read, path) }
         defer { close(fd) }
@@ -132,7 +132,7 @@ public enum FileSystem {
     }
 
     /// The first `limit` bytes of a regular file (all of it if shorter).
-    public static func readPrefix(_ path: String, limit: Int) throws(BridgeError) -> [UInt8] {
+    package static func readPrefix(_ path: String, limit: Int) throws(BridgeError) -> [UInt8] {
         let fd = csys_open_read_nofollow(path)
         if fd < 0 { throw failure(.read, path) }
         defer { close(fd) }
@@ -150,7 +150,7 @@ public enum FileSystem {
         return Array(buffer[0..<total])
     }
 
-    public static func readString(_ path: String, limit: Int = 64 << 20) throws(BridgeError) -> String {
+    package static func readString(_ path: String, limit: Int = 64 << 20) throws(BridgeError) -> String {
         String(decoding: try read(path, limit: limit), as: UTF8.self)
     }
 
@@ -158,29 +158,29 @@ public enum FileSystem {
         if !SystemCall.writeAll(fd, bytes) { throw failure(.write, path) }
     }
 
-    public static func syncDirectory(_ path: String) {
+    package static func syncDirectory(_ path: String) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd >= 0 { _ = fsync(fd); close(fd) }
     }
 
     /// rename(2): atomic on one file system. Returns false when the source is gone (someone else moved it).
-    public static func move(_ from: String, _ to: String) throws(BridgeError) -> Bool {
+    package static func move(_ from: String, _ to: String) throws(BridgeError) -> Bool {
         if rename(from, to) == 0 { return true }
         if errno == ENOENT { return false }
         throw failure(.move(from: from), to)
     }
 
     /// Like `move`, but never replaces an existing target. Returns false if the source is gone or the target exists.
-    public static func moveNoReplace(_ from: String, _ to: String) throws(BridgeError) -> Bool {
+    package static func moveNoReplace(_ from: String, _ to: String) throws(BridgeError) -> Bool {
         if csys_rename_noreplace(from, to) == 0 { return true }
         if errno == ENOENT || errno == EEXIST { return false }
         throw failure(.move(from: from), to)
     }
 
-    public static func remove(_ path: String) { unlink(path) }
+    package static func remove(_ path: String) { unlink(path) }
 
     /// Removes a folder tree (no symlink following). Used by `gc`.
-    public static func removeTree(_ path: String) {
+    package static func removeTree(_ path: String) {
         var st = stat()
         guard lstat(path, &st) == 0 else { return }
         if (st.st_mode & S_IFMT) == S_IFDIR {
@@ -193,7 +193,7 @@ public enum FileSystem {
 
     /// Opens (creating if asked) a regular file without following a final symlink and without blocking; anything
     /// else there (a symlink, FIFO, socket, device, folder) is refused, never followed or waited on.
-    public static func openRegular(_ path: String, flags: Int32, mode: mode_t = 0o600) throws(BridgeError) -> Int32 {
+    package static func openRegular(_ path: String, flags: Int32, mode: mode_t = 0o600) throws(BridgeError) -> Int32 {
         let fd = csys_open_nofollow(path, flags, UInt32(mode))
         if fd < 0 {
             if errno == ELOOP { throw .io(.notRegularFile(path: path, symlink: true)) }
@@ -207,39 +207,39 @@ public enum FileSystem {
 
     /// Appends one line with a single write(2) on an O_APPEND descriptor, so concurrent appenders never interleave.
     /// Never appends through a symlink or into a FIFO or device.
-    public static func appendLine(_ line: String, to path: String, mode: mode_t = 0o600) throws(BridgeError) {
+    package static func appendLine(_ line: String, to path: String, mode: mode_t = 0o600) throws(BridgeError) {
         let fd = try openRegular(path, flags: O_WRONLY | O_CREAT | O_APPEND, mode: mode)
         defer { close(fd) }
         try writeAll(fd, Array((line + "\n").utf8), path: path)
     }
 
     /// Creates the file if missing and sets its mtime to now.
-    public static func touch(_ path: String) {
+    package static func touch(_ path: String) {
         if csys_touch_path(path) != 0 && errno == ENOENT {
             if let fd = try? openRegular(path, flags: O_WRONLY | O_CREAT) { close(fd) }
         }
     }
 
     /// mtime in nanoseconds since the epoch, or nil.
-    public static func modificationTime(_ path: String) -> Int64? {
+    package static func modificationTime(_ path: String) -> Int64? {
         let t = csys_mtime_ns(path)
         return t < 0 ? nil : Int64(t)
     }
 
     /// Absolute form of a path against the current directory (no symlink resolution).
-    public static func absolute(_ path: String) -> String {
+    package static func absolute(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
         return currentDirectory() + "/" + path
     }
 
-    public static func currentDirectory() -> String {
+    package static func currentDirectory() -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
         guard getcwd(&buffer, buffer.count) != nil else { return "/" }
         return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     /// realpath(3), or nil when the path does not exist.
-    public static func realPath(_ path: String) -> String? {
+    package static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)

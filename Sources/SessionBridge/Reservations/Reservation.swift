@@ -4,26 +4,26 @@ import Glibc
 
 /// One edit reservation: a session holds a path or glob of a project, exclusively or shared, until it releases it,
 /// ends, its process goes away, or the reservation's time runs out (renewed while it works there).
-public struct Reservation: Codable, Sendable, Equatable {
+package struct Reservation: Codable, Sendable, Equatable {
     /// The pattern, relative to the project root, normalized (`src/api`, `src/**/*.swift`, `**` for the whole project).
-    public var pattern: String
+    package var pattern: String
     /// Shared reservations coexist with each other; an exclusive one conflicts with every other holder's.
-    public var shared: Bool
+    package var shared: Bool
     /// The holder's bridge session id, name and agent runtime.
-    public var holder: String
-    public var holderName: String
-    public var agent: String
+    package var holder: String
+    package var holderName: String
+    package var agent: String
     /// The host and the project root there, as the holder saw them (another clone elsewhere shares the project).
-    public var host: String
-    public var root: String
-    public var reason: String?
-    public var since: String
+    package var host: String
+    package var root: String
+    package var reason: String?
+    package var since: String
     /// When it ends unless renewed.
-    public var until: String
+    package var until: String
     /// How long each renewal extends it.
-    public var ttlSeconds: Int
+    package var ttlSeconds: Int
 
-    public init(pattern: String, shared: Bool, holder: String, holderName: String, agent: String, host: String, root: String,
+    package init(pattern: String, shared: Bool, holder: String, holderName: String, agent: String, host: String, root: String,
                 reason: String?, since: String, until: String, ttlSeconds: Int) {
         self.pattern = pattern
         self.shared = shared
@@ -38,23 +38,23 @@ public struct Reservation: Codable, Sendable, Equatable {
         self.ttlSeconds = ttlSeconds
     }
 
-    public static let defaultTTLSeconds = 30 * 60
+    package static let defaultTTLSeconds = 30 * 60
     /// The longest TTL accepted: a forgotten reservation must still end by itself.
-    public static let maximumTTLSeconds = 7 * 24 * 3600
+    package static let maximumTTLSeconds = 7 * 24 * 3600
     /// The longest pattern and reason accepted.
-    public static let patternLimit = 1024
-    public static let reasonLimit = 1024
+    package static let patternLimit = 1024
+    package static let reasonLimit = 1024
 
-    public var glob: ReservationGlob { ReservationGlob(pattern) }
+    package var glob: ReservationGlob { ReservationGlob(pattern) }
 
     /// True once `until` has passed (an unreadable time counts as expired).
-    public func isExpired(now: Int64) -> Bool {
+    package func isExpired(now: Int64) -> Bool {
         guard let end = Clock.parseISO8601(until) else { return true }
         return end <= now
     }
 
     /// Whether two reservations may not both stand: another holder, overlapping paths, and one of them exclusive.
-    public func conflicts(with other: Reservation) -> Bool {
+    package func conflicts(with other: Reservation) -> Bool {
         holder != other.holder && !(shared && other.shared) && glob.overlaps(other.glob)
     }
 }
@@ -62,16 +62,16 @@ public struct Reservation: Codable, Sendable, Equatable {
 /// A reservation pattern as path segments: literal names, one-segment globs (`*`, `?`, `[…]`) and `**` (any number
 /// of segments, none included). A pattern covers every path it matches and everything beneath them, so a folder
 /// reserves its contents.
-public struct ReservationGlob: Sendable, Equatable {
-    public enum Segment: Sendable, Equatable {
+package struct ReservationGlob: Sendable, Equatable {
+    package enum Segment: Sendable, Equatable {
         case literal(String)
         case glob(String)
         case any
     }
 
-    public let segments: [Segment]
+    package let segments: [Segment]
 
-    public init(_ pattern: String) {
+    package init(_ pattern: String) {
         segments = pattern.split(separator: "/", omittingEmptySubsequences: true).compactMap { part -> Segment? in
             if part == "." { return nil }
             if part == "**" { return .any }
@@ -80,14 +80,14 @@ public struct ReservationGlob: Sendable, Equatable {
     }
 
     /// A literal path (relative to the root): its segments are names, whatever characters they hold.
-    public init(path: String) {
+    package init(path: String) {
         segments = path.split(separator: "/", omittingEmptySubsequences: true).map { .literal(String($0)) }
     }
 
     static func hasGlob(_ s: Substring) -> Bool { s.contains("*") || s.contains("?") || s.contains("[") }
 
     /// The folder the pattern stays in: its segments before the first glob.
-    public var literalPrefix: String {
+    package var literalPrefix: String {
         var out: [String] = []
         for s in segments {
             guard case .literal(let name) = s else { break }
@@ -97,7 +97,7 @@ public struct ReservationGlob: Sendable, Equatable {
     }
 
     /// Whether the path (relative to the root) is matched, or lies beneath a match.
-    public func covers(_ path: String) -> Bool {
+    package func covers(_ path: String) -> Bool {
         let names = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         var memo: [Int: Bool] = [:]
         func go(_ i: Int, _ j: Int) -> Bool {
@@ -121,7 +121,7 @@ public struct ReservationGlob: Sendable, Equatable {
 
     /// Whether some path is covered by both patterns (conservative for two globs in one segment: they overlap unless
     /// their fixed beginnings or endings differ).
-    public func overlaps(_ other: ReservationGlob) -> Bool {
+    package func overlaps(_ other: ReservationGlob) -> Bool {
         let a = segments, b = other.segments
         var memo: [Int: Bool] = [:]
         func go(_ i: Int, _ j: Int) -> Bool {

@@ -3,23 +3,23 @@
 /// on: for a git work tree with a remote, the remote's URL normalized (`git:github.com/owner/repo`, whatever the
 /// scheme, user or `.git` suffix), so every clone of one repository is one project and patterns are relative to
 /// each clone's root; otherwise this host and the root's real path (`dir:HOST:/path`).
-public struct ReservationProject: Sendable, Equatable {
-    public var id: String
+package struct ReservationProject: Sendable, Equatable {
+    package var id: String
     /// The root on this host (a real path).
-    public var root: String
+    package var root: String
 
-    public init(id: String, root: String) {
+    package init(id: String, root: String) {
         self.id = id
         self.root = root
     }
 
     /// The store's name for the project: a hash of its id (ids hold any characters).
-    public var key: String { Self.key(id) }
+    package var key: String { Self.key(id) }
 
-    public static func key(_ id: String) -> String { String(SHA256.hex(id).prefix(32)) }
+    package static func key(_ id: String) -> String { String(SHA256.hex(id).prefix(32)) }
 
     /// The path relative to the root ("" for the root itself), or nil when it lies outside.
-    public func relative(_ realPath: String) -> String? {
+    package func relative(_ realPath: String) -> String? {
         if realPath == root { return "" }
         if root == "/" { return String(realPath.dropFirst()) }
         guard realPath.hasPrefix(root + "/") else { return nil }
@@ -27,7 +27,7 @@ public struct ReservationProject: Sendable, Equatable {
     }
 
     /// The project of a path (a real, absolute path that may not exist yet): its git work tree, else `fallbackRoot`.
-    public static func of(_ realPath: String, fallbackRoot: String, host: String) -> ReservationProject {
+    package static func of(_ realPath: String, fallbackRoot: String, host: String) -> ReservationProject {
         if let git = gitRoot(containing: realPath) { return git.project(host: host) }
         return ReservationProject(id: "dir:\(host):\(fallbackRoot)", root: fallbackRoot)
     }
@@ -35,7 +35,7 @@ public struct ReservationProject: Sendable, Equatable {
     /// The projects a path may be reserved in, nearest first: its git work tree (if any), and every folder above
     /// the work tree (or above the path) as a folder project, since a folder project's root is wherever it was
     /// reserved from.
-    public static func candidates(for realPath: String, host: String) -> [ReservationProject] {
+    package static func candidates(for realPath: String, host: String) -> [ReservationProject] {
         var ancestors: [String] = []
         var dir = realPath
         while true {
@@ -68,7 +68,7 @@ public struct ReservationProject: Sendable, Equatable {
 
     /// A remote URL in one spelling for every way of writing it: `https://user@Host/owner/repo.git`,
     /// `ssh://git@host:22/owner/repo`, `git@host:owner/repo.git` → `host/owner/repo`.
-    public static func normalizedRemote(_ url: String) -> String {
+    package static func normalizedRemote(_ url: String) -> String {
         var s = url.trimmed(" \t\r\n")
         var host = ""
         var path = s

@@ -1,5 +1,5 @@
 /// Edit reservations for the commands: the calling session is the holder.
-public struct ReservationService {
+package struct ReservationService {
     let bridge: Bridge
 
     /// The reservation rules on this bridge's engine, their holders looked up in its message store.

@@ -4,7 +4,7 @@
 /// overlapping paths at once cannot both win on any engine. Engines: `FileReservationStore` (a file per project,
 /// replaced under a lock), `InMemoryReservationStore` (one mutex) and `RedisReservationStore` (a compare-and-set
 /// Lua script). `StoreFactory` hands out the one of the engine in use (`Stores.reservations`).
-public protocol ReservationStore: Sendable {
+package protocol ReservationStore: Sendable {
     /// Where the reservations are, for people (`doctor`).
     var location: String { get }
     /// Keys of the projects that have reservations (the guard's first, usually last, read).
@@ -23,24 +23,24 @@ public protocol ReservationStore: Sendable {
 }
 
 /// The result of a reserve: done, or the reservation in the way (an expected outcome, not a failure).
-public enum ReserveOutcome: Sendable, Equatable {
+package enum ReserveOutcome: Sendable, Equatable {
     case reserved([Reservation])
     case conflict(requested: Reservation, held: Reservation)
 }
 
 /// One project's reservations as stored.
-public struct ReservationRecord: Codable, Sendable, Equatable {
-    public var schema = 1
-    public var project: String
-    public var reservations: [Reservation]
+package struct ReservationRecord: Codable, Sendable, Equatable {
+    package var schema = 1
+    package var project: String
+    package var reservations: [Reservation]
 
-    public init(project: String, reservations: [Reservation]) {
+    package init(project: String, reservations: [Reservation]) {
         self.project = project
         self.reservations = reservations
     }
 
     /// At most this many reservations per project.
-    public static let perProjectLimit = 10_000
+    package static let perProjectLimit = 10_000
     /// The largest record read; a project never needs more.
     static let byteLimit = 8 << 20
 
@@ -65,25 +65,25 @@ public struct ReservationRecord: Codable, Sendable, Equatable {
 /// The operations every engine shares, each one `update`: the rules live here once.
 extension ReservationStore {
     /// The reservations stored under a key, with the project id they belong to.
-    public func reservations(key: String) throws(BridgeError) -> (projectID: String, reservations: [Reservation])? {
+    package func reservations(key: String) throws(BridgeError) -> (projectID: String, reservations: [Reservation])? {
         guard let r = try record(key: key) else { return nil }
         return (r.project, r.reservations)
     }
 
     /// The reservations of a project (empty when it has none).
-    public func reservations(projectID: String) throws(BridgeError) -> [Reservation] {
+    package func reservations(projectID: String) throws(BridgeError) -> [Reservation] {
         guard let r = try record(key: ReservationProject.key(projectID)), r.project == projectID else { return [] }
         return r.reservations
     }
 
     /// The ids of every project that has reservations (records that cannot be read are left out).
-    public func projectIDs() -> [String] {
+    package func projectIDs() -> [String] {
         ((try? keys()) ?? []).sorted().compactMap { try? record(key: $0)?.project }
     }
 
     /// Adds `requested` (all or none): first drops what `isOver` says has ended, then fails with the first
     /// conflict against what remains. A holder's reservation of the same pattern is replaced (renewed).
-    public func reserve(_ requested: [Reservation], projectID: String, isOver: (Reservation) -> Bool) throws(BridgeError) -> ReserveOutcome {
+    package func reserve(_ requested: [Reservation], projectID: String, isOver: (Reservation) -> Bool) throws(BridgeError) -> ReserveOutcome {
         try update(projectID) { (list: inout [Reservation]) throws(BridgeError) -> ReserveOutcome in
             list.removeAll(where: isOver)
             for r in requested {
@@ -99,7 +99,7 @@ extension ReservationStore {
     }
 
     /// Removes the holder's reservations that `selects` picks. Returns them.
-    public func release(holder: String, projectID: String, where selects: (Reservation) -> Bool) throws(BridgeError) -> [Reservation] {
+    package func release(holder: String, projectID: String, where selects: (Reservation) -> Bool) throws(BridgeError) -> [Reservation] {
         try update(projectID) { (list: inout [Reservation]) throws(BridgeError) -> [Reservation] in
             let gone = list.filter { $0.holder == holder && selects($0) }
             list.removeAll { $0.holder == holder && selects($0) }
@@ -108,7 +108,7 @@ extension ReservationStore {
     }
 
     /// Moves the end of the holder's reservations of these patterns to `until`.
-    public func renew(holder: String, patterns: Set<String>, until: String, projectID: String) throws(BridgeError) {
+    package func renew(holder: String, patterns: Set<String>, until: String, projectID: String) throws(BridgeError) {
         try update(projectID) { (list: inout [Reservation]) throws(BridgeError) in
             for i in list.indices where list[i].holder == holder && patterns.contains(list[i].pattern) {
                 list[i].until = until
@@ -117,7 +117,7 @@ extension ReservationStore {
     }
 
     /// Removes every reservation `isOver` picks (ended, stale or expired). Returns them.
-    public func clear(projectID: String, where isOver: (Reservation) -> Bool) throws(BridgeError) -> [Reservation] {
+    package func clear(projectID: String, where isOver: (Reservation) -> Bool) throws(BridgeError) -> [Reservation] {
         try update(projectID) { (list: inout [Reservation]) throws(BridgeError) -> [Reservation] in
             let gone = list.filter(isOver)
             list.removeAll(where: isOver)
@@ -125,25 +125,25 @@ extension ReservationStore {
         }
     }
 
-    public func checkLeftovers(fix: Bool, now: Int64) -> [Doctor.Finding] { [] }
+    package func checkLeftovers(fix: Bool, now: Int64) -> [Doctor.Finding] { [] }
 }
 
 /// Reservations as files: `reservations/<key>.json` per project (key: a hash of the project id), replaced whole
 /// (temp file, fsync, rename) under `reservations/<key>.lock`. The guard reads one small file, without a lock.
-public struct FileReservationStore: ReservationStore {
-    public let folder: String
+package struct FileReservationStore: ReservationStore {
+    package let folder: String
 
-    public init(storeRoot: String) {
+    package init(storeRoot: String) {
         folder = storeRoot + "/reservations"
     }
 
-    public var location: String { folder }
+    package var location: String { folder }
 
     func recordPath(_ key: String) -> String { folder + "/" + key + ".json" }
     func lockPath(_ key: String) -> String { folder + "/" + key + ".lock" }
 
     /// One readdir.
-    public func keys() throws(BridgeError) -> Set<String> {
+    package func keys() throws(BridgeError) -> Set<String> {
         var out: Set<String> = []
         for name in FileSystem.list(folder) where name.hasSuffix(".json") {
             let key = String(name.dropLast(5))
@@ -152,7 +152,7 @@ public struct FileReservationStore: ReservationStore {
         return out
     }
 
-    public func record(key: String) throws(BridgeError) -> ReservationRecord? {
+    package func record(key: String) throws(BridgeError) -> ReservationRecord? {
         let path = recordPath(key)
         guard FileSystem.kind(path) != nil else { return nil }
         let bytes: [UInt8]
@@ -166,7 +166,7 @@ public struct FileReservationStore: ReservationStore {
     }
 
     /// Read, change and replace a project's record under its lock. An empty result removes the record.
-    public func update<T>(_ projectID: String, _ body: (inout [Reservation]) throws(BridgeError) -> T) throws(BridgeError) -> T {
+    package func update<T>(_ projectID: String, _ body: (inout [Reservation]) throws(BridgeError) -> T) throws(BridgeError) -> T {
         try FileSystem.makeDirectories(folder)
         let key = ReservationProject.key(projectID)
         let lock = try FileLock.exclusive(lockPath(key))
@@ -188,7 +188,7 @@ public struct FileReservationStore: ReservationStore {
         return result
     }
 
-    public func removeRecord(key: String) throws(BridgeError) {
+    package func removeRecord(key: String) throws(BridgeError) {
         let lock = try FileLock.exclusive(lockPath(key))
         defer { lock.release() }
         FileSystem.remove(recordPath(key))
@@ -196,7 +196,7 @@ public struct FileReservationStore: ReservationStore {
     }
 
     /// Temp files a killed writer left (older than the grace a writer at work may need).
-    public func checkLeftovers(fix: Bool, now: Int64) -> [Doctor.Finding] {
+    package func checkLeftovers(fix: Bool, now: Int64) -> [Doctor.Finding] {
         var out: [Doctor.Finding] = []
         for name in FileSystem.list(folder, includeHidden: true) where name.hasPrefix(".") && name.contains(".json.") {
             let path = folder + "/" + name

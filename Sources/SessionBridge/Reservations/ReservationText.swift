@@ -1,10 +1,10 @@
 /// Reservation text for people and models, with commands spelled by `HelperName`.
-public enum ReservationText {
-    public static func holder(_ r: Reservation) -> String {
+package enum ReservationText {
+    package static func holder(_ r: Reservation) -> String {
         "\(Identifiers.printable(r.holderName)) (session \(Identifiers.printable(r.holder)), \(Identifiers.printable(r.agent)))"
     }
 
-    public static func conflict(requested: Reservation, held: Reservation, helper: HelperName) -> String {
+    package static func conflict(requested: Reservation, held: Reservation, helper: HelperName) -> String {
         let p = Identifiers.printable
         var text = "'\(p(requested.pattern))' overlaps '\(p(held.pattern))', held "
             + (held.shared ? "shared" : "exclusively") + " by \(holder(held)) since \(p(held.since)) until \(p(held.until))"
@@ -13,19 +13,19 @@ public enum ReservationText {
         return text + "; ask them: `\(helper.command("ask \(held.holder) \(HelperName.singleQuoted(question)) --wait 90"))`"
     }
 
-    public static func reserved(_ result: Reservations.ReserveResult) -> String {
+    package static func reserved(_ result: Reservations.ReserveResult) -> String {
         guard case .reserved(let list) = result.outcome else { return "" }
         return list.map { r in
             "reserved \(Identifiers.printable(r.pattern)) (\(r.shared ? "shared" : "exclusive")) in \(result.project.root) until \(r.until)"
         }.joined(separator: "\n")
     }
 
-    public static func released(_ list: [Reservation]) -> String {
+    package static func released(_ list: [Reservation]) -> String {
         if list.isEmpty { return "nothing to release: this session holds no such reservation here" }
         return list.map { "released \(Identifiers.printable($0.pattern)) in \(Identifiers.printable($0.root))" }.joined(separator: "\n")
     }
 
-    public static func table(_ rows: [Reservations.Row], all: Bool, helper: HelperName = .current) -> String {
+    package static func table(_ rows: [Reservations.Row], all: Bool, helper: HelperName = .current) -> String {
         if rows.isEmpty {
             return all ? "no reservations" : "no reservations hold in this project (reserve with `\(helper.command("reserve PATH…"))`)"
         }

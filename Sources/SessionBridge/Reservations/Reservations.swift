@@ -2,33 +2,33 @@
 /// list, renew while the holder works there, and clearing what has ended. A reservation ends on `release`, on the
 /// holder's `stop` or SessionEnd, when the holder's session is stale (its process gone, as `peers` says) or ended,
 /// or at its TTL. The reservations and the sessions come from one engine (`Stores`).
-public struct Reservations {
-    public let store: any ReservationStore
+package struct Reservations {
+    package let store: any ReservationStore
     /// Where holders' sessions are looked up (live, stale or ended).
     let sessions: any SessionRegistry
-    public let host: String
+    package let host: String
 
-    public init(store: any ReservationStore, sessions: any SessionRegistry, host: String = Processes.hostName()) {
+    package init(store: any ReservationStore, sessions: any SessionRegistry, host: String = Processes.hostName()) {
         self.store = store
         self.sessions = sessions
         self.host = host
     }
 
-    public init(stores: Stores, host: String = Processes.hostName()) {
+    package init(stores: Stores, host: String = Processes.hostName()) {
         self.init(store: stores.reservations, sessions: stores.messages, host: host)
     }
 
     // MARK: Paths
 
     /// A reservation argument resolved to its project and pattern.
-    public struct Target: Sendable, Equatable {
-        public var project: ReservationProject
-        public var pattern: String
+    package struct Target: Sendable, Equatable {
+        package var project: ReservationProject
+        package var pattern: String
     }
 
     /// Resolves a PATH or GLOB (relative to `cwd`, `~` allowed): its fixed part by real path (symlinks, then `..`,
     /// as the kernel does), made relative to the project root it lies in; the glob part is kept.
-    public static func target(_ argument: String, cwd: String, home: String, host: String) throws(BridgeError) -> Target {
+    package static func target(_ argument: String, cwd: String, home: String, host: String) throws(BridgeError) -> Target {
         guard !argument.isEmpty, argument.utf8.count <= Reservation.patternLimit,
               !argument.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) else {
             throw .invalidInput(.reservationPath(argument))
@@ -60,12 +60,12 @@ public struct Reservations {
 
     // MARK: Operations
 
-    public struct Request: Sendable {
-        public var ttlSeconds: Int
-        public var reason: String?
-        public var shared: Bool
+    package struct Request: Sendable {
+        package var ttlSeconds: Int
+        package var reason: String?
+        package var shared: Bool
 
-        public init(ttlSeconds: Int = Reservation.defaultTTLSeconds, reason: String? = nil, shared: Bool = false) {
+        package init(ttlSeconds: Int = Reservation.defaultTTLSeconds, reason: String? = nil, shared: Bool = false) {
             self.ttlSeconds = ttlSeconds
             self.reason = reason
             self.shared = shared
@@ -73,13 +73,13 @@ public struct Reservations {
     }
 
     /// What `reserve` did: the project and the reservations now held, or the one in the way.
-    public struct ReserveResult: Sendable {
-        public var project: ReservationProject
-        public var outcome: ReserveOutcome
+    package struct ReserveResult: Sendable {
+        package var project: ReservationProject
+        package var outcome: ReserveOutcome
     }
 
     /// Reserves every argument for `holder`, all or none. Arguments must lie in one project.
-    public func reserve(_ arguments: [String], for holder: SessionManifest, cwd: String, home: String,
+    package func reserve(_ arguments: [String], for holder: SessionManifest, cwd: String, home: String,
                         request: Request, now: Int64 = Clock.nowNanoseconds()) throws(BridgeError) -> ReserveResult {
         guard !arguments.isEmpty else { throw .invalidInput(.noReservationPaths) }
         guard request.ttlSeconds >= 1, request.ttlSeconds <= Reservation.maximumTTLSeconds else {
@@ -110,7 +110,7 @@ public struct Reservations {
 
     /// Releases the holder's reservations in the project of `cwd`: those named (a pattern as given to `reserve`, or a
     /// path: every reservation of the holder at or beneath it), or all of them when none is named.
-    public func release(_ arguments: [String], holder: String, cwd: String, home: String) throws(BridgeError) -> [Reservation] {
+    package func release(_ arguments: [String], holder: String, cwd: String, home: String) throws(BridgeError) -> [Reservation] {
         if arguments.isEmpty {
             let realCwd = GuardPaths.resolve(cwd, followFinal: true)
             let project = ReservationProject.of(realCwd, fallbackRoot: realCwd, host: host)
@@ -134,7 +134,7 @@ public struct Reservations {
 
     /// Releases every reservation of the holder, in every project (its session ends).
     @discardableResult
-    public func releaseAll(holder: String) -> [Reservation] {
+    package func releaseAll(holder: String) -> [Reservation] {
         var gone: [Reservation] = []
         for id in store.projectIDs() {
             gone += (try? store.release(holder: holder, projectID: id) { _ in true }) ?? []
@@ -143,25 +143,25 @@ public struct Reservations {
     }
 
     /// A reservation as listed: where, whose, and whether it still holds.
-    public struct Row: Codable, Sendable, Equatable {
-        public var project: String
-        public var root: String
-        public var pattern: String
-        public var shared: Bool
-        public var holder: String
-        public var holderName: String
-        public var agent: String
-        public var host: String
-        public var reason: String?
-        public var since: String
-        public var until: String
+    package struct Row: Codable, Sendable, Equatable {
+        package var project: String
+        package var root: String
+        package var pattern: String
+        package var shared: Bool
+        package var holder: String
+        package var holderName: String
+        package var agent: String
+        package var host: String
+        package var reason: String?
+        package var since: String
+        package var until: String
         /// `live`, `expired` (past its TTL), `stale` (the holder's process is gone) or `ended` (the holder stopped).
-        public var state: String
-        public var you: Bool
+        package var state: String
+        package var you: Bool
     }
 
     /// Reservations of the project of `cwd` that hold; with `all`, of every project and whatever their state.
-    public func list(cwd: String?, me: String?, now: Int64 = Clock.nowNanoseconds()) -> [Row] {
+    package func list(cwd: String?, me: String?, now: Int64 = Clock.nowNanoseconds()) -> [Row] {
         let states = HolderStates(sessions: sessions, host: host, now: now)
         var keys = (try? store.keys()) ?? []
         if let cwd {
@@ -184,7 +184,7 @@ public struct Reservations {
 
     /// Removes reservations that no longer hold (expired, stale or ended holders) in every project; with `fix`
     /// false only reports them.
-    public func clearOver(fix: Bool, now: Int64 = Clock.nowNanoseconds()) -> [(Reservation, String)] {
+    package func clearOver(fix: Bool, now: Int64 = Clock.nowNanoseconds()) -> [(Reservation, String)] {
         let states = HolderStates(sessions: sessions, host: host, now: now)
         var out: [(Reservation, String)] = []
         for key in ((try? store.keys()) ?? []).sorted() {
@@ -200,7 +200,7 @@ public struct Reservations {
     }
 
     /// Keys of the records that cannot be read (damaged, or under another project's key).
-    public func damagedRecords() -> [String] {
+    package func damagedRecords() -> [String] {
         ((try? store.keys()) ?? []).sorted().filter { key in
             do {
                 guard let r = try store.record(key: key) else { return false }
@@ -211,7 +211,7 @@ public struct Reservations {
         }
     }
 
-    public func removeDamaged(key: String) {
+    package func removeDamaged(key: String) {
         try? store.removeRecord(key: key)
     }
 }

@@ -1,20 +1,20 @@
 /// Settings that bound what a bridge accepts and how long it holds on.
-public struct BridgeConfig: Sendable {
+package struct BridgeConfig: Sendable {
     /// Largest message content in bytes (`SESSION_BRIDGE_MAX_MESSAGE_BYTES`, default 4 MiB).
-    public var maxMessageBytes: Int
+    package var maxMessageBytes: Int
     /// How long a claimed query may stay unanswered before it is delivered again (`SESSION_BRIDGE_LEASE_SECONDS`).
-    public var leaseSeconds: Int
+    package var leaseSeconds: Int
     /// After this many claims without an answer a query is marked expired.
-    public var maxDeliveries: Int
+    package var maxDeliveries: Int
     /// What names the helper; read only when a command is printed (see `HelperName`).
     private let environment: Environment
     private let argv0: String
     /// How the helper is named in the commands it prints (see `HelperName`).
-    public var helper: HelperName { HelperName(environment: environment, argv0: argv0, executable: Processes.executablePath()) }
+    package var helper: HelperName { HelperName(environment: environment, argv0: argv0, executable: Processes.executablePath()) }
     /// The helper as shell text: the start of every printed command.
-    public var cliPath: String { helper.text }
+    package var cliPath: String { helper.text }
 
-    public init(environment: Environment, argv0: String = HelperName.bareName) {
+    package init(environment: Environment, argv0: String = HelperName.bareName) {
         maxMessageBytes = environment.integer("SESSION_BRIDGE_MAX_MESSAGE_BYTES").map { max(1, $0) } ?? MessageContent.defaultLimit
         leaseSeconds = environment.integer("SESSION_BRIDGE_LEASE_SECONDS").map { max(1, $0) } ?? 600
         maxDeliveries = environment.integer("SESSION_BRIDGE_MAX_DELIVERIES").map { max(1, $0) } ?? 3
@@ -23,13 +23,13 @@ public struct BridgeConfig: Sendable {
     }
 
     /// The lease and redelivery policy these settings make.
-    public var lease: LeasePolicy { LeasePolicy(leaseSeconds: leaseSeconds, maxDeliveries: maxDeliveries) }
+    package var lease: LeasePolicy { LeasePolicy(leaseSeconds: leaseSeconds, maxDeliveries: maxDeliveries) }
 }
 
 /// The per-process context every front end (CLI, hooks, dashboard) shares: the stores, this session's identity,
 /// the settings and the environment. One instance per process. The operations live in its services, each a small
 /// view over this context: `sessions`, `messages`, `status` and `reservations`.
-public final class Bridge {
+package final class Bridge {
     package let store: any BridgeStore
     /// Edit reservations, on the store's engine (`Stores.reservations`).
     package let reservationStore: any ReservationStore
@@ -52,9 +52,9 @@ public final class Bridge {
     package var leases: Leases { Leases(store: store, policy: config.lease) }
 
     /// Registration, names, peers, stop and garbage collection.
-    public var sessions: SessionService { SessionService(bridge: self) }
+    package var sessions: SessionService { SessionService(bridge: self) }
     /// Ask, listen, reply and await.
-    public var messages: MessageService { MessageService(bridge: self) }
+    package var messages: MessageService { MessageService(bridge: self) }
     /// What `status` and the dashboard read.
     package var status: StatusService { StatusService(bridge: self) }
     /// Edit reservations held by this session.
@@ -71,7 +71,7 @@ public final class Bridge {
     }
 
     /// Opens the store named by the environment (`SESSION_BRIDGE_STORE`, see `StoreFactory`).
-    public static func open(environment: Environment = .current(), sessionOverride: String? = nil, argv0: String = HelperName.bareName,
+    package static func open(environment: Environment = .current(), sessionOverride: String? = nil, argv0: String = HelperName.bareName,
                             identity: Identity? = nil) throws(BridgeError) -> Bridge {
         let stores = try StoreFactory.openForCommand(environment: environment)
         return Bridge(store: stores.messages, environment: environment, sessionOverride: sessionOverride,

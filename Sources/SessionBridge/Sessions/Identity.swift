@@ -2,8 +2,8 @@
 /// Code's `CLAUDE_CODE_SESSION_ID` (set in every Bash tool call and hook), then Codex's thread id, then (outside agent
 /// sessions) the person's terminal. Two agent sessions in one project folder have different runtime ids, so they get
 /// different bridge sessions.
-public struct Identity: Sendable, Equatable {
-    public enum Source: Sendable, Equatable {
+package struct Identity: Sendable, Equatable {
+    package enum Source: Sendable, Equatable {
         /// `--session` or `SESSION_BRIDGE_SESSION`: a bridge id, or any key to bind a session to.
         case explicit(String)
         case claudeCode(sessionID: String)
@@ -12,10 +12,10 @@ public struct Identity: Sendable, Equatable {
         case terminal(TerminalID)
     }
 
-    public var source: Source
+    package var source: Source
 
     /// The binding key stored in `bindings/`.
-    public var bindingKey: String {
+    package var bindingKey: String {
         switch source {
         case .explicit(let v): return "key:" + v
         case .claudeCode(let s): return "claude:" + s
@@ -24,7 +24,7 @@ public struct Identity: Sendable, Equatable {
         }
     }
 
-    public var agent: String {
+    package var agent: String {
         switch source {
         case .explicit: return "cli"
         case .claudeCode: return "claude-code"
@@ -33,7 +33,7 @@ public struct Identity: Sendable, Equatable {
         }
     }
 
-    public static func resolve(override: String?, environment: Environment) -> Identity? {
+    package static func resolve(override: String?, environment: Environment) -> Identity? {
         if let v = override ?? environment["SESSION_BRIDGE_SESSION"] { return Identity(source: .explicit(v)) }
         if let s = environment["CLAUDE_CODE_SESSION_ID"] { return Identity(source: .claudeCode(sessionID: s)) }
         if let t = environment["CODEX_THREAD_ID"] ?? environment["CODEX_SESSION_ID"] { return Identity(source: .codex(threadID: t)) }
@@ -45,21 +45,21 @@ public struct Identity: Sendable, Equatable {
     }
 
     /// Where a command without a bridge session runs, for advice that fits.
-    public enum Situation: Sendable, Equatable {
+    package enum Situation: Sendable, Equatable {
         case agentSession
         case terminal
         /// No terminal and no key: a script, a service, a pipe from another program.
         case script
     }
 
-    public static func situation(environment: Environment) -> Situation {
+    package static func situation(environment: Environment) -> Situation {
         if HelperName.isAgentSession(environment) { return .agentSession }
         if environment.isProcess, TerminalID.current() != nil { return .terminal }
         return .script
     }
 
     /// What to do when a command needs a bridge session and none is bound, in the words of the situation.
-    public static func noSessionAdvice(_ situation: Situation, helper: HelperName) -> String {
+    package static func noSessionAdvice(_ situation: Situation, helper: HelperName) -> String {
         switch situation {
         case .agentSession:
             return "this agent session is not on the bridge yet: run `\(helper.command("start"))` "
@@ -77,14 +77,14 @@ public struct Identity: Sendable, Equatable {
     }
 
     /// The process whose life is this identity's session: a terminal's session leader, else `owningProcess`.
-    public func owningProcess(environment: Environment) -> Int32 {
+    package func owningProcess(environment: Environment) -> Int32 {
         if case .terminal(let t) = source, environment["SESSION_BRIDGE_PID"] == nil { return t.leader }
         return Identity.owningProcess(environment: environment)
     }
 
     /// The process whose life is the session's life: Claude Code's `CLAUDE_PID`, an explicit
     /// `SESSION_BRIDGE_PID`, the nearest `claude` / `codex` ancestor, or else the calling shell.
-    public static func owningProcess(environment: Environment) -> Int32 {
+    package static func owningProcess(environment: Environment) -> Int32 {
         if let p = environment["SESSION_BRIDGE_PID"].flatMap({ Int32($0) }) { return p }
         if let p = environment["CLAUDE_PID"].flatMap({ Int32($0) }) { return p }
         var pid = Processes.parentPID()
@@ -101,20 +101,20 @@ public struct Identity: Sendable, Equatable {
 /// login shell, with that process's start time. It survives `cd`, subshells, nested shells and scripts run from
 /// the terminal (all share the leader); a new tab or pane has a new leader, so it is another terminal; when the
 /// terminal closes, the leader exits and the bound session goes stale.
-public struct TerminalID: Sendable, Equatable {
+package struct TerminalID: Sendable, Equatable {
     /// The controlling tty's device number (`tty_nr` in /proc/PID/stat).
-    public var device: UInt64
+    package var device: UInt64
     /// The session leader's pid (the process's session id).
-    public var leader: Int32
+    package var leader: Int32
     /// The leader's start time in clock ticks since boot: a reused pid is another terminal.
-    public var leaderStart: UInt64
+    package var leaderStart: UInt64
 
-    public init(device: UInt64, leader: Int32, leaderStart: UInt64) {
+    package init(device: UInt64, leader: Int32, leaderStart: UInt64) {
         self.device = device
         self.leader = leader
         self.leaderStart = leaderStart
     }
 
     /// The binding key: `tty<device>-<leader pid>-<start>`.
-    public var key: String { "tty\(device)-\(leader)-\(leaderStart)" }
+    package var key: String { "tty\(device)-\(leader)-\(leaderStart)" }
 }

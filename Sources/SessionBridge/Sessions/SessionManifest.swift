@@ -1,35 +1,35 @@
 /// What the store knows about one bridge session. Stored as `sessions/<id>/manifest.json`.
 /// The live "last seen" time is the mtime of the session's heartbeat file, refreshed by every command and hook.
-public struct SessionManifest: Codable, Sendable, Equatable {
-    public var schema: Int = 1
-    public var id: String
-    public var name: String
-    public var projectPath: String
-    public var host: String
+package struct SessionManifest: Codable, Sendable, Equatable {
+    package var schema: Int = 1
+    package var id: String
+    package var name: String
+    package var projectPath: String
+    package var host: String
     /// The agent process (Claude Code's CLAUDE_PID, or the nearest agent ancestor), checked for liveness.
-    public var pid: Int32
-    public var pidStartTime: UInt64?
+    package var pid: Int32
+    package var pidStartTime: UInt64?
     /// The runtime that hosts the session: "claude-code", "codex", "terminal" (a person's terminal) or "cli" (a key).
-    public var agent: String
+    package var agent: String
     /// The Claude Code (or Codex) session id this bridge session is bound to, when there is one.
-    public var claudeSessionId: String?
-    public var codexThreadId: String?
-    public var startedAt: String
-    public var lastSeen: String
+    package var claudeSessionId: String?
+    package var codexThreadId: String?
+    package var startedAt: String
+    package var lastSeen: String
     /// "live" or "ended".
-    public var state: String
-    public var endedAt: String?
+    package var state: String
+    package var endedAt: String?
     /// Real paths of the helper installation that registered the session (its binary, jq helper and launcher), as
     /// the running binary found them from its own path, never from the environment. The guard trusts these as the
     /// sanctioned writers of the store, so a session of another installation (Claude Code's plugin folder, Codex's
     /// plugin cache) may run a command a peer printed with its own launcher path.
-    public var helpers: [String]? = nil
+    package var helpers: [String]? = nil
 
-    public var isEnded: Bool { state == "ended" }
+    package var isEnded: Bool { state == "ended" }
 
     /// Reads a manifest with `JSONReader` (every command reads some), field by field as the synthesized
     /// `Decodable` does; nil when it is not one.
-    public static func decode(_ bytes: [UInt8]) -> SessionManifest? {
+    package static func decode(_ bytes: [UInt8]) -> SessionManifest? {
         guard let node = JSONReader.node(bytes), let f = JSONFields(node),
               let schema = f.int64("schema").flatMap({ Int(exactly: $0) }), let id = f.string("id"), let name = f.string("name"),
               let projectPath = f.string("projectPath"), let host = f.string("host"), let pid = f.int32("pid"),
@@ -44,7 +44,7 @@ public struct SessionManifest: Codable, Sendable, Equatable {
 }
 
 /// A peer's liveness, derived from its manifest, heartbeat and process.
-public enum PeerState: String, Codable, Sendable {
+package enum PeerState: String, Codable, Sendable {
     /// Seen in the last two minutes.
     case active
     /// Not seen lately, but its process is alive.
@@ -54,10 +54,10 @@ public enum PeerState: String, Codable, Sendable {
     /// Ended with `stop` (or its agent session ended).
     case ended
 
-    public static let activeWindowNanoseconds: Int64 = 120 * 1_000_000_000
-    public static let remoteStaleNanoseconds: Int64 = 3600 * 1_000_000_000
+    package static let activeWindowNanoseconds: Int64 = 120 * 1_000_000_000
+    package static let remoteStaleNanoseconds: Int64 = 3600 * 1_000_000_000
 
-    public static func of(_ m: SessionManifest, lastSeenNanoseconds: Int64, now: Int64, localHost: String) -> PeerState {
+    package static func of(_ m: SessionManifest, lastSeenNanoseconds: Int64, now: Int64, localHost: String) -> PeerState {
         if m.isEnded { return .ended }
         // A closed terminal is gone at once: its session leader was the terminal's life.
         if m.agent == "terminal", m.host == localHost, !Processes.isSameProcessAlive(pid: m.pid, startTime: m.pidStartTime) {

@@ -1,5 +1,5 @@
 /// Sessions: registering this one, the names, finding peers, connecting, ending and collecting what ended.
-public struct SessionService {
+package struct SessionService {
     let bridge: Bridge
 
     // MARK: Identity
@@ -60,19 +60,19 @@ public struct SessionService {
         return try start(name: nil).manifest
     }
 
-    public struct StartResult: Sendable {
-        public var manifest: SessionManifest
+    package struct StartResult: Sendable {
+        package var manifest: SessionManifest
         /// True when the session already existed and was re-used.
-        public var reused: Bool
+        package var reused: Bool
         /// True when nothing identifies the caller (no agent session, terminal or key): later commands reach the
         /// session only through its id (`SESSION_BRIDGE_SESSION` or `--session`).
-        public var needsKey: Bool = false
+        package var needsKey: Bool = false
     }
 
     /// Registers this runtime session, or re-uses the one already bound (renaming it if a new name is given).
     /// With no identity at all (a script without a terminal or key) it registers a session under a fresh id, which
     /// the caller then passes on (`needsKey`).
-    public func start(name requestedName: String?, projectPath: String = FileSystem.currentDirectory()) throws(BridgeError) -> StartResult {
+    package func start(name requestedName: String?, projectPath: String = FileSystem.currentDirectory()) throws(BridgeError) -> StartResult {
         guard let identity = bridge.identity else {
             let keyed = Bridge(store: bridge.store, environment: bridge.environment, config: bridge.config,
                                identity: Identity(source: .explicit(Identifiers.sessionID())))
@@ -189,19 +189,19 @@ public struct SessionService {
     }
 
     /// One row of `peers`.
-    public struct PeerInfo: Codable, Sendable, Equatable {
-        public var id: String
-        public var name: String
-        public var projectPath: String
-        public var host: String
-        public var pid: Int32
-        public var agent: String
-        public var startedAt: String
-        public var lastSeen: String
-        public var state: PeerState
-        public var you: Bool
-        public var pending: Int
-        public var listening: Bool
+    package struct PeerInfo: Codable, Sendable, Equatable {
+        package var id: String
+        package var name: String
+        package var projectPath: String
+        package var host: String
+        package var pid: Int32
+        package var agent: String
+        package var startedAt: String
+        package var lastSeen: String
+        package var state: PeerState
+        package var you: Bool
+        package var pending: Int
+        package var listening: Bool
     }
 
     /// Every session as `peers` shows it, from one snapshot read of the store.
@@ -258,11 +258,11 @@ public struct SessionService {
         try? bridge.store.addConnection(b, peer: a)
     }
 
-    public struct ConnectResult: Sendable {
-        public var peer: SessionManifest
-        public var ping: Message
+    package struct ConnectResult: Sendable {
+        package var peer: SessionManifest
+        package var ping: Message
         /// The peer's pong, when it answered within the wait.
-        public var pong: Message?
+        package var pong: Message?
     }
 
     /// Records the peer as connected and pings it; waits up to `waitSeconds` for the pong (a listening peer answers
@@ -277,9 +277,9 @@ public struct SessionService {
         return ConnectResult(peer: peer, ping: ping, pong: pong)
     }
 
-    public struct StopResult: Codable, Sendable {
-        public var session: SessionManifest
-        public var notified: [String]
+    package struct StopResult: Codable, Sendable {
+        package var session: SessionManifest
+        package var notified: [String]
     }
 
     /// Ends this session: marks it ended, tells connected peers, and releases the runtime binding.

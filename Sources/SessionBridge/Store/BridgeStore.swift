@@ -35,7 +35,7 @@
 /// `message(session, id, in: .pending)` from the ids of `inboxSnapshot`), decides per message, and takes the chosen
 /// one with `claim(session, id, …)`, a claim BY ID that is exactly once per id whatever else is pending. A message
 /// left alone simply stays pending.
-public protocol BridgeStore: SessionRegistry, Mailbox, ReceiptLog, StoreLocks, Sendable {
+package protocol BridgeStore: SessionRegistry, Mailbox, ReceiptLog, StoreLocks, Sendable {
     /// Where the store is, for people (`status`, `doctor`): a folder, or a URL without its password.
     var location: String { get }
 
@@ -52,7 +52,7 @@ public protocol BridgeStore: SessionRegistry, Mailbox, ReceiptLog, StoreLocks, S
 // MARK: - Sessions, bindings, names, heartbeats
 
 /// Who is there: session manifests, runtime bindings, the name index, heartbeats, listen modes and connections.
-public protocol SessionRegistry: Sendable {
+package protocol SessionRegistry: Sendable {
     /// Creates a session's storage and saves its manifest (and a first heartbeat).
     func createSession(_ manifest: SessionManifest) throws(StoreError)
     /// nil when there is no such session (or `id` is not a valid id); `.corrupt` when it exists but cannot be read.
@@ -89,15 +89,15 @@ public protocol SessionRegistry: Sendable {
 }
 
 /// One row of `peers`, read in one store call.
-public struct SessionSnapshot: Sendable, Equatable {
-    public var manifest: SessionManifest
+package struct SessionSnapshot: Sendable, Equatable {
+    package var manifest: SessionManifest
     /// Nanoseconds since the epoch of the last heartbeat, nil when none was recorded.
-    public var lastSeen: Int64?
+    package var lastSeen: Int64?
     /// How many messages are pending for it.
-    public var pending: Int
-    public var listenMode: ListenMode?
+    package var pending: Int
+    package var listenMode: ListenMode?
 
-    public init(manifest: SessionManifest, lastSeen: Int64?, pending: Int, listenMode: ListenMode?) {
+    package init(manifest: SessionManifest, lastSeen: Int64?, pending: Int, listenMode: ListenMode?) {
         self.manifest = manifest
         self.lastSeen = lastSeen
         self.pending = pending
@@ -108,7 +108,7 @@ public struct SessionSnapshot: Sendable, Equatable {
 // MARK: - Messages
 
 /// Where a message addressed to a session is in its life.
-public enum MessageState: String, Sendable, CaseIterable {
+package enum MessageState: String, Sendable, CaseIterable {
     /// Delivered, not yet taken.
     case pending
     /// Claimed, a reply expected, under a lease (see `ClaimRecord`).
@@ -120,7 +120,7 @@ public enum MessageState: String, Sendable, CaseIterable {
 }
 
 /// Where a message is in its delivery, as its recipient's store holds it.
-public enum DeliveryState: Sendable, Equatable {
+package enum DeliveryState: Sendable, Equatable {
     /// Not in the recipient's store at all.
     case absent
     /// Its publication began and was interrupted with the complete message saved: `finishDelivery` completes it.
@@ -130,7 +130,7 @@ public enum DeliveryState: Sendable, Equatable {
 }
 
 /// Result of trying to claim one message.
-public enum ClaimOutcome: Sendable, Equatable {
+package enum ClaimOutcome: Sendable, Equatable {
     case claimed(Message)
     /// Another process took it first, or it is no longer there.
     case gone
@@ -139,33 +139,33 @@ public enum ClaimOutcome: Sendable, Equatable {
 }
 
 /// One pending message of a snapshot; `message` is nil when it cannot be read (claiming it quarantines it).
-public struct PendingMessage: Sendable, Equatable {
-    public var id: String
-    public var message: Message?
+package struct PendingMessage: Sendable, Equatable {
+    package var id: String
+    package var message: Message?
 
-    public init(id: String, message: Message?) {
+    package init(id: String, message: Message?) {
         self.id = id
         self.message = message
     }
 }
 
 /// What is deliverable to a session right now: the hooks' "anything for me?" and the first pass of `listen`.
-public struct InboxSnapshot: Sendable, Equatable {
+package struct InboxSnapshot: Sendable, Equatable {
     /// Pending message ids, oldest first.
-    public var pending: [String]
+    package var pending: [String]
     /// The in-flight claims, by message id.
-    public var claims: [ClaimRecord]
+    package var claims: [ClaimRecord]
 
-    public init(pending: [String], claims: [ClaimRecord]) {
+    package init(pending: [String], claims: [ClaimRecord]) {
         self.pending = pending
         self.claims = claims
     }
 
-    public var isEmpty: Bool { pending.isEmpty && claims.isEmpty }
+    package var isEmpty: Bool { pending.isEmpty && claims.isEmpty }
 }
 
 /// Messages between sessions and their states. `session` is always the recipient whose inbox is meant.
-public protocol Mailbox: Sendable {
+package protocol Mailbox: Sendable {
     /// Publishes a message as pending for its recipient, keeping the sender's copy (for `status`, `await`): both
     /// exist afterwards or neither. `.notFound` when the recipient has no inbox; `.conflict` when a message with
     /// this id was delivered already.
@@ -236,7 +236,7 @@ public protocol Mailbox: Sendable {
 
 /// Delivery events of every message a session sent (claimed, answered, redelivered, expired…), appended by whoever
 /// caused them, kept in the sender's log.
-public protocol ReceiptLog: Sendable {
+package protocol ReceiptLog: Sendable {
     func appendEvent(sender: String, messageID: String, _ event: DeliveryEvent) throws(StoreError)
     /// The events in the order they were appended; empty when there are none.
     func events(sender: String, messageID: String) throws(StoreError) -> [DeliveryEvent]
@@ -245,7 +245,7 @@ public protocol ReceiptLog: Sendable {
 // MARK: - Locks
 
 /// A lock of the store, by what it protects.
-public enum StoreLockName: Sendable, Hashable {
+package enum StoreLockName: Sendable, Hashable {
     /// Registration: unique names, bindings.
     case registry
     /// A session's inbox: finishing, expiring and taking over claims are serialized by it.
@@ -258,23 +258,23 @@ public enum StoreLockName: Sendable, Hashable {
 
 /// A held lock. Its TTL bounds how long it outlives a holder that dies without releasing it (an engine whose locks
 /// end with their process, like flock(2), needs no TTL); a long holder calls `renew` within each TTL.
-public protocol HeldLock: AnyObject {
+package protocol HeldLock: AnyObject {
     /// Extends the TTL; false when the lock was lost (it expired and another process took it).
     func renew() throws(StoreError) -> Bool
     func release()
 }
 
-public protocol StoreLocks: Sendable {
+package protocol StoreLocks: Sendable {
     /// Acquires `name` for `ttlMilliseconds`; with `wait`, blocks until it is free, else returns nil when it is held.
     func acquire(_ name: StoreLockName, ttlMilliseconds: Int, wait: Bool) throws(StoreError) -> (any HeldLock)?
 }
 
 extension StoreLocks {
     /// TTL of the short locks (registry, inbox): far above the few store calls made under them.
-    public static var shortLockMilliseconds: Int { 30_000 }
+    package static var shortLockMilliseconds: Int { 30_000 }
 
     /// Runs `body` holding `name` (blocking until it is free).
-    public func withLock<T>(_ name: StoreLockName, _ body: () throws(BridgeError) -> T) throws(BridgeError) -> T {
+    package func withLock<T>(_ name: StoreLockName, _ body: () throws(BridgeError) -> T) throws(BridgeError) -> T {
         guard let lock = try bridged({ () throws(StoreError) in try acquire(name, ttlMilliseconds: Self.shortLockMilliseconds, wait: true) }) else {
             throw BridgeError(StoreError(.conflict, "the store's \(name) lock could not be taken"))
         }
@@ -286,7 +286,7 @@ extension StoreLocks {
 // MARK: - Change signal
 
 /// What a change signal wakes for.
-public enum ChangeScope: Sendable, Equatable {
+package enum ChangeScope: Sendable, Equatable {
     /// New pending messages of a session.
     case inbox(String)
     /// New pending messages of a session and receipts of what it sent (`ask --wait`, `await`).
@@ -301,7 +301,7 @@ public enum ChangeScope: Sendable, Equatable {
 
 /// A wait that ends when something may have changed. A wake-up means "look again": callers rescan, so merged or lost
 /// signals cannot lose a message. Each engine implements it its own way.
-public protocol ChangeSignal: AnyObject {
+package protocol ChangeSignal: AnyObject {
     /// Blocks until a change may have happened or the timeout passes. Returns false on timeout.
     func wait(timeoutMilliseconds: Int) -> Bool
     /// How it waits ("inotify", "polling", "redis"…), for logs.
@@ -314,12 +314,12 @@ public protocol ChangeSignal: AnyObject {
 
 extension BridgeStore {
     /// Runs `body` holding the store-wide registration lock.
-    public func withRegistryLock<T>(_ body: () throws(BridgeError) -> T) throws(BridgeError) -> T {
+    package func withRegistryLock<T>(_ body: () throws(BridgeError) -> T) throws(BridgeError) -> T {
         try withLock(.registry, body)
     }
 
     /// Runs `body` holding `session`'s inbox lock.
-    public func withInboxLock<T>(_ session: String, _ body: () throws(BridgeError) -> T) throws(BridgeError) -> T {
+    package func withInboxLock<T>(_ session: String, _ body: () throws(BridgeError) -> T) throws(BridgeError) -> T {
         try withLock(.inbox(session), body)
     }
 }

@@ -5,8 +5,8 @@ import Glibc
 /// A failure of the store, as every engine reports it: a code a caller can act on and the detail a person reads.
 /// Expected outcomes are not store errors: "nothing pending" is an empty result, "another process claimed it
 /// first" is `ClaimOutcome.gone`, a missing session is nil.
-public struct StoreError: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Code: String, Sendable, CaseIterable {
+package struct StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    package enum Code: String, Sendable, CaseIterable {
         /// The store cannot be reached (a network engine's server is down, refuses the connection or timed out).
         case unreachable
         /// The operation contradicts the store's state (a message id already delivered; a lock held elsewhere).
@@ -27,22 +27,22 @@ public struct StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case io
     }
 
-    public var code: Code
+    package var code: Code
     /// What failed, for a person (names the path, key or host; never a secret).
-    public var detail: String
+    package var detail: String
 
-    public init(_ code: Code, _ detail: String) {
+    package init(_ code: Code, _ detail: String) {
         self.code = code
         self.detail = detail
     }
 
-    public var description: String { "\(code.rawValue): \(detail)" }
+    package var description: String { "\(code.rawValue): \(detail)" }
 }
 
 extension BridgeError {
     /// The error a command reports for a store failure: same exit codes and texts as the file engine has always
     /// given (storage failure 9, insecure store 8, conflict 12), plus 15 for a store that cannot be reached.
-    public init(_ error: StoreError) {
+    package init(_ error: StoreError) {
         switch error.code {
         case .unreachable: self = .storeUnreachable(error.detail)
         case .conflict: self = .conflict(.store(error))
@@ -57,7 +57,7 @@ extension BridgeError {
 
 extension StoreError {
     /// The store error a file system failure stands for (the file engine's own helpers report `BridgeError`).
-    public init(_ error: BridgeError) {
+    package init(_ error: BridgeError) {
         switch error {
         case .storage(.store(let original)), .io(.store(let original)):
             self = original
@@ -77,7 +77,7 @@ extension StoreError {
 
 /// Runs a store operation where a `BridgeError` is thrown (the bridge's own operations).
 @inline(__always)
-public func bridged<T>(_ body: () throws(StoreError) -> T) throws(BridgeError) -> T {
+package func bridged<T>(_ body: () throws(StoreError) -> T) throws(BridgeError) -> T {
     do { return try body() } catch { throw BridgeError(error) }
 }
 

@@ -1,18 +1,18 @@
 /// The stores a process works with, as `StoreFactory` opened them.
-public struct Stores: Sendable {
+package struct Stores: Sendable {
     /// Sessions, messages, receipts and locks.
-    public var messages: any BridgeStore
+    package var messages: any BridgeStore
     /// A safe local folder (0700, owned by the user) for what stays on this host whatever the engine: the tmux
     /// watcher's targets and state, and the default place of talks. For the file engine it is the store's root.
-    public var localRoot: String
+    package var localRoot: String
     /// The talk engine of the same setting, for a talks folder (which keeps config.yaml and, for a networked
     /// engine, the markdown mirror).
-    public var talks: StoreFactory.TalkEngine
+    package var talks: StoreFactory.TalkEngine
     /// Edit reservations, on the same engine as the messages (so on Redis every host sees them).
-    public var reservations: any ReservationStore
+    package var reservations: any ReservationStore
 
     /// `reservations` defaults to the file engine's, in `localRoot`.
-    public init(messages: any BridgeStore, localRoot: String, talks: @escaping StoreFactory.TalkEngine,
+    package init(messages: any BridgeStore, localRoot: String, talks: @escaping StoreFactory.TalkEngine,
                 reservations: (any ReservationStore)? = nil) {
         self.messages = messages
         self.localRoot = localRoot
@@ -30,30 +30,30 @@ public struct Stores: Sendable {
 ///
 /// Engines are chosen by scheme in `messageOpener(_:)`; a scheme with no engine in this binary is a clear `.unsupported` error.
 /// `SESSION_BRIDGE_POLL=1` makes the file engine's change signals poll.
-public enum StoreFactory {
+package enum StoreFactory {
     /// The setting, split at its scheme. `text` is the whole setting (an engine parses its own URL from it).
-    public struct Setting: Sendable, Equatable {
+    package struct Setting: Sendable, Equatable {
         /// "file", "memory", "redis"… (lower-cased).
-        public var scheme: String
+        package var scheme: String
         /// What follows "scheme:" (for a file setting: the absolute folder path).
-        public var rest: String
-        public var text: String
+        package var rest: String
+        package var text: String
         /// Opened by a hook: a networked engine connects within its short hook bound, so hooks stay fast when the
         /// server is down or unreachable.
-        public var forHook = false
+        package var forHook = false
     }
 
     /// Opens an engine from its setting. `localRoot` is prepared and safe.
-    public typealias Opener = @Sendable (_ setting: Setting, _ environment: Environment, _ localRoot: String) throws(StoreError) -> any BridgeStore
+    package typealias Opener = @Sendable (_ setting: Setting, _ environment: Environment, _ localRoot: String) throws(StoreError) -> any BridgeStore
 
     /// Opens the talk engine for a talks folder (already set up: it cannot fail).
-    public typealias TalkEngine = @Sendable (TalkLocation) -> any TalkStore
+    package typealias TalkEngine = @Sendable (TalkLocation) -> any TalkStore
 
     /// Prepares the talk engine of a setting: the file engine keeps talks as files in the talks folder, the
     /// in-memory engine in the process (by name), the Redis engine on the server of the URL. `messages`: the
     /// message store already opened from the same setting, whose connections a networked engine shares (nil when
     /// only talks are wanted). Nothing is connected here: a hook that never touches a talk pays nothing for it.
-    public typealias TalkOpener = @Sendable (_ setting: Setting, _ environment: Environment, _ messages: (any BridgeStore)?) throws(StoreError) -> TalkEngine
+    package typealias TalkOpener = @Sendable (_ setting: Setting, _ environment: Environment, _ messages: (any BridgeStore)?) throws(StoreError) -> TalkEngine
 
     /// The talk engine of a scheme this binary has (the same schemes as `messageOpener(_:)`). A `switch`, not a table of
     /// closures: a table is built by every process on its first use, through the runtime's generic look-ups.
@@ -101,7 +101,7 @@ public enum StoreFactory {
     }
 
     /// Opens the store the environment names (`forHook`: for a hook, see `Setting.forHook`).
-    public static func open(environment: Environment = .current(), forHook: Bool = false) throws(StoreError) -> Stores {
+    package static func open(environment: Environment = .current(), forHook: Bool = false) throws(StoreError) -> Stores {
         var setting = try self.setting(environment: environment)
         setting.forHook = forHook
         guard let opener = messageOpener(setting.scheme) else {
@@ -116,7 +116,7 @@ public enum StoreFactory {
 
     /// The talk engine the environment names, for one talks folder, without opening the message store: what the
     /// talk commands use (`SESSION_BRIDGE_STORE` chooses the engine as for every other command).
-    public static func openTalks(location: TalkLocation, environment: Environment = .current()) throws(StoreError) -> any TalkStore {
+    package static func openTalks(location: TalkLocation, environment: Environment = .current()) throws(StoreError) -> any TalkStore {
         try talkEngine(try setting(environment: environment), environment, nil)(location)
     }
 
@@ -139,12 +139,12 @@ public enum StoreFactory {
     }
 
     /// Opens the store for a command: its failure is the command's error.
-    public static func openForCommand(environment: Environment = .current()) throws(BridgeError) -> Stores {
+    package static func openForCommand(environment: Environment = .current()) throws(BridgeError) -> Stores {
         try bridged { () throws(StoreError) in try open(environment: environment) }
     }
 
     /// Reads `SESSION_BRIDGE_STORE` (see the type's notes).
-    public static func setting(environment: Environment) throws(StoreError) -> Setting {
+    package static func setting(environment: Environment) throws(StoreError) -> Setting {
         let raw = environment["SESSION_BRIDGE_STORE"] ?? ""
         if raw.isEmpty || StoreLocation.filePath(raw) != nil {
             return Setting(scheme: "file", rest: StoreLocation.rootPath(environment: environment), text: raw)

@@ -1,22 +1,22 @@
 /// `.talks/audit.log`: one JSON line per operation (who, what, which talk and turn, nonce, result), appended with
 /// a single write so concurrent writers never interleave. An acknowledged turn's line also carries the turn itself
 /// (content, checksum, time, who is next), so `doctor --fix` can recover a turn the talk file lost.
-public struct AuditEntry: Codable, Sendable, Equatable {
-    public var at: String
-    public var who: String
-    public var op: String
-    public var talk: String
-    public var turn: Int?
-    public var nonce: String?
-    public var result: String
-    public var detail: String?
+package struct AuditEntry: Codable, Sendable, Equatable {
+    package var at: String
+    package var who: String
+    package var op: String
+    package var talk: String
+    package var turn: Int?
+    package var nonce: String?
+    package var result: String
+    package var detail: String?
     /// The turn's content, checksum, time and next speaker (acknowledged `say` only).
-    public var content: String?
-    public var sha256: String?
-    public var turnAt: String?
-    public var next: String?
+    package var content: String?
+    package var sha256: String?
+    package var turnAt: String?
+    package var next: String?
 
-    public init(who: String, op: String, talk: String, turn: Int? = nil, nonce: String? = nil, result: String, detail: String? = nil) {
+    package init(who: String, op: String, talk: String, turn: Int? = nil, nonce: String? = nil, result: String, detail: String? = nil) {
         self.at = Clock.nowISO8601()
         self.who = who
         self.op = op
@@ -29,7 +29,7 @@ public struct AuditEntry: Codable, Sendable, Equatable {
 
     /// The JSON line, keys sorted, absent fields left out: the same text JSONCoding would write, without the
     /// encoder's start-up cost on every turn.
-    public var line: String {
+    package var line: String {
         var fields = ["\"at\":" + JSONCoding.quoted(at)]
         if let content { fields.append("\"content\":" + JSONCoding.quoted(content)) }
         if let detail { fields.append("\"detail\":" + JSONCoding.quoted(detail)) }

@@ -1,58 +1,58 @@
 /// A talk's state, as its frontmatter says.
-public enum TalkStatus: String, Codable, Sendable, CaseIterable {
+package enum TalkStatus: String, Codable, Sendable, CaseIterable {
     case active = "ACTIVE"
     case resolved = "RESOLVED"
     case blocked = "BLOCKED"
 }
 
 /// One turn: a block in the body with a trailer comment carrying its nonce, time and checksum.
-public struct Turn: Codable, Sendable, Equatable {
-    public var number: Int
-    public var speaker: String
-    public var content: String
-    public var nonce: String
-    public var checksum: String
-    public var at: String
+package struct Turn: Codable, Sendable, Equatable {
+    package var number: Int
+    package var speaker: String
+    package var content: String
+    package var nonce: String
+    package var checksum: String
+    package var at: String
 
-    public var isIntact: Bool { checksum == SHA256.hex(content) }
+    package var isIntact: Bool { checksum == SHA256.hex(content) }
 }
 
 /// The frontmatter of a talk (schema v1).
-public struct TalkHeader: Codable, Sendable, Equatable {
-    public var schema: Int = 1
-    public var id: String
-    public var topic: String
-    public var initiator: String
-    public var participants: [String]
-    public var status: TalkStatus
-    public var turnCount: Int
-    public var maxTurns: Int
-    public var nextSpeaker: String
-    public var createdAt: String
-    public var updatedAt: String
-    public var resolution: String?
-    public var blockedReason: String?
+package struct TalkHeader: Codable, Sendable, Equatable {
+    package var schema: Int = 1
+    package var id: String
+    package var topic: String
+    package var initiator: String
+    package var participants: [String]
+    package var status: TalkStatus
+    package var turnCount: Int
+    package var maxTurns: Int
+    package var nextSpeaker: String
+    package var createdAt: String
+    package var updatedAt: String
+    package var resolution: String?
+    package var blockedReason: String?
 }
 
 /// A talk: one append-only markdown file with YAML frontmatter, readable by any session or person, where every
 /// change shows in a diff. `render()` writes the canonical form; `parse` reads it back, and also reads the
 /// variations other tools introduce (CRLF, `--` for `—`, extra blank lines, YAML in another style).
-public struct Conversation: Sendable, Equatable {
-    public var header: TalkHeader
-    public var turns: [Turn]
+package struct Conversation: Sendable, Equatable {
+    package var header: TalkHeader
+    package var turns: [Turn]
 
-    public init(header: TalkHeader, turns: [Turn] = []) {
+    package init(header: TalkHeader, turns: [Turn] = []) {
         self.header = header
         self.turns = turns
     }
 
     /// Problems met while parsing leniently that the canonical form removes (reported by doctor / normalize).
-    public struct ParseNotes: Sendable, Equatable {
-        public var strayLines: Int = 0
-        public var nonCanonical: Bool = false
+    package struct ParseNotes: Sendable, Equatable {
+        package var strayLines: Int = 0
+        package var nonCanonical: Bool = false
     }
 
-    public enum ParseError: Error, Equatable, Sendable {
+    package enum ParseError: Error, Equatable, Sendable {
         case noFrontmatter
         case badFrontmatter(String)
         case tornTurn(Int)
@@ -64,7 +64,7 @@ public struct Conversation: Sendable, Equatable {
         /// YAML anchors and aliases (which can expand without bound) in the frontmatter.
         case yamlAliases
 
-        public var message: String {
+        package var message: String {
             switch self {
             case .noFrontmatter: return "no YAML frontmatter (--- ... ---) at the top"
             case .badFrontmatter(let m): return "frontmatter: \(m)"
@@ -79,7 +79,7 @@ public struct Conversation: Sendable, Equatable {
 
     // MARK: Rendering
 
-    public func render() -> String {
+    package func render() -> String {
         var out = Conversation.renderHeader(header)
         for turn in turns { out += Conversation.renderTurn(turn) }
         return out
@@ -150,13 +150,13 @@ public struct Conversation: Sendable, Equatable {
 
     /// Parses a talk file. Lenient about formatting (CRLF, `--` for `—`, spacing, YAML style, stray lines);
     /// strict about structure (frontmatter, and a header and a trailer for every turn).
-    public static func parse(_ text: String) throws(ParseError) -> (Conversation, ParseNotes) {
+    package static func parse(_ text: String) throws(ParseError) -> (Conversation, ParseNotes) {
         try parse(bytes: Array(text.utf8), notes: true)
     }
 
     /// The parse entry point for raw file bytes (and for fuzzing): any input gives a talk or a `ParseError`,
     /// never a trap. Invalid UTF-8 in content reads as U+FFFD, so the turn's checksum no longer matches.
-    public static func parse(bytes raw: [UInt8], notes wantNotes: Bool) throws(ParseError) -> (Conversation, ParseNotes) {
+    package static func parse(bytes raw: [UInt8], notes wantNotes: Bool) throws(ParseError) -> (Conversation, ParseNotes) {
         var notes = ParseNotes()
         let b = TalkFile.withoutCRLF(raw)
         if b.count != raw.count { notes.nonCanonical = true }
@@ -178,7 +178,7 @@ public struct Conversation: Sendable, Equatable {
     }
 
     /// Reads only the frontmatter (for listing many talks fast).
-    public static func parseHeaderOnly(_ bytes: [UInt8]) throws(ParseError) -> TalkHeader {
+    package static func parseHeaderOnly(_ bytes: [UInt8]) throws(ParseError) -> TalkHeader {
         try TalkFile.header(TalkFile.frontmatter(TalkFile.withoutCRLF(bytes)).yaml).0
     }
 

@@ -5,36 +5,36 @@
 ///
 /// Files such as `.talks/config.yaml` arrive with a repository, so the input is hostile: the parser never traps,
 /// its recursion is bounded by `maxDepth`, and it does work linear in the input (no alias can expand it).
-public enum StrictYAML {
+package enum StrictYAML {
     /// A parsed node; `line` is 1-based, where the node starts.
-    public indirect enum Node: Equatable, Sendable {
+    package indirect enum Node: Equatable, Sendable {
         /// A scalar's text; `plain` is false when it was quoted (so `"30"` stays text and `30` may be a number).
         case scalar(String, plain: Bool, line: Int)
         case sequence([Node], line: Int)
         case mapping([Entry], line: Int)
 
-        public var line: Int {
+        package var line: Int {
             switch self {
             case .scalar(_, _, let l), .sequence(_, let l), .mapping(_, let l): return l
             }
         }
 
         /// The value of a plain `null`, `~` or empty scalar.
-        public var isNull: Bool {
+        package var isNull: Bool {
             if case .scalar(let s, true, _) = self { return s.isEmpty || s == "~" || s == "null" || s == "Null" || s == "NULL" }
             return false
         }
     }
 
-    public struct Entry: Equatable, Sendable {
-        public var key: String
-        public var value: Node
-        public var line: Int
+    package struct Entry: Equatable, Sendable {
+        package var key: String
+        package var value: Node
+        package var line: Int
     }
 
     /// Why a document was refused, with the 1-based line.
-    public struct Failure: Error, Equatable, Sendable {
-        public enum Reason: Equatable, Sendable {
+    package struct Failure: Error, Equatable, Sendable {
+        package enum Reason: Equatable, Sendable {
             case notUTF8
             case controlCharacter
             case loneCarriageReturn
@@ -58,16 +58,16 @@ public enum StrictYAML {
             case unexpected(String)
         }
 
-        public var line: Int
-        public var reason: Reason
+        package var line: Int
+        package var reason: Reason
 
-        public init(line: Int, reason: Reason) {
+        package init(line: Int, reason: Reason) {
             self.line = line
             self.reason = reason
         }
 
         /// One line for the user (without the file name, which the caller adds).
-        public var message: String {
+        package var message: String {
             let what: String
             switch reason {
             case .notUTF8: what = "not UTF-8 text"
@@ -96,10 +96,10 @@ public enum StrictYAML {
     }
 
     /// Nesting beyond this is refused; configuration needs two or three levels.
-    public static let maxDepth = 32
+    package static let maxDepth = 32
 
     /// Parses one document. An empty document (only comments or blank lines) is nil.
-    public static func parse(_ bytes: [UInt8]) -> Result<Node?, Failure> {
+    package static func parse(_ bytes: [UInt8]) -> Result<Node?, Failure> {
         var parser = Parser(bytes)
         do {
             return .success(try parser.document())

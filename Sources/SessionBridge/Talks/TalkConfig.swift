@@ -1,8 +1,8 @@
 /// `.talks/config.yaml`, parsed with a strict YAML-subset parser and validated: unknown keys, wrong types and values
 /// out of range are errors that name the key and the line. The file arrives with a repository, so it is hostile
 /// input: size-capped, no anchors or aliases, bounded nesting, and `conversation_dir` checked (TalkLocation).
-public struct TalkConfig: Codable, Sendable, Equatable {
-    public enum LockStrategy: String, Codable, Sendable, CaseIterable {
+package struct TalkConfig: Codable, Sendable, Equatable {
+    package enum LockStrategy: String, Codable, Sendable, CaseIterable {
         /// flock(2): the default; released by the kernel when the holder dies.
         case flock
         /// A lock file created exclusively, recording owner, pid, host and time; for file systems where flock
@@ -11,23 +11,22 @@ public struct TalkConfig: Codable, Sendable, Equatable {
         case lockfile
     }
 
-    public var schemaVersion = 1
     /// Where talk files live, relative to the `.talks` folder's parent (or absolute). Default `.talks/conversations`.
-    public var conversationDir: String?
-    public var lockStrategy = LockStrategy.flock
-    public var staleLockSeconds = 30
-    public var maxTurns = 20
-    public var watcherDebounceMs = 500
-    public var watcherPollingFallback = true
-    public var watcherInjectMethod = "auto"
-    public var watcherPrompt: String?
-    public var blockDirectEdits = true
-    public var requireNonceVerification = true
-    public var auditLog = true
+    package var conversationDir: String?
+    package var lockStrategy = LockStrategy.flock
+    package var staleLockSeconds = 30
+    package var maxTurns = 20
+    package var watcherDebounceMs = 500
+    package var watcherPollingFallback = true
+    package var watcherInjectMethod = "auto"
+    package var watcherPrompt: String?
+    package var blockDirectEdits = true
+    package var requireNonceVerification = true
+    package var auditLog = true
 
-    public init() {}
+    package init() {}
 
-    public static let template = """
+    package static let template = """
     # session-bridge talks configuration
     schema_version: 1
     # conversation_dir: .talks/conversations   # or a shared folder, e.g. /mnt/shared/talks/conversations
@@ -46,12 +45,12 @@ public struct TalkConfig: Codable, Sendable, Equatable {
     """
 
     /// config.yaml over this size is refused unread: settings fit in a few hundred bytes.
-    public static let maxBytes = 64 << 10
+    package static let maxBytes = 64 << 10
     /// watcher.prompt is typed into a terminal: one line of printable text, at most this long.
-    public static let maxPromptBytes = 1024
+    package static let maxPromptBytes = 1024
 
     /// Parses config.yaml's text, or throws `.invalidInput` naming the file, the line and the problem.
-    public static func parse(_ text: String, path: String) throws(BridgeError) -> TalkConfig {
+    package static func parse(_ text: String, path: String) throws(BridgeError) -> TalkConfig {
         switch parse(bytes: Array(text.utf8)) {
         case .success(let c): return c
         case .failure(let e): throw .invalidInput(.config(path: path, e))
@@ -60,7 +59,7 @@ public struct TalkConfig: Codable, Sendable, Equatable {
 
     /// Parses and validates config.yaml's bytes: a strict YAML subset (StrictYAML), then the settings. Never traps,
     /// whatever the input; work is linear in its size, which is capped at `maxBytes`.
-    public static func parse(bytes: [UInt8]) -> Result<TalkConfig, ConfigError> {
+    package static func parse(bytes: [UInt8]) -> Result<TalkConfig, ConfigError> {
         if bytes.count > maxBytes { return .failure(ConfigError(line: nil, problem: .tooLarge(size: bytes.count))) }
         let root: StrictYAML.Node?
         switch StrictYAML.parse(bytes) {
@@ -182,8 +181,8 @@ public struct TalkConfig: Codable, Sendable, Equatable {
 }
 
 /// Why config.yaml was refused: a structured problem and the 1-based line it is on (when it has one).
-public struct ConfigError: Error, Equatable, Sendable {
-    public enum Expected: Equatable, Sendable {
+package struct ConfigError: Error, Equatable, Sendable {
+    package enum Expected: Equatable, Sendable {
         case schemaOne
         case wholeNumber(ClosedRange<Int>)
         case boolean
@@ -196,7 +195,7 @@ public struct ConfigError: Error, Equatable, Sendable {
     }
 
     /// Why a conversation_dir is refused.
-    public enum UnsafeLocation: Equatable, Sendable {
+    package enum UnsafeLocation: Equatable, Sendable {
         case root
         case topLevel
         case homeOrAncestor
@@ -204,7 +203,7 @@ public struct ConfigError: Error, Equatable, Sendable {
         case store
         case storeAncestor
 
-        public var reason: String {
+        package var reason: String {
             switch self {
             case .root: return "it is the root folder"
             case .topLevel: return "it is a top-level system folder"
@@ -216,7 +215,7 @@ public struct ConfigError: Error, Equatable, Sendable {
         }
     }
 
-    public enum Problem: Equatable, Sendable {
+    package enum Problem: Equatable, Sendable {
         case tooLarge(size: Int)
         case syntax(StrictYAML.Failure.Reason)
         case notAMapping
@@ -226,16 +225,16 @@ public struct ConfigError: Error, Equatable, Sendable {
         case unsafeConversationDir(resolved: String, why: UnsafeLocation)
     }
 
-    public var line: Int?
-    public var problem: Problem
+    package var line: Int?
+    package var problem: Problem
 
-    public init(line: Int?, problem: Problem) {
+    package init(line: Int?, problem: Problem) {
         self.line = line
         self.problem = problem
     }
 
     /// One line for the user, without the file name.
-    public var message: String {
+    package var message: String {
         let at = line.map { "line \($0): " } ?? ""
         switch problem {
         case .tooLarge(let size):

@@ -6,34 +6,34 @@ import Glibc
 /// nearest `.talks/` from the current folder upwards, else `./.talks`; `--dir` or `$SESSION_BRIDGE_TALKS` name one
 /// (a shared or network folder lets sessions of other projects and machines join); config.yaml's
 /// `conversation_dir` may move the conversations themselves.
-public struct TalkLocation: Sendable, Equatable {
-    public let root: String
-    public let config: TalkConfig
+package struct TalkLocation: Sendable, Equatable {
+    package let root: String
+    package let config: TalkConfig
 
-    public var conversations: String {
+    package var conversations: String {
         guard let dir = config.conversationDir else { return root + "/conversations" }
         if dir.hasPrefix("/") { return dir }
         return FileSystem.parentDirectory(of: root) + "/" + dir
     }
-    public var locks: String { root + "/locks" }
-    public var registry: String { root + "/registry" }
-    public var configFile: String { root + "/config.yaml" }
-    public var auditLog: String { root + "/audit.log" }
+    package var locks: String { root + "/locks" }
+    package var registry: String { root + "/registry" }
+    package var configFile: String { root + "/config.yaml" }
+    package var auditLog: String { root + "/audit.log" }
 
-    public func file(_ id: String) -> String { conversations + "/" + id + ".md" }
-    public func backup(_ id: String) -> String { conversations + "/" + id + ".md.bak" }
-    public func lock(_ id: String) -> String { locks + "/" + id + ".lock" }
+    package func file(_ id: String) -> String { conversations + "/" + id + ".md" }
+    package func backup(_ id: String) -> String { conversations + "/" + id + ".md.bak" }
+    package func lock(_ id: String) -> String { locks + "/" + id + ".lock" }
 
     /// Keeps the current version of a talk as `<id>.md.bak`: a hard link to its inode, which the atomic rename
     /// of the next version leaves intact. Best effort: a failure here never blocks a write.
-    public func keepBackup(_ id: String) {
+    package func keepBackup(_ id: String) {
         let temp = conversations + "/" + TalkStorage.tempPrefix + id + ".md.bak"
         FileSystem.remove(temp)
         if link(file(id), temp) == 0 { _ = try? FileSystem.move(temp, backup(id)) }
     }
 
     /// Finds (without creating) the talks folder for a command.
-    public static func find(dir: String?, environment: Environment, cwd: String = FileSystem.currentDirectory()) throws(BridgeError) -> TalkLocation {
+    package static func find(dir: String?, environment: Environment, cwd: String = FileSystem.currentDirectory()) throws(BridgeError) -> TalkLocation {
         try open(root: rootPath(dir: dir, environment: environment, cwd: cwd), environment: environment)
     }
 
@@ -151,15 +151,15 @@ public struct TalkLocation: Sendable, Equatable {
     /// What the PreToolUse guard protects for talks, in every state config.yaml can be in. It never throws and never
     /// takes long: an invalid config.yaml keeps the default folders guarded (and cannot turn the guard off), and a
     /// folder that resolves to an unsafe place (see `checkPlaces`) is left to the guard's `.talks` name rule.
-    public struct Guarded: Sendable, Equatable {
+    package struct Guarded: Sendable, Equatable {
         /// Resolved folders to protect.
-        public var folders: [String]
+        package var folders: [String]
         /// `security.block_direct_edits` of a valid config; true otherwise.
-        public var blockDirectEdits: Bool
+        package var blockDirectEdits: Bool
     }
 
     /// The talks folders the guard protects from `cwd` (the nearest `.talks/` upwards, or `$SESSION_BRIDGE_TALKS`).
-    public static func guarded(environment: Environment, cwd: String) -> Guarded {
+    package static func guarded(environment: Environment, cwd: String) -> Guarded {
         let root = rootPath(dir: nil, environment: environment, cwd: cwd)
         let places = Places(environment: environment, root: root)
         var folders: [String] = []
@@ -206,7 +206,7 @@ public struct TalkLocation: Sendable, Equatable {
     /// Creates the folders and a default config.yaml, and adds `.talks/` to the project's .gitignore when the
     /// folder is a project's `.talks`. Returns what it did.
     @discardableResult
-    public func initialize() throws(BridgeError) -> [String] {
+    package func initialize() throws(BridgeError) -> [String] {
         var done: [String] = []
         for dir in [root, conversations, locks, registry] where !FileSystem.isDirectory(dir) {
             try FileSystem.makeDirectories(dir, mode: 0o700)

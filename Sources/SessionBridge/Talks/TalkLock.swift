@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// The lock around one talk's read-modify-write.
-public final class TalkLock {
+package final class TalkLock {
     /// The open lock file of the flock strategy (-1 otherwise).
     private var fd: Int32
     private var lockFilePath: String?
@@ -24,7 +24,7 @@ public final class TalkLock {
     }
 
     /// Takes the lock, waiting up to `timeoutSeconds`. `owner` names the speaker for lock files and doctor.
-    public static func acquire(_ path: String, strategy: TalkConfig.LockStrategy, owner: String, staleSeconds: Int,
+    package static func acquire(_ path: String, strategy: TalkConfig.LockStrategy, owner: String, staleSeconds: Int,
                                timeoutSeconds: Double = 30) throws(BridgeError) -> TalkLock {
         switch strategy {
         case .flock:
@@ -66,7 +66,7 @@ public final class TalkLock {
     }
 
     /// A lock file whose process is gone (same host) or that is older than `staleSeconds`.
-    public static func isStale(_ path: String, staleSeconds: Int) -> Bool {
+    package static func isStale(_ path: String, staleSeconds: Int) -> Bool {
         // Anything but a regular file (a planted symlink or FIFO) is no lock this program made.
         if let kind = TalkStorage.kind(path), kind != "file" { return kind != "folder" }
         guard let bytes = try? FileSystem.read(path, limit: 4096) else { return false }
@@ -80,7 +80,7 @@ public final class TalkLock {
     }
 
     /// A regular file that holds a lock record of this program (or the start of one, cut by a crash).
-    public static func isOwnRecord(_ path: String) -> Bool {
+    package static func isOwnRecord(_ path: String) -> Bool {
         guard let bytes = try? FileSystem.read(path, limit: 4096) else { return false }
         let start = Array(#"{"owner":"#.utf8)
         return JSONCoding.decode(Owner.self, from: bytes) != nil || bytes.starts(with: start) || start.starts(with: bytes)
@@ -88,7 +88,7 @@ public final class TalkLock {
 
     /// The last turn acknowledged under this lock (flock strategy: the lock file, which stays, records it), so a
     /// `say` notices a talk file that lost it (a stale copy saved over the talk) instead of building on it.
-    public var acknowledged: (number: Int, nonce: String)? {
+    package var acknowledged: (number: Int, nonce: String)? {
         guard fd >= 0 else { return nil }
         var buffer = [UInt8](repeating: 0, count: 128)
         let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, 0) }
@@ -106,7 +106,7 @@ public final class TalkLock {
     }
 
     /// Records the turn just acknowledged (best effort: the talk file and audit.log hold the turn itself).
-    public func recordAcknowledged(number: Int, nonce: String) {
+    package func recordAcknowledged(number: Int, nonce: String) {
         guard fd >= 0 else { return }
         let line = Array("acknowledged \(number) \(nonce)\n".utf8)
         let n = line.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, 0) }
@@ -114,12 +114,12 @@ public final class TalkLock {
     }
 
     /// Forgets the record (doctor, after it reported a turn it could not bring back).
-    public func clearAcknowledged() {
+    package func clearAcknowledged() {
         guard fd >= 0 else { return }
         _ = ftruncate(fd, 0)
     }
 
-    public func release() {
+    package func release() {
         if fd >= 0 {
             flock(fd, LOCK_UN)
             close(fd)

@@ -4,17 +4,17 @@
 /// change. Updating is append-only: the turns already mirrored are copied byte for byte, only the header is
 /// rewritten and the missing turns are appended in order. A mirror that cannot be read, or that holds more turns
 /// than the server (or another talk's), is kept as `<id>.md.bak` and rebuilt from the server's turns.
-public struct TalkMirror: Sendable {
-    public let location: TalkLocation
+package struct TalkMirror: Sendable {
+    package let location: TalkLocation
 
-    public init(location: TalkLocation) {
+    package init(location: TalkLocation) {
         self.location = location
     }
 
     /// Brings the mirror of `header.id` up to `header`: `turnsAfter(n)` gives the accepted turns numbered above n
     /// (the engine reads them from its server). Returns how many turns were appended.
     @discardableResult
-    public func update(_ header: TalkHeader, turnsAfter: (Int) throws(TalkError) -> [Turn]) throws(TalkError) -> Int {
+    package func update(_ header: TalkHeader, turnsAfter: (Int) throws(TalkError) -> [Turn]) throws(TalkError) -> Int {
         let id = header.id
         let path = location.file(id)
         func storage<T>(_ body: () throws(BridgeError) -> T) throws(TalkError) -> T {

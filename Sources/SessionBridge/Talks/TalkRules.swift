@@ -1,15 +1,15 @@
 /// What the rules decided about a change: the result of accepting it, or why it is refused.
-public enum TalkDecision<Value> {
+package enum TalkDecision<Value> {
     case accept(Value)
     case refuse(TalkRefusal)
 }
 
 /// The rules of a talk, as pure functions of its current state: every engine decides every change with them,
 /// inside its own atomic step, so turn-taking means the same on every engine.
-public enum TalkRules {
+package enum TalkRules {
     /// The turn `request` makes after `header`, and the header after it; or why it is refused. `turnsHeld` is how
     /// many turns the talk holds (the new turn's number is one more).
-    public static func append(_ request: TurnRequest, after header: TalkHeader, turnsHeld: Int) -> TalkDecision<(turn: Turn, header: TalkHeader)> {
+    package static func append(_ request: TurnRequest, after header: TalkHeader, turnsHeld: Int) -> TalkDecision<(turn: Turn, header: TalkHeader)> {
         let me = request.speaker
         guard header.status == .active else { return .refuse(.closed(header.status, reason: header.blockedReason)) }
         guard header.participants.contains(me) else { return .refuse(.notParticipant(me, participants: header.participants)) }
@@ -33,7 +33,7 @@ public enum TalkRules {
     }
 
     /// The header after `closing`, or why it is refused.
-    public static func close(_ closing: TalkClosing, _ header: TalkHeader) -> TalkDecision<TalkHeader> {
+    package static func close(_ closing: TalkClosing, _ header: TalkHeader) -> TalkDecision<TalkHeader> {
         var h = header
         guard h.participants.contains(closing.by) else { return .refuse(.notParticipant(closing.by, participants: h.participants)) }
         switch closing.kind {
@@ -51,7 +51,7 @@ public enum TalkRules {
     }
 
     /// The participant after `name`, round-robin.
-    public static func following(_ name: String, in participants: [String]) -> String {
+    package static func following(_ name: String, in participants: [String]) -> String {
         guard let i = participants.firstIndex(of: name) else { return participants[0] }
         return participants[(i + 1) % participants.count]
     }

@@ -5,17 +5,17 @@ import Glibc
 /// File access for talks folders, which other people, tools and agents can write (they may be shared): files are
 /// opened without following links and without blocking, regular files only, size checked; temp files carry a
 /// name no one else uses, so `doctor --fix` removes only what this program made.
-public enum TalkStorage {
+package enum TalkStorage {
     /// Every temp file this program writes in a conversations folder starts with this.
-    public static let tempPrefix = ".session-bridge-tmp."
+    package static let tempPrefix = ".session-bridge-tmp."
 
     /// The default largest talk a `say` may produce.
-    public static let defaultMaxTalkBytes = 64 << 20
+    package static let defaultMaxTalkBytes = 64 << 20
 
     /// Whether a file name is one of this program's temp files (`.session-bridge-tmp.<id>.md.XXXXXX`, or the
     /// backup link `.session-bridge-tmp.<id>.md.bak`), or the backup link that earlier versions named
     /// `<id>.md.bak.new`.
-    public static func isOwnTemp(_ name: String) -> Bool {
+    package static func isOwnTemp(_ name: String) -> Bool {
         if name.hasPrefix(tempPrefix) {
             let rest = name.dropFirst(tempPrefix.count)
             guard let dot = rest.firstIndex(of: ".") else { return false }
@@ -28,7 +28,7 @@ public enum TalkStorage {
     /// Publishes a whole file atomically: a temp file named `.session-bridge-tmp.<name>.XXXXXX` in the same folder,
     /// fsynced, renamed into place, the folder fsynced. With `noClobber`, returns false when the target exists.
     @discardableResult
-    public static func publish(_ bytes: [UInt8], to path: String, noClobber: Bool = false) throws(BridgeError) -> Bool {
+    package static func publish(_ bytes: [UInt8], to path: String, noClobber: Bool = false) throws(BridgeError) -> Bool {
         let folder = FileSystem.parentDirectory(of: path)
         let temp = try AtomicFile.writeTemp(bytes, in: folder, name: String(tempPrefix.dropFirst()) + FileSystem.lastComponent(of: path))
         var published = false
@@ -45,7 +45,7 @@ public enum TalkStorage {
 
     /// The first `limit` bytes of a regular file (all of it if shorter): never follows a symlink, never waits on a
     /// FIFO.
-    public static func readHead(_ path: String, limit: Int) throws(BridgeError) -> [UInt8] {
+    package static func readHead(_ path: String, limit: Int) throws(BridgeError) -> [UInt8] {
         let fd = try FileSystem.openRegular(path, flags: O_RDONLY)
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: limit)
@@ -60,7 +60,7 @@ public enum TalkStorage {
     }
 
     /// What is at a path, without following a link: nil when nothing is.
-    public static func kind(_ path: String) -> String? {
+    package static func kind(_ path: String) -> String? {
         var st = stat()
         guard lstat(path, &st) == 0 else { return nil }
         switch st.st_mode & S_IFMT {
@@ -76,7 +76,7 @@ public enum TalkStorage {
 
     /// Calls `line` for each line of a regular file (without its newline), reading in chunks, so a large audit
     /// log is never held whole. Lines longer than `maxLine` are skipped.
-    public static func forEachLine(_ path: String, maxLine: Int, _ line: ([UInt8]) -> Void) throws(BridgeError) {
+    package static func forEachLine(_ path: String, maxLine: Int, _ line: ([UInt8]) -> Void) throws(BridgeError) {
         let fd = try FileSystem.openRegular(path, flags: O_RDONLY)
         defer { close(fd) }
         var pending: [UInt8] = []
@@ -109,19 +109,19 @@ public enum TalkStorage {
 extension TalkStorage {
     /// The largest talk file a `say` may produce (`SESSION_BRIDGE_MAX_TALK_BYTES`, default 64 MiB). A `say` past
     /// it is refused before anything is written; the talk stays readable and can still be resolved.
-    public static func maxTalkBytes(_ environment: Environment) -> Int {
+    package static func maxTalkBytes(_ environment: Environment) -> Int {
         environment.integer("SESSION_BRIDGE_MAX_TALK_BYTES").map { max(1024, $0) } ?? defaultMaxTalkBytes
     }
 
     /// The largest talk file read: well past what `say` writes, so a talk that grew past the limit some other way
     /// stays readable.
-    public static func readLimit(maxTalkBytes: Int) -> Int { max(4 * maxTalkBytes, 256 << 20) }
+    package static func readLimit(maxTalkBytes: Int) -> Int { max(4 * maxTalkBytes, 256 << 20) }
 }
 
 extension Talks {
     /// See `TalkStorage.maxTalkBytes`.
-    public var maxTalkBytes: Int { TalkStorage.maxTalkBytes(environment) }
+    package var maxTalkBytes: Int { TalkStorage.maxTalkBytes(environment) }
 
     /// See `TalkStorage.readLimit`.
-    public var readLimit: Int { TalkStorage.readLimit(maxTalkBytes: maxTalkBytes) }
+    package var readLimit: Int { TalkStorage.readLimit(maxTalkBytes: maxTalkBytes) }
 }

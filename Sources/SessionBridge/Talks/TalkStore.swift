@@ -14,7 +14,7 @@
 /// byte as the file engine writes it. The
 /// mirror is never read to decide a change, so a mirror that is behind, edited or deleted can cost an audit
 /// trail but never a turn, and every host can `show`, `wait` and `say` whatever state its mirror is in.
-public protocol TalkStore: Sendable {
+package protocol TalkStore: Sendable {
     /// Ids of every talk, sorted.
     func ids() throws(TalkError) -> [String]
 
@@ -62,29 +62,29 @@ public protocol TalkStore: Sendable {
 }
 
 extension TalkStore {
-    public var keepsMirror: Bool { false }
-    public var keepsTalksInFolder: Bool { false }
+    package var keepsMirror: Bool { false }
+    package var keepsTalksInFolder: Bool { false }
 }
 
 /// Wakes a waiter when a talk may have changed. Spurious wake-ups are allowed: the waiter reads the talk again.
-public protocol TalkChangeSignal {
+package protocol TalkChangeSignal {
     /// Blocks until a change may have happened or the timeout passes. Returns false on timeout.
     func wait(timeoutMilliseconds: Int) -> Bool
 }
 
 /// One turn to append: who speaks, the content (stored byte for byte), and the nonce and time it carries.
-public struct TurnRequest: Sendable, Equatable {
-    public var speaker: String
-    public var content: String
-    public var nonce: String
-    public var at: String
+package struct TurnRequest: Sendable, Equatable {
+    package var speaker: String
+    package var content: String
+    package var nonce: String
+    package var at: String
     /// Who speaks next; nil: the following participant.
-    public var next: String?
+    package var next: String?
     /// The number the turn must get; nil: whatever is next. A speaker that waited for turn N sets N, so a
     /// second process speaking for it cannot add a turn it did not see.
-    public var expectedNumber: Int?
+    package var expectedNumber: Int?
 
-    public init(speaker: String, content: String, nonce: String, at: String, next: String? = nil, expectedNumber: Int? = nil) {
+    package init(speaker: String, content: String, nonce: String, at: String, next: String? = nil, expectedNumber: Int? = nil) {
         self.speaker = speaker
         self.content = content
         self.nonce = nonce
@@ -95,43 +95,43 @@ public struct TurnRequest: Sendable, Equatable {
 }
 
 /// Resolving or blocking a talk.
-public struct TalkClosing: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
+package struct TalkClosing: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// RESOLVED, from ACTIVE or BLOCKED; nil summary: "resolved by <who>".
         case resolve(summary: String?)
         /// BLOCKED, from ACTIVE only.
         case block(reason: String)
     }
 
-    public var kind: Kind
-    public var by: String
-    public var at: String
+    package var kind: Kind
+    package var by: String
+    package var at: String
 
-    public init(_ kind: Kind, by: String, at: String) {
+    package init(_ kind: Kind, by: String, at: String) {
         self.kind = kind
         self.by = by
         self.at = at
     }
 }
 
-public enum TalkCreation: Sendable, Equatable {
+package enum TalkCreation: Sendable, Equatable {
     case created(Conversation)
     case idTaken
 }
 
-public enum TurnOutcome: Sendable, Equatable {
+package enum TurnOutcome: Sendable, Equatable {
     /// The turn as stored and the header after it.
     case appended(Turn, TalkHeader)
     case refused(TalkRefusal)
 }
 
-public enum ClosingOutcome: Sendable, Equatable {
+package enum ClosingOutcome: Sendable, Equatable {
     case closed(TalkHeader)
     case refused(TalkRefusal)
 }
 
 /// Why the rules refused a change: an expected outcome, not a failure of the store.
-public enum TalkRefusal: Sendable, Equatable {
+package enum TalkRefusal: Sendable, Equatable {
     /// The talk is RESOLVED or BLOCKED: it accepts no turn.
     case closed(TalkStatus, reason: String?)
     case notParticipant(String, participants: [String])
@@ -146,7 +146,7 @@ public enum TalkRefusal: Sendable, Equatable {
 }
 
 /// What `waitForTurn` returns.
-public enum TalkWaitOutcome: Sendable, Equatable {
+package enum TalkWaitOutcome: Sendable, Equatable {
     /// It is the waiter's turn.
     case turnArrived(TalkHeader)
     /// The talk is RESOLVED or BLOCKED: no turn will come.
@@ -156,22 +156,22 @@ public enum TalkWaitOutcome: Sendable, Equatable {
     case refused(TalkRefusal)
 }
 
-public struct TalkListing: Sendable, Equatable {
-    public var headers: [TalkHeader]
-    public var damaged: [String]
+package struct TalkListing: Sendable, Equatable {
+    package var headers: [TalkHeader]
+    package var damaged: [String]
 
-    public init(headers: [TalkHeader], damaged: [String]) {
+    package init(headers: [TalkHeader], damaged: [String]) {
         self.headers = headers
         self.damaged = damaged
     }
 }
 
-public struct TalkNormalization: Codable, Sendable, Equatable {
-    public var id: String
-    public var changed: Bool
-    public var strayLinesRemoved: Int
+package struct TalkNormalization: Codable, Sendable, Equatable {
+    package var id: String
+    package var changed: Bool
+    package var strayLinesRemoved: Int
 
-    public init(id: String, changed: Bool, strayLinesRemoved: Int) {
+    package init(id: String, changed: Bool, strayLinesRemoved: Int) {
         self.id = id
         self.changed = changed
         self.strayLinesRemoved = strayLinesRemoved
@@ -179,7 +179,7 @@ public struct TalkNormalization: Codable, Sendable, Equatable {
 }
 
 /// A failure of a talk engine (never an expected outcome such as a refused turn).
-public enum TalkError: Error, Sendable, Equatable {
+package enum TalkError: Error, Sendable, Equatable {
     case unknownTalk(String)
     /// The talk cannot be read as a talk; `doctor --fix` repairs it.
     case damaged(String, Conversation.ParseError)
@@ -194,7 +194,7 @@ public enum TalkError: Error, Sendable, Equatable {
     /// A failure of the storage below the engine (a file system call), already a user-facing error.
     case storage(BridgeError)
 
-    public enum Part: String, Sendable {
+    package enum Part: String, Sendable {
         case turnHeader = "header"
         case turnContent = "content"
         case talkHeader
@@ -205,7 +205,7 @@ extension TalkStore {
     /// Blocks (on the engine's change signal, never by polling a healthy engine) until it is `who`'s turn or the
     /// talk is no longer ACTIVE. A talk that cannot be read for a moment (damaged, missing, not a file) is waited
     /// on, as someone may repair it; an unreachable engine fails at once.
-    public func waitForTurn(_ id: String, as who: String, timeoutMilliseconds: Int) throws(TalkError) -> TalkWaitOutcome {
+    package func waitForTurn(_ id: String, as who: String, timeoutMilliseconds: Int) throws(TalkError) -> TalkWaitOutcome {
         let signal = try changeSignal(id)
         let deadline = Clock.monotonicNanoseconds() + Int64(max(0, timeoutMilliseconds)) * 1_000_000
         while true {
@@ -226,7 +226,7 @@ extension TalkStore {
 
 extension TalkError {
     /// The user-facing error (exit codes as documented in BridgeError).
-    public var bridgeError: BridgeError {
+    package var bridgeError: BridgeError {
         switch self {
         case .unknownTalk(let id):
             return .unknownMessage("talk '\(id)'")
@@ -249,7 +249,7 @@ extension TalkError {
 extension TalkRefusal {
     /// The user-facing error for a refusal in talk `id`. `listingParticipants`: name the participants when the
     /// speaker is not one (as `say` does).
-    public func bridgeError(talk id: String, listingParticipants: Bool = false) -> BridgeError {
+    package func bridgeError(talk id: String, listingParticipants: Bool = false) -> BridgeError {
         switch self {
         case .nextNotParticipant(let next, let participants):
             return .invalidInput(.notAParticipant(option: "--next", name: next, participants: participants))

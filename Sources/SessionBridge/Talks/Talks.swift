@@ -5,18 +5,18 @@ import Glibc
 /// The operations on talks (multi-turn conversations), as the CLI and the watcher use them: names and content are
 /// checked here, every change is decided and stored by the talk engine (`TalkStore`) in one atomic step, and the
 /// engine's structured results become the user-facing errors here.
-public struct Talks: Sendable {
+package struct Talks: Sendable {
     /// The talks folder: config.yaml, the audit log and the markdown files (the file engine's talks, or a networked
     /// engine's local mirror).
-    public let location: TalkLocation
+    package let location: TalkLocation
     /// The engine that keeps the talks.
-    public let store: any TalkStore
+    package let store: any TalkStore
     let environment: Environment
     /// The bound bridge session, whose name is the default speaker.
     let sessionName: String?
 
     /// `store`: the engine `StoreFactory` opened for this folder (`Stores.talks` or `StoreFactory.openTalks`).
-    public init(location: TalkLocation, environment: Environment, sessionName: String?, store: any TalkStore) {
+    package init(location: TalkLocation, environment: Environment, sessionName: String?, store: any TalkStore) {
         self.location = location
         self.environment = environment
         self.sessionName = sessionName
@@ -24,7 +24,7 @@ public struct Talks: Sendable {
     }
 
     /// Opens the talks folder named by `--dir`, the environment, or the nearest `.talks/`.
-    public static func open(dir: String?, environment: Environment = .current(), sessionOverride: String? = nil) throws(BridgeError) -> Talks {
+    package static func open(dir: String?, environment: Environment = .current(), sessionOverride: String? = nil) throws(BridgeError) -> Talks {
         let location = try TalkLocation.find(dir: dir, environment: environment)
         var name: String?
         if Identity.resolve(override: sessionOverride, environment: environment) != nil,
@@ -41,7 +41,7 @@ public struct Talks: Sendable {
     /// (see `TalkMirror`). `known`: turns already read (numbered in order), used before asking the engine for more.
     /// Best effort: the turn or closing is on the server whatever happens here, and the next command that reads
     /// the talk brings the mirror up to date.
-    public func refreshMirror(_ header: TalkHeader, known: [Turn] = []) {
+    package func refreshMirror(_ header: TalkHeader, known: [Turn] = []) {
         guard store.keepsMirror else { return }
         let id = header.id
         _ = try? TalkMirror(location: location).update(header) { (held: Int) throws(TalkError) -> [Turn] in
@@ -59,7 +59,7 @@ public struct Talks: Sendable {
     // MARK: Identity and lookup
 
     /// Who is speaking: `--as NAME`, else the bound session's name.
-    public func speaker(_ explicit: String?) throws(BridgeError) -> String {
+    package func speaker(_ explicit: String?) throws(BridgeError) -> String {
         if let explicit {
             guard Identifiers.isValidName(explicit) else { throw .invalidName(Identifiers.printable(explicit)) }
             return explicit
@@ -71,7 +71,7 @@ public struct Talks: Sendable {
     }
 
     /// A talk id, or a unique prefix of one.
-    public func resolveID(_ text: String) throws(BridgeError) -> String {
+    package func resolveID(_ text: String) throws(BridgeError) -> String {
         guard Identifiers.isValidID(text) else { throw .invalidID(Identifiers.printable(text)) }
         if try engine({ () throws(TalkError) in try store.exists(text) }) { return text }
         let matches = try engine { () throws(TalkError) in try store.ids() }.filter { $0.hasPrefix(text) }
@@ -81,16 +81,16 @@ public struct Talks: Sendable {
     }
 
     /// Ids of all talks; none when the engine cannot list them.
-    public func ids() -> [String] {
+    package func ids() -> [String] {
         (try? store.ids()) ?? []
     }
 
-    public func read(_ id: String) throws(BridgeError) -> Conversation {
+    package func read(_ id: String) throws(BridgeError) -> Conversation {
         try read(id, since: nil)
     }
 
     /// The header and the turns numbered above `since` (nil: every turn).
-    public func read(_ id: String, since: Int?) throws(BridgeError) -> Conversation {
+    package func read(_ id: String, since: Int?) throws(BridgeError) -> Conversation {
         let talk = try engine { () throws(TalkError) in try store.read(id, since: since) }
         refreshMirror(talk.header, known: talk.turns)
         return talk
@@ -103,7 +103,7 @@ public struct Talks: Sendable {
     // MARK: Create
 
     /// Starts a talk between the speaker and `with`. Returns the new talk.
-    public func create(topic: String, with others: [String], maxTurns: Int?, first: String?, as explicit: String?) throws(BridgeError) -> Conversation {
+    package func create(topic: String, with others: [String], maxTurns: Int?, first: String?, as explicit: String?) throws(BridgeError) -> Conversation {
         let me = try speaker(explicit)
         let topicText = Substring(topic).trimmingSpaces()
         guard !topicText.isEmpty, !topicText.contains("\n") else { throw .invalidInput(.topicNotOneLine) }
@@ -150,13 +150,13 @@ public struct Talks: Sendable {
 
     /// Adds a turn. Only `nextSpeaker` may speak; the next speaker is `next` or the following participant.
     /// At maxTurns the talk becomes BLOCKED ("max turns reached").
-    public func say(_ idText: String, content raw: String, as explicit: String?, next: String?) throws(BridgeError) -> Turn {
+    package func say(_ idText: String, content raw: String, as explicit: String?, next: String?) throws(BridgeError) -> Turn {
         try sayReturningHeader(idText, content: raw, as: explicit, next: next).turn
     }
 
     /// `say`, also returning the header as written (who is next, the status), so callers need not read the talk
     /// again. `expectedNumber`: the number the turn must get (see `TurnRequest`).
-    public func sayReturningHeader(_ idText: String, content raw: String, as explicit: String?, next: String?,
+    package func sayReturningHeader(_ idText: String, content raw: String, as explicit: String?, next: String?,
                                    expectedNumber: Int? = nil) throws(BridgeError) -> (turn: Turn, header: TalkHeader) {
         let id = try resolveID(idText)
         let me = try speaker(explicit)
@@ -189,7 +189,7 @@ public struct Talks: Sendable {
     }
 
     /// Marks the talk RESOLVED (from ACTIVE or BLOCKED).
-    public func resolve(_ idText: String, summary: String?, as explicit: String?) throws(BridgeError) -> TalkHeader {
+    package func resolve(_ idText: String, summary: String?, as explicit: String?) throws(BridgeError) -> TalkHeader {
         let id = try resolveID(idText)
         let me = try speaker(explicit)
         let text = summary.map { Talks.normalizeContent($0) }.flatMap { $0.isEmpty ? nil : $0 }
@@ -197,7 +197,7 @@ public struct Talks: Sendable {
     }
 
     /// Marks an ACTIVE talk BLOCKED with a reason.
-    public func block(_ idText: String, reason: String, as explicit: String?) throws(BridgeError) -> TalkHeader {
+    package func block(_ idText: String, reason: String, as explicit: String?) throws(BridgeError) -> TalkHeader {
         let id = try resolveID(idText)
         let me = try speaker(explicit)
         let why = Talks.normalizeContent(reason)
@@ -216,34 +216,34 @@ public struct Talks: Sendable {
 
     // MARK: Reading
 
-    public struct Summary: Codable, Sendable {
-        public var header: TalkHeader
+    package struct Summary: Codable, Sendable {
+        package var header: TalkHeader
         /// The talk's markdown file (a networked engine's local mirror).
-        public var path: String
+        package var path: String
     }
 
     /// Headers of all talks (only the headers are read), optionally by status. Damaged talks are reported; when
     /// the engine cannot list at all, the list is empty.
-    public func list(status: TalkStatus?) -> (talks: [Summary], damaged: [String]) {
+    package func list(status: TalkStatus?) -> (talks: [Summary], damaged: [String]) {
         guard let listing = try? store.list(status: status) else { return ([], []) }
         return (listing.headers.map { Summary(header: $0, path: location.file($0.id)) }, listing.damaged)
     }
 
     /// Only the header of a talk.
-    public func readHeader(_ id: String) throws(BridgeError) -> TalkHeader {
+    package func readHeader(_ id: String) throws(BridgeError) -> TalkHeader {
         try engine { () throws(TalkError) in try store.header(id) }
     }
 
     /// What `waitForTurn` found, with the talk's full id and the waiter's name for the messages made from it.
-    public struct TurnWait: Sendable {
-        public var id: String
-        public var speaker: String
-        public var outcome: TalkWaitOutcome
+    package struct TurnWait: Sendable {
+        package var id: String
+        package var speaker: String
+        package var outcome: TalkWaitOutcome
     }
 
     /// Blocks (on the engine's change signal) until it is `as`'s turn, the talk is no longer ACTIVE, or the timeout
     /// passes: each an outcome. A waiter who is not a participant is an error (never `.refused`).
-    public func waitForTurn(_ idText: String, as explicit: String?, timeoutSeconds: Double) throws(BridgeError) -> TurnWait {
+    package func waitForTurn(_ idText: String, as explicit: String?, timeoutSeconds: Double) throws(BridgeError) -> TurnWait {
         let id = try resolveID(idText)
         let me = try speaker(explicit)
         let milliseconds = timeoutSeconds.isNaN ? 0 : Int(min(max(0, timeoutSeconds), 1e9) * 1000)
@@ -264,7 +264,7 @@ public struct Talks: Sendable {
     // MARK: Normalize
 
     /// Rewrites a talk in canonical form (formatting another tool added), without changing any turn's content.
-    public func normalize(_ idText: String, as explicit: String?) throws(BridgeError) -> TalkNormalization {
+    package func normalize(_ idText: String, as explicit: String?) throws(BridgeError) -> TalkNormalization {
         let id = try resolveID(idText)
         let who = (try? speaker(explicit)) ?? "normalize"
         return try engine { () throws(TalkError) in try store.normalize(id, by: who) }
@@ -272,16 +272,16 @@ public struct Talks: Sendable {
 }
 
 /// `show --json`: the header fields and the turns.
-public struct TalkJSON: Encodable {
-    public var talk: Conversation
+package struct TalkJSON: Encodable {
+    package var talk: Conversation
 
-    public init(_ talk: Conversation) { self.talk = talk }
+    package init(_ talk: Conversation) { self.talk = talk }
 
     enum Keys: String, CodingKey {
         case schema, id, topic, initiator, participants, status, turnCount, maxTurns, nextSpeaker, createdAt, updatedAt, resolution, blockedReason, turns
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         let h = talk.header
         try c.encode(h.schema, forKey: .schema)

@@ -4,15 +4,15 @@ import Glibc
 import CSys
 
 /// Runs a short external command (tmux) and collects its output.
-public enum ChildProcess {
-    public struct Result: Sendable {
-        public var status: Int32
-        public var stdout: String
-        public var stderr: String
+package enum ChildProcess {
+    package struct Result: Sendable {
+        package var status: Int32
+        package var stdout: String
+        package var stderr: String
     }
 
     /// Runs `argv` (looked up on PATH) with stdin from /dev/null; `environment` replaces the inherited one when given.
-    public static func run(_ argv: [String], environment: [String: String]? = nil) -> Result {
+    package static func run(_ argv: [String], environment: [String: String]? = nil) -> Result {
         guard let program = argv.first else { return Result(status: -1, stdout: "", stderr: "no command") }
         var out: [Int32] = [0, 0], err: [Int32] = [0, 0]
         guard csys_pipe_cloexec(&out) == 0 else { return Result(status: -1, stdout: "", stderr: "pipe failed") }

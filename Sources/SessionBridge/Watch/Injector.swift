@@ -1,18 +1,18 @@
 /// Types a prompt into a session's terminal, as if a person typed it.
-public protocol Injector {
+package protocol Injector {
     /// Whether the target can take input now: its pane exists and runs the bound agent.
     func check(_ target: WatchTarget) -> TargetHealth
     func inject(_ text: String, into target: WatchTarget) throws(BridgeError) -> Injection
 }
 
 /// How a prompt went in: whether the pane was seen showing it before Enter, and how many times Enter was pressed.
-public struct Injection: Equatable, Sendable {
-    public var shown: Bool
-    public var enters: Int
-    public init(shown: Bool, enters: Int) { self.shown = shown; self.enters = enters }
+package struct Injection: Equatable, Sendable {
+    package var shown: Bool
+    package var enters: Int
+    package init(shown: Bool, enters: Int) { self.shown = shown; self.enters = enters }
 }
 
-public enum TargetHealth: Equatable, Sendable {
+package enum TargetHealth: Equatable, Sendable {
     case ready
     /// The pane is gone (or the tmux server is).
     case dead(String)
@@ -24,18 +24,18 @@ public enum TargetHealth: Equatable, Sendable {
 /// pane shows it, then presses Enter, and presses Enter again (a bounded number of times) while the text is still on
 /// the cursor's line. A terminal interface that is still starting, or that reads text and Enter in one burst as a
 /// paste, drops an early Enter; an Enter is harmless on an empty input line, the text is never typed twice.
-public struct TmuxInjector: Injector {
+package struct TmuxInjector: Injector {
     /// How long to wait for the typed text to show, and how many more times Enter is pressed while it stays.
-    public var showTimeoutMilliseconds = 3000
-    public var enterRetries = 8
+    package var showTimeoutMilliseconds = 3000
+    package var enterRetries = 8
 
-    public init() {}
+    package init() {}
 
     func tmux(_ target: WatchTarget, _ args: [String]) -> ChildProcess.Result {
         ChildProcess.run(["tmux", "-S", target.socket] + args)
     }
 
-    public func check(_ target: WatchTarget) -> TargetHealth {
+    package func check(_ target: WatchTarget) -> TargetHealth {
         let r = tmux(target, ["display-message", "-p", "-t", target.pane, "#{pane_id} #{pane_dead} #{pane_pid} #{pane_current_command}"])
         guard r.status == 0 else { return .dead("pane \(target.pane) does not exist on \(target.socket)") }
         let parts = r.stdout.trimmed(" \n").split(separator: " ", maxSplits: 3).map(String.init)
@@ -57,7 +57,7 @@ public struct TmuxInjector: Injector {
         return .ready
     }
 
-    public func inject(_ text: String, into target: WatchTarget) throws(BridgeError) -> Injection {
+    package func inject(_ text: String, into target: WatchTarget) throws(BridgeError) -> Injection {
         let probe = PaneText.probe(text)
         let initial = screen(target)
         let before = initial.map { PaneText.occurrences(of: probe, in: $0.lines) } ?? 0
@@ -143,10 +143,10 @@ enum PaneText {
 }
 
 /// `inject_method: none`: the watcher only reports what it would type.
-public struct NoInjector: Injector {
-    public init() {}
-    public func check(_ target: WatchTarget) -> TargetHealth { .ready }
-    public func inject(_ text: String, into target: WatchTarget) throws(BridgeError) -> Injection { Injection(shown: false, enters: 0) }
+package struct NoInjector: Injector {
+    package init() {}
+    package func check(_ target: WatchTarget) -> TargetHealth { .ready }
+    package func inject(_ text: String, into target: WatchTarget) throws(BridgeError) -> Injection { Injection(shown: false, enters: 0) }
 }
 
 // Windows Terminal (SendKeys to a window found by its OSC title marker) would be another Injector; it cannot be

@@ -1,6 +1,6 @@
 /// `session-bridge launch`: binds an alias to the terminal pane an agent CLI is about to run in. Only a person
 /// launching a session may bind; an agent cannot bind itself, so no session can redirect another's prompts.
-public enum Launcher {
+package enum Launcher {
     /// Environment variables that show the caller is an agent session.
     static let agentMarkers = ["CLAUDECODE", "CLAUDE_CODE_SESSION_ID", "CODEX_THREAD_ID", "CODEX_SANDBOX"]
 
@@ -20,7 +20,7 @@ public enum Launcher {
     }
 
     /// Records the target for `alias` in the current tmux pane, for this process, which then execs `command`.
-    public static func bind(alias: String, command: [String], environment: Environment) throws(BridgeError) -> WatchTarget {
+    package static func bind(alias: String, command: [String], environment: Environment) throws(BridgeError) -> WatchTarget {
         let (socket, pane) = try context(alias: alias, command: command, environment: environment)
         let pid = Processes.currentPID()
         let target = WatchTarget(alias: alias, pane: pane, socket: socket, pid: pid, pidStartTime: Processes.startTime(pid),
@@ -32,7 +32,7 @@ public enum Launcher {
 
     /// `launch --new-window`: opens a tmux window on the caller's server, in the current folder, that runs
     /// `launch --alias NAME -- COMMAND` (so the binding happens in that window's pane). Returns the new pane id.
-    public static func openWindow(alias: String, command: [String], environment: Environment, executable: String) throws(BridgeError) -> String {
+    package static func openWindow(alias: String, command: [String], environment: Environment, executable: String) throws(BridgeError) -> String {
         let (socket, _) = try context(alias: alias, command: command, environment: environment)
         var args = ["tmux", "-S", socket, "new-window", "-P", "-F", "#{pane_id}", "-n", alias, "-c", FileSystem.currentDirectory()]
         // A tmux window starts with the server's environment: carry over what decides the store and the identity.

@@ -1,8 +1,8 @@
 /// The watcher as a systemd user service, restarted on failure.
-public enum WatchService {
+package enum WatchService {
     /// The unit text. `workingDirectory` gives the watcher the project whose `.talks/` it watches; `storeRoot` is set
     /// when the store is not the default one.
-    public static func unit(cli: String, dirs: [String], workingDirectory: String, storeRoot: String?) -> String {
+    package static func unit(cli: String, dirs: [String], workingDirectory: String, storeRoot: String?) -> String {
         let arguments = ([cli, "watch"] + dirs.flatMap { ["--dir", $0] }).map(quoted).joined(separator: " ")
         let environment = storeRoot.map { "Environment=\(quoted("SESSION_BRIDGE_HOME=" + $0))\n" } ?? ""
         return """
@@ -28,7 +28,7 @@ public enum WatchService {
     }
 
     /// Writes `~/.config/systemd/user/session-bridge-watch.service`; returns what to run next.
-    public static func install(environment: Environment, cli: String, dirs: [String]) throws(BridgeError) -> String {
+    package static func install(environment: Environment, cli: String, dirs: [String]) throws(BridgeError) -> String {
         guard let home = environment["HOME"] ?? environment["XDG_CONFIG_HOME"] else { throw .invalidInput(.homeNotSet) }
         let folder = environment["XDG_CONFIG_HOME"].map { $0 + "/systemd/user" } ?? home + "/.config/systemd/user"
         try FileSystem.makeDirectories(folder, mode: 0o755)

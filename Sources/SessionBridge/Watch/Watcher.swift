@@ -4,25 +4,25 @@
 /// Events are pending messages (per message id) and turns (per talk, turn count and next speaker). Each is injected
 /// at most once, remembered across restarts in `<store>/watch/state.json`. Event-driven with inotify, polling
 /// adaptively (1 s → 5 s → 10 s, back to 1 s on activity) where inotify cannot see changes; bursts are debounced.
-public final class Watcher {
-    public struct Event: Equatable, Sendable {
+package final class Watcher {
+    package struct Event: Equatable, Sendable {
         /// What makes the event unique ("msg:<id>", "talk:<id>:<turnCount>:<nextSpeaker>"): injected at most once.
-        public var keys: [String]
-        public var target: WatchTarget
-        public var text: String
+        package var keys: [String]
+        package var target: WatchTarget
+        package var text: String
     }
 
-    public struct Settings: Sendable {
-        public var debounceMilliseconds: Int
-        public var talkPrompt: String?
-        public var forcePolling: Bool
+    package struct Settings: Sendable {
+        package var debounceMilliseconds: Int
+        package var talkPrompt: String?
+        package var forcePolling: Bool
         /// An agent launched less than this long ago is not typed into yet: until its interface takes the terminal,
         /// typed keys are buffered as a line and Enter is lost (seen with Claude Code in its first second).
-        public var settleMilliseconds: Int
+        package var settleMilliseconds: Int
         /// config `watcher.polling_fallback`: when false, a watcher that cannot use inotify stops instead of polling.
-        public var pollingFallback: Bool = true
+        package var pollingFallback: Bool = true
 
-        public init(debounceMilliseconds: Int = 500, talkPrompt: String? = nil, forcePolling: Bool = false, settleMilliseconds: Int = 3000) {
+        package init(debounceMilliseconds: Int = 500, talkPrompt: String? = nil, forcePolling: Bool = false, settleMilliseconds: Int = 3000) {
             self.debounceMilliseconds = debounceMilliseconds
             self.talkPrompt = talkPrompt
             self.forcePolling = forcePolling
@@ -44,11 +44,11 @@ public final class Watcher {
     var injectedSet: Set<String> = []
     var reportedDead: Set<String> = []
     /// Set by processOnce when an event waits for a young agent to settle: check again after this many ms.
-    public private(set) var retryAfterMilliseconds: Int?
+    package private(set) var retryAfterMilliseconds: Int?
     var log: (String) -> Void
 
     /// `stores.localRoot` keeps the launched targets and what was injected: both belong to this host.
-    public init(stores: Stores, lock: (any HeldLock)? = nil, talks: [TalkLocation], injector: any Injector, settings: Settings,
+    package init(stores: Stores, lock: (any HeldLock)? = nil, talks: [TalkLocation], injector: any Injector, settings: Settings,
                 log: @escaping (String) -> Void) {
         self.store = stores.messages
         self.lock = lock
@@ -95,7 +95,7 @@ public final class Watcher {
     }
 
     /// What would be injected now: new events for sessions that have a launched target.
-    public func pendingEvents() -> [Event] {
+    package func pendingEvents() -> [Event] {
         let rows = ((try? store.sessionSnapshots()) ?? []).filter { !$0.manifest.isEnded }
         let targets = targetsByName(rows.map { $0.manifest })
         guard !targets.isEmpty else { return [] }
@@ -138,7 +138,7 @@ public final class Watcher {
 
     /// Injects every new event once. Returns how many prompts were typed.
     @discardableResult
-    public func processOnce() -> Int {
+    package func processOnce() -> Int {
         var typed = 0
         retryAfterMilliseconds = nil
         for event in pendingEvents() where event.keys.contains(where: { !injectedSet.contains($0) }) {
@@ -195,7 +195,7 @@ public final class Watcher {
     }
 
     /// `watch --once`: injects what is pending now, waiting (at most the settle time) for agents still starting.
-    public func runOnce() -> Int {
+    package func runOnce() -> Int {
         var typed = processOnce()
         // Each wait lets at least one more agent settle; ages only grow, so this ends within the settle time.
         for _ in 0..<32 {
@@ -207,7 +207,7 @@ public final class Watcher {
     }
 
     /// Runs until killed: wait for a change, debounce, inject.
-    public func run() throws(BridgeError) -> Never {
+    package func run() throws(BridgeError) -> Never {
         try? FileSystem.makeDirectories(registry.folder)
         var watched = watchedSet()
         var watcher = try makeSignal()

@@ -1,18 +1,18 @@
 /// Waits for changes in a few folders: event-driven with inotify where it works, polling otherwise.
 /// A wake-up means "something may have changed": callers rescan, so merged or lost events cannot lose a message.
-public final class DirectoryWatcher {
-    public enum Mode: String, Sendable { case inotify, polling }
+package final class DirectoryWatcher {
+    package enum Mode: String, Sendable { case inotify, polling }
 
-    public let paths: [String]
-    public private(set) var mode: Mode
+    package let paths: [String]
+    package private(set) var mode: Mode
     /// Why polling is used, when it is.
-    public private(set) var pollingReason: String?
+    package private(set) var pollingReason: String?
     let pollIntervalMilliseconds: Int
     var backend: InotifyBackend?
 
     /// `includeRemovals` also wakes for files deleted or moved out (the dashboard shows those; a listener does not
     /// need them).
-    public init(paths: [String], forcePolling: Bool = false, pollIntervalMilliseconds: Int = 50, includeRemovals: Bool = false) {
+    package init(paths: [String], forcePolling: Bool = false, pollIntervalMilliseconds: Int = 50, includeRemovals: Bool = false) {
         self.paths = paths
         self.pollIntervalMilliseconds = max(1, pollIntervalMilliseconds)
         self.mode = .polling
@@ -34,7 +34,7 @@ public final class DirectoryWatcher {
     }
 
     /// Blocks until a change may have happened or the timeout passes. Returns false on timeout.
-    public func wait(timeoutMilliseconds: Int) -> Bool {
+    package func wait(timeoutMilliseconds: Int) -> Bool {
         if let backend { return backend.wait(timeoutMilliseconds: timeoutMilliseconds) }
         Clock.sleep(milliseconds: max(0, min(timeoutMilliseconds, pollIntervalMilliseconds)))
         return timeoutMilliseconds > pollIntervalMilliseconds
@@ -42,5 +42,5 @@ public final class DirectoryWatcher {
 }
 
 extension DirectoryWatcher: ChangeSignal {
-    public var mechanism: String { mode.rawValue }
+    package var mechanism: String { mode.rawValue }
 }

@@ -5,7 +5,7 @@ import Glibc
 extension FileStore {
     /// `doctor` on the file engine: malformed or leftover files, planted links and FIFOs, expired or half-answered
     /// claims, interrupted deliveries, dangling bindings. Nothing is opened that is not a regular file.
-    public func check(fix: Bool, policy: LeasePolicy) -> [Doctor.Finding] {
+    package func check(fix: Bool, policy: LeasePolicy) -> [Doctor.Finding] {
         typealias Finding = Doctor.Finding
         let store = self
         var out: [Finding] = []

@@ -7,14 +7,14 @@ import CSys
 /// rename(2), which moves a given file for one caller only; publication is temp file + fsync + rename. Locks are
 /// flock(2) on lock files (released when their process ends, so they need no TTL); the change signal is a
 /// `DirectoryWatcher` (inotify, polling on network file systems).
-public struct FileStore: BridgeStore {
-    public let layout: StoreLayout
+package struct FileStore: BridgeStore {
+    package let layout: StoreLayout
     /// Force the polling watcher (tests; file systems without inotify are detected automatically).
-    public let forcePolling: Bool
+    package let forcePolling: Bool
 
     /// Opens (and creates, if needed) the store at `root` after checking that the root is safe. (`StoreFactory`
     /// opens it for every command; tests open it directly.)
-    public init(root: String, forcePolling: Bool = false) throws(BridgeError) {
+    package init(root: String, forcePolling: Bool = false) throws(BridgeError) {
         try StoreLocation.prepare(root)
         self.layout = StoreLayout(root: root)
         self.forcePolling = forcePolling
@@ -22,7 +22,7 @@ public struct FileStore: BridgeStore {
         try FileSystem.makeDirectories(layout.bindingsFolder)
     }
 
-    public var location: String { layout.root }
+    package var location: String { layout.root }
 
     /// The bytes of a store file; nil when it is absent or is not a regular file within `limit` (hostile or damaged
     /// content counts as nothing there; `doctor` reports it). Other failures are errors.
@@ -47,7 +47,7 @@ public struct FileStore: BridgeStore {
     /// Whether `id` names a session folder of this store: a real folder, never a link planted to one elsewhere.
     /// Until `doctor --fix` removes such a link, the session does not exist for any command: nothing reads,
     /// writes, moves, locks or watches through it.
-    public func isOwnSession(_ id: String) -> Bool {
+    package func isOwnSession(_ id: String) -> Bool {
         Identifiers.isValidID(id) && FileSystem.isRealDirectory(layout.session(id))
     }
 
@@ -57,7 +57,7 @@ public struct FileStore: BridgeStore {
         return StoreError(.insecure, "\(layout.session(id)) is a \(kind), not a session folder; run doctor --fix")
     }
 
-    public func createSession(_ manifest: SessionManifest) throws(StoreError) {
+    package func createSession(_ manifest: SessionManifest) throws(StoreError) {
         let id = manifest.id
         guard Identifiers.isValidID(id) else { throw StoreError(.io, "invalid session id '\(Identifiers.printable(id))'") }
         if let kind = FileSystem.kind(layout.session(id)), kind != .directory { throw notOwnSession(id) }
@@ -72,7 +72,7 @@ public struct FileStore: BridgeStore {
         try touchHeartbeat(id)
     }
 
-    public func manifest(_ id: String) throws(StoreError) -> SessionManifest? {
+    package func manifest(_ id: String) throws(StoreError) -> SessionManifest? {
         guard isOwnSession(id), let bytes = try readIfPresent(layout.manifest(id), limit: 1 << 20) else { return nil }
         guard let m = SessionManifest.decode(bytes) else {
             throw StoreError(.corrupt, "\(layout.manifest(id)) is not a session manifest")
@@ -80,33 +80,33 @@ public struct FileStore: BridgeStore {
         return m
     }
 
-    public func saveManifest(_ manifest: SessionManifest) throws(StoreError) {
+    package func saveManifest(_ manifest: SessionManifest) throws(StoreError) {
         guard isOwnSession(manifest.id) else { throw notOwnSession(manifest.id) }
         try stored { () throws(BridgeError) in try AtomicFile.write(JSONCoding.encode(manifest, pretty: true), to: layout.manifest(manifest.id)) }
     }
 
-    public func sessionIDs() throws(StoreError) -> [String] {
+    package func sessionIDs() throws(StoreError) -> [String] {
         FileSystem.list(layout.sessionsFolder).filter { isOwnSession($0) }.sorted()
     }
 
-    public func removeSession(_ id: String) throws(StoreError) {
+    package func removeSession(_ id: String) throws(StoreError) {
         guard isOwnSession(id) else { return }
         FileSystem.removeTree(layout.session(id))
     }
 
     /// Refreshes the heartbeat at most once a second: a stat is cheaper than a metadata write on every command.
-    public func touchHeartbeat(_ id: String) throws(StoreError) {
+    package func touchHeartbeat(_ id: String) throws(StoreError) {
         guard isOwnSession(id) else { return }
         let path = layout.heartbeat(id)
         if let t = FileSystem.modificationTime(path), Clock.nowNanoseconds() - t < 1_000_000_000 { return }
         FileSystem.touch(path)
     }
 
-    public func lastSeen(_ id: String) throws(StoreError) -> Int64? {
+    package func lastSeen(_ id: String) throws(StoreError) -> Int64? {
         isOwnSession(id) ? FileSystem.modificationTime(layout.heartbeat(id)) : nil
     }
 
-    public func sessionSnapshots() throws(StoreError) -> [SessionSnapshot] {
+    package func sessionSnapshots() throws(StoreError) -> [SessionSnapshot] {
         var rows: [SessionSnapshot] = []
         for id in try sessionIDs() {
             guard let m = try? manifest(id) else { continue }
@@ -118,28 +118,28 @@ public struct FileStore: BridgeStore {
 
     // MARK: Bindings
 
-    public func binding(forKey key: String) throws(StoreError) -> String? {
+    package func binding(forKey key: String) throws(StoreError) -> String? {
         guard let text = try readTextIfPresent(layout.binding(key), limit: 256) else { return nil }
         let id = text.trimmed(" \n\t")
         return Identifiers.isValidID(id) ? id : nil
     }
 
-    public func bind(key: String, to id: String) throws(StoreError) {
+    package func bind(key: String, to id: String) throws(StoreError) {
         try stored { () throws(BridgeError) in try AtomicFile.write(id + "\n", to: layout.binding(key)) }
     }
 
-    public func unbind(key: String) throws(StoreError) { FileSystem.remove(layout.binding(key)) }
+    package func unbind(key: String) throws(StoreError) { FileSystem.remove(layout.binding(key)) }
 
     // MARK: Name index
 
-    public func indexedSession(named name: String) throws(StoreError) -> String? {
+    package func indexedSession(named name: String) throws(StoreError) -> String? {
         guard Identifiers.isValidName(name), let text = try readTextIfPresent(layout.name(name), limit: 256) else { return nil }
         let id = text.trimmed(" \n")
         return Identifiers.isValidID(id) ? id : nil
     }
 
     /// A hint: written without fsync, and a failure to write it only costs a slower lookup.
-    public func indexName(_ name: String, id: String) throws(StoreError) {
+    package func indexName(_ name: String, id: String) throws(StoreError) {
         guard Identifiers.isValidName(name) else { return }
         try? FileSystem.makeDirectories(layout.namesFolder)
         _ = try? AtomicFile.write(Array((id + "\n").utf8), to: layout.name(name), durable: false)
@@ -147,12 +147,12 @@ public struct FileStore: BridgeStore {
 
     // MARK: Listen mode
 
-    public func listenMode(_ id: String) throws(StoreError) -> ListenMode? {
+    package func listenMode(_ id: String) throws(StoreError) -> ListenMode? {
         guard isOwnSession(id), let text = try readTextIfPresent(layout.listenMode(id), limit: 64) else { return nil }
         return ListenMode(rawValue: text.trimmed(" \n"))
     }
 
-    public func setListenMode(_ id: String, _ mode: ListenMode?) throws(StoreError) {
+    package func setListenMode(_ id: String, _ mode: ListenMode?) throws(StoreError) {
         guard isOwnSession(id) else { throw notOwnSession(id) }
         if let mode {
             try stored { () throws(BridgeError) in try AtomicFile.write(Array((mode.rawValue + "\n").utf8), to: layout.listenMode(id)) }
@@ -163,13 +163,13 @@ public struct FileStore: BridgeStore {
 
     // MARK: Connections
 
-    public func addConnection(_ id: String, peer: String) throws(StoreError) {
+    package func addConnection(_ id: String, peer: String) throws(StoreError) {
         guard Identifiers.isValidID(peer), isOwnSession(id), FileSystem.isRealDirectory(layout.peersFolder(id)) else { return }
         let marker = layout.peersFolder(id) + "/" + peer
         if !FileSystem.exists(marker) { FileSystem.touch(marker) }
     }
 
-    public func connections(_ id: String) throws(StoreError) -> [String] {
+    package func connections(_ id: String) throws(StoreError) -> [String] {
         guard isOwnSession(id) else { return [] }
         return FileSystem.list(layout.peersFolder(id)).filter { Identifiers.isValidID($0) }.sorted()
     }
@@ -180,7 +180,7 @@ public struct FileStore: BridgeStore {
     /// recipient's `inbox/tmp`, (2) hard-linked as the sender's `sent/` copy, (3) renamed into `inbox/new` (never
     /// replacing a file there). A crash after (1) or (2) leaves a complete temp file that `finishDelivery` (run by
     /// `doctor` and by every reply to the same question) publishes; a crash after (3) is a delivered message.
-    public func deliver(_ message: Message) throws(StoreError) {
+    package func deliver(_ message: Message) throws(StoreError) {
         // The recipient's folders must be its own: a planted link to a folder elsewhere is never written through.
         guard isOwnSession(message.to),
               FileSystem.isRealDirectory(layout.session(message.to) + "/inbox"),
@@ -242,13 +242,13 @@ public struct FileStore: BridgeStore {
         return x.st_dev == y.st_dev && x.st_ino == y.st_ino
     }
 
-        public func sentMessage(sender: String, id: String) throws(StoreError) -> Message? {
+        package func sentMessage(sender: String, id: String) throws(StoreError) -> Message? {
         guard isOwnSession(sender), Identifiers.isValidID(id),
               let bytes = try readIfPresent(layout.sent(sender, id), limit: FileStore.messageFileLimit) else { return nil }
         return JSONCoding.decode(Message.self, from: bytes)
     }
 
-    public func deliveryState(_ recipient: String, _ id: String) throws(StoreError) -> DeliveryState {
+    package func deliveryState(_ recipient: String, _ id: String) throws(StoreError) -> DeliveryState {
         switch fileDeliveryState(recipient, id) {
         case .absent: return .absent
         case .interrupted: return .interrupted
@@ -275,7 +275,7 @@ public struct FileStore: BridgeStore {
         return .interrupted(temps.first { completeTemp(recipient, tempPath: $0) != nil } ?? first)
     }
 
-    public func finishDelivery(_ recipient: String, _ id: String) throws(StoreError) -> Bool {
+    package func finishDelivery(_ recipient: String, _ id: String) throws(StoreError) -> Bool {
         switch fileDeliveryState(recipient, id) {
         case .absent: return false
         case .delivered: return true
@@ -319,10 +319,10 @@ public struct FileStore: BridgeStore {
     }
 
     /// Temp files younger than this may belong to a writer at work.
-    public static let tempGraceNanoseconds: Int64 = 60 * 1_000_000_000
+    package static let tempGraceNanoseconds: Int64 = 60 * 1_000_000_000
 
     /// Largest message file read (the content cap plus JSON escaping).
-    public static let messageFileLimit = 64 << 20
+    package static let messageFileLimit = 64 << 20
 
     static func box(of state: MessageState) -> StoreLayout.Box {
         switch state {
@@ -356,15 +356,15 @@ public struct FileStore: BridgeStore {
         return ids.sorted()
     }
 
-    public func inboxSnapshot(_ session: String) throws(StoreError) -> InboxSnapshot {
+    package func inboxSnapshot(_ session: String) throws(StoreError) -> InboxSnapshot {
         InboxSnapshot(pending: pendingIDs(session), claims: try claims(session))
     }
 
-    public func pendingMessages(_ session: String) throws(StoreError) -> [PendingMessage] {
+    package func pendingMessages(_ session: String) throws(StoreError) -> [PendingMessage] {
         pendingIDs(session).map { PendingMessage(id: $0, message: peek(session, .new, $0)) }
     }
 
-    public func count(_ session: String, _ state: MessageState) throws(StoreError) -> Int {
+    package func count(_ session: String, _ state: MessageState) throws(StoreError) -> Int {
         isOwnSession(session) ? FileSystem.count(layout.box(session, FileStore.box(of: state))) : 0
     }
 
@@ -384,7 +384,7 @@ public struct FileStore: BridgeStore {
         return m
     }
 
-    public func message(_ session: String, _ id: String, in state: MessageState) throws(StoreError) -> Message? {
+    package func message(_ session: String, _ id: String, in state: MessageState) throws(StoreError) -> Message? {
         peek(session, FileStore.box(of: state), id)
     }
 
@@ -409,7 +409,7 @@ public struct FileStore: BridgeStore {
 
     /// Claims a pending message in one rename: into `claimed/` under a name carrying the claim time and delivery
     /// number (when a reply is expected), or straight into `done/`.
-    public func claim(_ session: String, _ id: String, keepInFlight: Bool) throws(StoreError) -> ClaimOutcome {
+    package func claim(_ session: String, _ id: String, keepInFlight: Bool) throws(StoreError) -> ClaimOutcome {
         guard Identifiers.isValidID(id), isOwnSession(session) else { return .gone }
         let source = layout.message(session, .new, id)
         let target = keepInFlight
@@ -422,7 +422,7 @@ public struct FileStore: BridgeStore {
 
     /// Takes over a claim whose lease ran out: one rename to a new claim record (now, delivery + 1). Exactly one of
     /// any number of concurrent callers gets `.claimed`.
-    public func redeliver(_ session: String, _ record: ClaimRecord) throws(StoreError) -> ClaimOutcome {
+    package func redeliver(_ session: String, _ record: ClaimRecord) throws(StoreError) -> ClaimOutcome {
         guard isOwnSession(session) else { return .gone }
         let folder = layout.box(session, .claimed)
         var next = record
@@ -436,14 +436,14 @@ public struct FileStore: BridgeStore {
     }
 
     /// Moves a claimed message (this exact claim) to `done/`; false when the claim is gone (taken over or finished).
-    public func finishClaim(_ session: String, _ record: ClaimRecord) throws(StoreError) -> Bool {
+    package func finishClaim(_ session: String, _ record: ClaimRecord) throws(StoreError) -> Bool {
         guard isOwnSession(session) else { return false }
         return try stored { () throws(BridgeError) in
             try FileSystem.moveNoReplace(layout.box(session, .claimed) + "/" + record.fileName, layout.message(session, .done, record.messageID))
         }
     }
 
-    public func finishInFlight(_ session: String, _ id: String) throws(StoreError) -> Bool {
+    package func finishInFlight(_ session: String, _ id: String) throws(StoreError) -> Bool {
         guard let source = path(session, .claimed, id) else { return false }
         return try stored { () throws(BridgeError) in try FileSystem.moveNoReplace(source, layout.message(session, .done, id)) }
     }
@@ -452,7 +452,7 @@ public struct FileStore: BridgeStore {
     /// any number of concurrent expiries and takeovers wins), (2) the "expired" receipt is written (once), (3) the
     /// query moves to `done/`. A crash after (1) or (2) leaves a claim past its last lease that the next settling
     /// (or `doctor`) expires; after (2) it reads as expired, never as a query in `done/` that reads as answered.
-    public func expire(_ session: String, _ record: ClaimRecord, query: Message, receipt: DeliveryEvent) throws(StoreError) -> Bool {
+    package func expire(_ session: String, _ record: ClaimRecord, query: Message, receipt: DeliveryEvent) throws(StoreError) -> Bool {
         guard isOwnSession(session) else { return false }
         let folder = layout.box(session, .claimed)
         var taken = record
@@ -471,7 +471,7 @@ public struct FileStore: BridgeStore {
     /// (1) The reply is published to the asker, (2) the "answered" receipt is written, (3) the query moves to
     /// `done/`. After (1) the query counts as answered: the asker finds the reply by its id, and the next reply,
     /// lease check or `doctor` finishes (2) and (3).
-    public func replyAndComplete(_ session: String, _ record: ClaimRecord, query: Message, reply: Message,
+    package func replyAndComplete(_ session: String, _ record: ClaimRecord, query: Message, reply: Message,
                                  receipt: DeliveryEvent) throws(StoreError) {
         try deliver(reply)
         CrashPoint.reached("reply", 2)
@@ -481,7 +481,7 @@ public struct FileStore: BridgeStore {
         CrashPoint.reached("reply", 4)
     }
 
-    public func locate(_ session: String, _ id: String) throws(StoreError) -> MessageState? {
+    package func locate(_ session: String, _ id: String) throws(StoreError) -> MessageState? {
         guard Identifiers.isValidID(id), isOwnSession(session) else { return nil }
         if FileSystem.exists(layout.message(session, .new, id)) { return .pending }
         if fileClaimRecord(session, id) != nil { return .inFlight }
@@ -492,14 +492,14 @@ public struct FileStore: BridgeStore {
 
     /// A folder listing, read only: names that are no message are left alone here (the readers that take
     /// messages quarantine them).
-    public func messageIDs(_ session: String, _ state: MessageState) throws(StoreError) -> [String] {
+    package func messageIDs(_ session: String, _ state: MessageState) throws(StoreError) -> [String] {
         guard isOwnSession(session) else { return [] }
         let names = FileSystem.list(layout.box(session, FileStore.box(of: state)))
         if state == .inFlight { return Array(Set(names.compactMap { ClaimRecord(fileName: $0)?.messageID })).sorted() }
         return Self.ids(names)
     }
 
-    public func sentIDs(sender: String) throws(StoreError) -> [String] {
+    package func sentIDs(sender: String) throws(StoreError) -> [String] {
         guard isOwnSession(sender) else { return [] }
         return Self.ids(FileSystem.list(layout.sentFolder(sender)))
     }
@@ -515,7 +515,7 @@ public struct FileStore: BridgeStore {
 
     /// The claims in `claimed/`, oldest message first. Files with other names are quarantined; a claimed file
     /// named by an older version (`<id>.json`) is renamed to a claim record dated from its mtime.
-    public func claims(_ session: String) throws(StoreError) -> [ClaimRecord] { fileClaims(session) }
+    package func claims(_ session: String) throws(StoreError) -> [ClaimRecord] { fileClaims(session) }
 
     func fileClaims(_ session: String) -> [ClaimRecord] {
         guard isOwnSession(session) else { return [] }
@@ -536,7 +536,7 @@ public struct FileStore: BridgeStore {
         return records.sorted { ($0.messageID, $0.claimedAt) < ($1.messageID, $1.claimedAt) }
     }
 
-    public func claimRecord(_ session: String, _ id: String) throws(StoreError) -> ClaimRecord? { fileClaimRecord(session, id) }
+    package func claimRecord(_ session: String, _ id: String) throws(StoreError) -> ClaimRecord? { fileClaimRecord(session, id) }
 
     func fileClaimRecord(_ session: String, _ id: String) -> ClaimRecord? {
         guard isOwnSession(session) else { return nil }
@@ -550,7 +550,7 @@ public struct FileStore: BridgeStore {
         return nil
     }
 
-    public func messages(_ session: String, _ state: MessageState) throws(StoreError) -> [Message] {
+    package func messages(_ session: String, _ state: MessageState) throws(StoreError) -> [Message] {
         guard isOwnSession(session) else { return [] }
         if state == .inFlight { return fileClaims(session).compactMap { peek(session, .claimed, $0.messageID) } }
         let box = FileStore.box(of: state)
@@ -559,7 +559,7 @@ public struct FileStore: BridgeStore {
         }
     }
 
-    public func quarantine(_ session: String, _ id: String, from state: MessageState) throws(StoreError) {
+    package func quarantine(_ session: String, _ id: String, from state: MessageState) throws(StoreError) {
         guard Identifiers.isValidID(id), isOwnSession(session) else { return }
         switch state {
         case .inFlight:
@@ -590,7 +590,7 @@ public struct FileStore: BridgeStore {
     // MARK: Awaited replies
 
     /// A hint for listeners: written without fsync.
-    public func setAwaiting(_ session: String, messageID: String, pid: Int32) throws(StoreError) {
+    package func setAwaiting(_ session: String, messageID: String, pid: Int32) throws(StoreError) {
         guard isOwnSession(session) else { return }
         try? FileSystem.makeDirectories(layout.awaitingFolder(session))
         guard FileSystem.isRealDirectory(layout.awaitingFolder(session)), Identifiers.isValidID(messageID) else { return }
@@ -599,12 +599,12 @@ public struct FileStore: BridgeStore {
         }
     }
 
-    public func clearAwaiting(_ session: String, messageID: String) throws(StoreError) {
+    package func clearAwaiting(_ session: String, messageID: String) throws(StoreError) {
         guard Identifiers.isValidID(messageID), isOwnSession(session) else { return }
         FileSystem.remove(layout.awaitingFolder(session) + "/" + messageID)
     }
 
-    public func awaiting(_ session: String) throws(StoreError) -> [String: Int32] {
+    package func awaiting(_ session: String) throws(StoreError) -> [String: Int32] {
         guard isOwnSession(session) else { return [:] }
         var result: [String: Int32] = [:]
         for name in FileSystem.list(layout.awaitingFolder(session)) where Identifiers.isValidID(name) {
@@ -616,12 +616,12 @@ public struct FileStore: BridgeStore {
 
     // MARK: Receipts
 
-    public func appendEvent(sender: String, messageID: String, _ event: DeliveryEvent) throws(StoreError) {
+    package func appendEvent(sender: String, messageID: String, _ event: DeliveryEvent) throws(StoreError) {
         guard isOwnSession(sender), Identifiers.isValidID(messageID), FileSystem.isRealDirectory(layout.receiptsFolder(sender)) else { return }
         try stored { () throws(BridgeError) in try FileSystem.appendLine(JSONCoding.string(event), to: layout.receipts(sender, messageID)) }
     }
 
-    public func events(sender: String, messageID: String) throws(StoreError) -> [DeliveryEvent] {
+    package func events(sender: String, messageID: String) throws(StoreError) -> [DeliveryEvent] {
         guard isOwnSession(sender), Identifiers.isValidID(messageID),
               let text = try readTextIfPresent(layout.receipts(sender, messageID), limit: FileStore.messageFileLimit) else { return [] }
         return text.split(separator: "\n").compactMap { JSONCoding.decode(DeliveryEvent.self, from: Array($0.utf8)) }
@@ -640,7 +640,7 @@ public struct FileStore: BridgeStore {
     }
 
     /// flock(2): a killed holder releases it, so `ttlMilliseconds` is not needed.
-    public func acquire(_ name: StoreLockName, ttlMilliseconds: Int, wait: Bool) throws(StoreError) -> (any HeldLock)? {
+    package func acquire(_ name: StoreLockName, ttlMilliseconds: Int, wait: Bool) throws(StoreError) -> (any HeldLock)? {
         switch name {
         case .inbox(let id), .listener(let id): guard isOwnSession(id) else { throw notOwnSession(id) }
         case .registry, .watcher: break
@@ -654,7 +654,7 @@ public struct FileStore: BridgeStore {
 
     // MARK: Change signal
 
-    public func changeSignal(_ scope: ChangeScope, alsoWatching folders: [String]) throws(StoreError) -> any ChangeSignal {
+    package func changeSignal(_ scope: ChangeScope, alsoWatching folders: [String]) throws(StoreError) -> any ChangeSignal {
         var paths: [String]
         switch scope {
         case .inbox(let id): paths = isOwnSession(id) ? [layout.box(id, .new)] : []

@@ -2,8 +2,8 @@
 /// as README documents it). Every change takes the talk's lock, reads the file, decides with `TalkRules`, keeps
 /// the current version as `.bak`, writes atomically, reads back and verifies, and appends to the audit log;
 /// retried with backoff. The check and the write happen under one lock, which makes them one atomic step.
-public struct FileTalkStore: TalkStore {
-    public let location: TalkLocation
+package struct FileTalkStore: TalkStore {
+    package let location: TalkLocation
     /// The largest talk a `say` may produce.
     let maxTalkBytes: Int
     /// The largest talk file read.
@@ -11,18 +11,18 @@ public struct FileTalkStore: TalkStore {
     /// `SESSION_BRIDGE_POLL`: wait by polling instead of inotify.
     let polling: Bool
 
-    public init(location: TalkLocation, environment: Environment) {
+    package init(location: TalkLocation, environment: Environment) {
         self.location = location
         self.maxTalkBytes = TalkStorage.maxTalkBytes(environment)
         self.readLimit = TalkStorage.readLimit(maxTalkBytes: maxTalkBytes)
         self.polling = environment["SESSION_BRIDGE_POLL"].map { $0 != "0" } ?? false
     }
 
-    public var keepsTalksInFolder: Bool { true }
+    package var keepsTalksInFolder: Bool { true }
 
     // MARK: Reading
 
-    public func ids() throws(TalkError) -> [String] {
+    package func ids() throws(TalkError) -> [String] {
         FileSystem.list(location.conversations).compactMap { name -> String? in
             guard name.hasSuffix(".md") else { return nil }
             let id = String(name.dropLast(3))
@@ -30,11 +30,11 @@ public struct FileTalkStore: TalkStore {
         }.sorted()
     }
 
-    public func exists(_ id: String) throws(TalkError) -> Bool {
+    package func exists(_ id: String) throws(TalkError) -> Bool {
         FileSystem.exists(location.file(id))
     }
 
-    public func read(_ id: String, since: Int?) throws(TalkError) -> Conversation {
+    package func read(_ id: String, since: Int?) throws(TalkError) -> Conversation {
         let bytes: [UInt8]
         do { bytes = try FileSystem.read(location.file(id), limit: readLimit) } catch { throw failure(id, error) }
         var talk: Conversation
@@ -44,7 +44,7 @@ public struct FileTalkStore: TalkStore {
     }
 
     /// Only the frontmatter: the file's first 16 KiB, or all of it when the frontmatter is longer.
-    public func header(_ id: String) throws(TalkError) -> TalkHeader {
+    package func header(_ id: String) throws(TalkError) -> TalkHeader {
         let path = location.file(id)
         let limit = 16384
         let head: [UInt8]
@@ -64,7 +64,7 @@ public struct FileTalkStore: TalkStore {
         FileSystem.exists(location.file(id)) ? .storage(error) : .unknownTalk(id)
     }
 
-    public func list(status: TalkStatus?) throws(TalkError) -> TalkListing {
+    package func list(status: TalkStatus?) throws(TalkError) -> TalkListing {
         var headers: [TalkHeader] = []
         var damaged: [String] = []
         for id in try ids() {
@@ -78,13 +78,13 @@ public struct FileTalkStore: TalkStore {
         return TalkListing(headers: headers.sorted { $0.updatedAt > $1.updatedAt }, damaged: damaged)
     }
 
-    public func changeSignal(_ id: String) throws(TalkError) -> any TalkChangeSignal {
+    package func changeSignal(_ id: String) throws(TalkError) -> any TalkChangeSignal {
         DirectoryWatcher(paths: [location.conversations], forcePolling: polling)
     }
 
     // MARK: Changes
 
-    public func create(_ header: TalkHeader) throws(TalkError) -> TalkCreation {
+    package func create(_ header: TalkHeader) throws(TalkError) -> TalkCreation {
         do throws(BridgeError) {
             try location.initialize()
             let talk = Conversation(header: header)
@@ -97,7 +97,7 @@ public struct FileTalkStore: TalkStore {
         }
     }
 
-    public func append(_ request: TurnRequest, to id: String) throws(TalkError) -> TurnOutcome {
+    package func append(_ request: TurnRequest, to id: String) throws(TalkError) -> TurnOutcome {
         let nonce = request.nonce
         var made: (turn: Turn, header: TalkHeader)?
         let refusal = try mutate(id, who: request.speaker, op: "say", nonce: nonce) { (talk: Parts) throws(TalkError) -> TalkDecision<([UInt8], Int)> in
@@ -126,7 +126,7 @@ public struct FileTalkStore: TalkStore {
         return .appended(found, talk.header)
     }
 
-    public func close(_ id: String, _ closing: TalkClosing) throws(TalkError) -> ClosingOutcome {
+    package func close(_ id: String, _ closing: TalkClosing) throws(TalkError) -> ClosingOutcome {
         let op: String
         switch closing.kind {
         case .resolve: op = "resolve"
@@ -149,7 +149,7 @@ public struct FileTalkStore: TalkStore {
 
     /// Rewrites a talk in canonical form (formatting another tool added), without changing any turn's content:
     /// every turn's checksum is verified before and after.
-    public func normalize(_ id: String, by who: String) throws(TalkError) -> TalkNormalization {
+    package func normalize(_ id: String, by who: String) throws(TalkError) -> TalkNormalization {
         do throws(BridgeError) {
             let lock = try TalkLock.acquire(location.lock(id), strategy: location.config.lockStrategy, owner: who,
                                             staleSeconds: location.config.staleLockSeconds)

@@ -18,41 +18,41 @@
 ///     bindings/<hash>                 runtime session key → bridge id
 ///     names/<name>                    name → the id that last took it (a hint, verified against the manifest)
 ///     watch/watch.lock                held by the one tmux watcher of this store
-public struct StoreLayout: Sendable {
-    public let root: String
+package struct StoreLayout: Sendable {
+    package let root: String
 
-    public init(root: String) { self.root = root }
+    package init(root: String) { self.root = root }
 
-    public enum Box: String, Sendable, CaseIterable {
+    package enum Box: String, Sendable, CaseIterable {
         case new, claimed, done, quarantine, tmp
     }
 
-    public var sessionsFolder: String { root + "/sessions" }
-    public var bindingsFolder: String { root + "/bindings" }
-    public var registryLock: String { root + "/registry.lock" }
-    public var namesFolder: String { root + "/names" }
-    public func name(_ name: String) -> String { namesFolder + "/" + name }
+    package var sessionsFolder: String { root + "/sessions" }
+    package var bindingsFolder: String { root + "/bindings" }
+    package var registryLock: String { root + "/registry.lock" }
+    package var namesFolder: String { root + "/names" }
+    package func name(_ name: String) -> String { namesFolder + "/" + name }
 
     /// A session's folder. An id that is not a valid id (a '/', "..", an empty string) names a folder no session can
     /// have ('%' is never in an id), so no id a caller passes reaches outside its own `sessions/<id>`.
-    public func session(_ id: String) -> String { sessionsFolder + "/" + (Identifiers.isValidID(id) ? id : StoreLayout.noSession) }
+    package func session(_ id: String) -> String { sessionsFolder + "/" + (Identifiers.isValidID(id) ? id : StoreLayout.noSession) }
     static let noSession = "%invalid-id"
-    public func manifest(_ id: String) -> String { session(id) + "/manifest.json" }
-    public func heartbeat(_ id: String) -> String { session(id) + "/heartbeat" }
-    public func box(_ id: String, _ box: Box) -> String { session(id) + "/inbox/" + box.rawValue }
+    package func manifest(_ id: String) -> String { session(id) + "/manifest.json" }
+    package func heartbeat(_ id: String) -> String { session(id) + "/heartbeat" }
+    package func box(_ id: String, _ box: Box) -> String { session(id) + "/inbox/" + box.rawValue }
     /// A message's file; an invalid message id names a file no message can have, inside the box.
-    public func message(_ id: String, _ box: Box, _ messageID: String) -> String {
+    package func message(_ id: String, _ box: Box, _ messageID: String) -> String {
         self.box(id, box) + "/" + (Identifiers.isValidID(messageID) ? messageID : StoreLayout.noSession) + ".json"
     }
-    public func sentFolder(_ id: String) -> String { session(id) + "/sent" }
-    public func sent(_ id: String, _ messageID: String) -> String { sentFolder(id) + "/" + messageID + ".json" }
-    public func receiptsFolder(_ id: String) -> String { session(id) + "/receipts" }
-    public func receipts(_ id: String, _ messageID: String) -> String { receiptsFolder(id) + "/" + messageID + ".log" }
-    public func peersFolder(_ id: String) -> String { session(id) + "/peers" }
-    public func awaitingFolder(_ id: String) -> String { session(id) + "/awaiting" }
-    public func binding(_ key: String) -> String { bindingsFolder + "/" + String(SHA256.hex(key).prefix(40)) }
-    public func listenLock(_ id: String) -> String { session(id) + "/listen.lock" }
-    public func inboxLock(_ id: String) -> String { session(id) + "/inbox.lock" }
-    public func listenMode(_ id: String) -> String { session(id) + "/listening" }
-    public var watcherLock: String { root + "/watch/watch.lock" }
+    package func sentFolder(_ id: String) -> String { session(id) + "/sent" }
+    package func sent(_ id: String, _ messageID: String) -> String { sentFolder(id) + "/" + messageID + ".json" }
+    package func receiptsFolder(_ id: String) -> String { session(id) + "/receipts" }
+    package func receipts(_ id: String, _ messageID: String) -> String { receiptsFolder(id) + "/" + messageID + ".log" }
+    package func peersFolder(_ id: String) -> String { session(id) + "/peers" }
+    package func awaitingFolder(_ id: String) -> String { session(id) + "/awaiting" }
+    package func binding(_ key: String) -> String { bindingsFolder + "/" + String(SHA256.hex(key).prefix(40)) }
+    package func listenLock(_ id: String) -> String { session(id) + "/listen.lock" }
+    package func inboxLock(_ id: String) -> String { session(id) + "/inbox.lock" }
+    package func listenMode(_ id: String) -> String { session(id) + "/listening" }
+    package var watcherLock: String { root + "/watch/watch.lock" }
 }

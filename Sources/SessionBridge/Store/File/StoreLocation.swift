@@ -5,10 +5,10 @@ import Glibc
 /// Where the store lives and whether it is safe to use: `$SESSION_BRIDGE_HOME`, default `~/.claude/session-bridge`.
 /// Folders are created 0700 and files 0600. A root that is a symlink, owned by another user, or writable by group or
 /// others is refused, because anyone who can write there can inject messages into an agent's context.
-public enum StoreLocation {
+package enum StoreLocation {
     /// The file store's folder when `SESSION_BRIDGE_STORE` names one (a path or `file:///path`), else
     /// `SESSION_BRIDGE_HOME`, else the default. With another engine this is the local folder of host-local state.
-    public static func rootPath(environment: Environment) -> String {
+    package static func rootPath(environment: Environment) -> String {
         if let setting = environment["SESSION_BRIDGE_STORE"], let path = filePath(setting) { return normalized(path) }
         if let explicit = environment["SESSION_BRIDGE_HOME"] { return normalized(explicit) }
         let home = environment["HOME"] ?? "/tmp"
@@ -23,7 +23,7 @@ public enum StoreLocation {
 
     /// The folder a store setting names: a plain path, `file:///path` or `file://localhost/path` (percent-encoded
     /// bytes decoded); nil for an empty setting, another scheme, or a file URL naming another host.
-    public static func filePath(_ setting: String) -> String? {
+    package static func filePath(_ setting: String) -> String? {
         if setting.isEmpty { return nil }
         if setting.hasPrefix("/") || setting.hasPrefix(".") || !setting.contains(":") { return setting }
         guard setting.lowercased().hasPrefix("file:") else { return nil }
@@ -59,7 +59,7 @@ public enum StoreLocation {
     }
 
     /// Creates the root if missing and checks that it is safe.
-    public static func prepare(_ root: String) throws(BridgeError) {
+    package static func prepare(_ root: String) throws(BridgeError) {
         var st = stat()
         if lstat(root, &st) != 0 {
             guard errno == ENOENT else { throw FileSystem.failure(.inspectStoreRoot, root) }

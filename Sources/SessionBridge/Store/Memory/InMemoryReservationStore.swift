@@ -1,10 +1,10 @@
 /// Reservations in process memory: the records by key under one mutex, so `update` is one critical section.
 /// `memory:NAME` opens the named one of this process (`named`), beside `InMemoryStore.named`.
-public final class InMemoryReservationStore: ReservationStore {
+package final class InMemoryReservationStore: ReservationStore {
     let records: Monitor<[String: ReservationRecord]>
-    public let location: String
+    package let location: String
 
-    public init(name: String = "") {
+    package init(name: String = "") {
         records = Monitor([:])
         location = "memory:" + name + " (reservations)"
     }
@@ -12,20 +12,20 @@ public final class InMemoryReservationStore: ReservationStore {
     private static let registry = NamedStores { InMemoryReservationStore(name: $0) }
 
     /// The process's reservation store called `name`, made on first use.
-    public static func named(_ name: String) -> InMemoryReservationStore { registry.named(name) }
+    package static func named(_ name: String) -> InMemoryReservationStore { registry.named(name) }
 
     /// Forgets the named store (a later `named` makes a fresh one).
-    public static func discard(named name: String) { registry.discard(name) }
+    package static func discard(named name: String) { registry.discard(name) }
 
-    public func keys() throws(BridgeError) -> Set<String> {
+    package func keys() throws(BridgeError) -> Set<String> {
         records.withLock { Set($0.keys) }
     }
 
-    public func record(key: String) throws(BridgeError) -> ReservationRecord? {
+    package func record(key: String) throws(BridgeError) -> ReservationRecord? {
         records.withLock { $0[key] }
     }
 
-    public func update<T>(_ projectID: String, _ body: (inout [Reservation]) throws(BridgeError) -> T) throws(BridgeError) -> T {
+    package func update<T>(_ projectID: String, _ body: (inout [Reservation]) throws(BridgeError) -> T) throws(BridgeError) -> T {
         let key = ReservationProject.key(projectID)
         return try records.withLock { (all: inout [String: ReservationRecord]) throws(BridgeError) -> T in
             if let existing = all[key], existing.project != projectID {
@@ -41,7 +41,7 @@ public final class InMemoryReservationStore: ReservationStore {
         }
     }
 
-    public func removeRecord(key: String) throws(BridgeError) {
+    package func removeRecord(key: String) throws(BridgeError) {
         records.withLock { $0[key] = nil }
     }
 }

@@ -6,12 +6,12 @@
 /// Uses: tests (directly, with a manual `StoreClock` so leases and lock TTLs run out without sleeping), and
 /// `SESSION_BRIDGE_STORE=memory:NAME`, which opens the named store of this process (`InMemoryStore.named`), so that
 /// several bridges in one test process share it as separate processes share a folder.
-public final class InMemoryStore: BridgeStore {
+package final class InMemoryStore: BridgeStore {
     let state: Monitor<MemoryState>
-    public let clock: StoreClock
-    public let location: String
+    package let clock: StoreClock
+    package let location: String
 
-    public init(name: String = "", clock: StoreClock = .system) {
+    package init(name: String = "", clock: StoreClock = .system) {
         self.state = Monitor(MemoryState())
         self.clock = clock
         self.location = "memory:" + name
@@ -23,14 +23,14 @@ public final class InMemoryStore: BridgeStore {
     private static let registry = NamedStores { InMemoryStore(name: $0) }
 
     /// The process's store called `name`, made on first use (what `memory:NAME` opens).
-    public static func named(_ name: String) -> InMemoryStore { registry.named(name) }
+    package static func named(_ name: String) -> InMemoryStore { registry.named(name) }
 
     /// Forgets the named store (its holders keep their reference; a later `named` makes a fresh one).
-    public static func discard(named name: String) { registry.discard(name) }
+    package static func discard(named name: String) { registry.discard(name) }
 
     // MARK: Sessions
 
-    public func createSession(_ manifest: SessionManifest) throws(StoreError) {
+    package func createSession(_ manifest: SessionManifest) throws(StoreError) {
         guard Identifiers.isValidID(manifest.id) else { throw StoreError(.io, "invalid session id '\(Identifiers.printable(manifest.id))'") }
         let now = clock.now()
         state.update { s in
@@ -44,7 +44,7 @@ public final class InMemoryStore: BridgeStore {
         }
     }
 
-    public func manifest(_ id: String) throws(StoreError) -> SessionManifest? {
+    package func manifest(_ id: String) throws(StoreError) -> SessionManifest? {
         let slot = state.withLock { $0.sessions[id]?.manifest }
         switch slot {
         case nil: return nil
@@ -53,7 +53,7 @@ public final class InMemoryStore: BridgeStore {
         }
     }
 
-    public func saveManifest(_ manifest: SessionManifest) throws(StoreError) {
+    package func saveManifest(_ manifest: SessionManifest) throws(StoreError) {
         guard Identifiers.isValidID(manifest.id) else { throw StoreError(.io, "invalid session id '\(Identifiers.printable(manifest.id))'") }
         state.update { s in
             if s.sessions[manifest.id] == nil {
@@ -65,28 +65,28 @@ public final class InMemoryStore: BridgeStore {
         }
     }
 
-    public func sessionIDs() throws(StoreError) -> [String] {
+    package func sessionIDs() throws(StoreError) -> [String] {
         state.withLock { $0.sessions.keys.sorted() }
     }
 
-    public func removeSession(_ id: String) throws(StoreError) {
+    package func removeSession(_ id: String) throws(StoreError) {
         state.update { s in
             if s.sessions.removeValue(forKey: id) != nil { s.generation &+= 1 }
         }
     }
 
-    public func touchHeartbeat(_ id: String) throws(StoreError) {
+    package func touchHeartbeat(_ id: String) throws(StoreError) {
         let now = clock.now()
         state.withLock { s in
             if s.sessions[id] != nil { s.sessions[id]?.heartbeat = now }
         }
     }
 
-    public func lastSeen(_ id: String) throws(StoreError) -> Int64? {
+    package func lastSeen(_ id: String) throws(StoreError) -> Int64? {
         state.withLock { $0.sessions[id]?.heartbeat }
     }
 
-    public func sessionSnapshots() throws(StoreError) -> [SessionSnapshot] {
+    package func sessionSnapshots() throws(StoreError) -> [SessionSnapshot] {
         state.withLock { s in
             s.sessions.keys.sorted().compactMap { id -> SessionSnapshot? in
                 guard let slot = s.sessions[id], case .readable(let m) = slot.manifest else { return nil }
@@ -95,54 +95,54 @@ public final class InMemoryStore: BridgeStore {
         }
     }
 
-    public func binding(forKey key: String) throws(StoreError) -> String? {
+    package func binding(forKey key: String) throws(StoreError) -> String? {
         state.withLock { $0.bindings[key] }
     }
 
-    public func bind(key: String, to id: String) throws(StoreError) {
+    package func bind(key: String, to id: String) throws(StoreError) {
         guard Identifiers.isValidID(id) else { throw StoreError(.io, "invalid session id '\(Identifiers.printable(id))'") }
         state.withLock { $0.bindings[key] = id }
     }
 
-    public func unbind(key: String) throws(StoreError) {
+    package func unbind(key: String) throws(StoreError) {
         state.withLock { _ = $0.bindings.removeValue(forKey: key) }
     }
 
-    public func indexedSession(named name: String) throws(StoreError) -> String? {
+    package func indexedSession(named name: String) throws(StoreError) -> String? {
         guard Identifiers.isValidName(name) else { return nil }
         return state.withLock { $0.names[name] }
     }
 
-    public func indexName(_ name: String, id: String) throws(StoreError) {
+    package func indexName(_ name: String, id: String) throws(StoreError) {
         guard Identifiers.isValidName(name), Identifiers.isValidID(id) else { return }
         state.withLock { $0.names[name] = id }
     }
 
-    public func listenMode(_ id: String) throws(StoreError) -> ListenMode? {
+    package func listenMode(_ id: String) throws(StoreError) -> ListenMode? {
         state.withLock { $0.sessions[id]?.listenMode }
     }
 
-    public func setListenMode(_ id: String, _ mode: ListenMode?) throws(StoreError) {
+    package func setListenMode(_ id: String, _ mode: ListenMode?) throws(StoreError) {
         try state.update { (s) throws(StoreError) in
             guard s.sessions[id] != nil else { throw StoreError(.notFound, id) }
             s.sessions[id]?.listenMode = mode
         }
     }
 
-    public func addConnection(_ id: String, peer: String) throws(StoreError) {
+    package func addConnection(_ id: String, peer: String) throws(StoreError) {
         guard Identifiers.isValidID(peer) else { return }
         state.withLock { s in
             if s.sessions[id] != nil { s.sessions[id]?.connections.insert(peer) }
         }
     }
 
-    public func connections(_ id: String) throws(StoreError) -> [String] {
+    package func connections(_ id: String) throws(StoreError) -> [String] {
         state.withLock { s in (s.sessions[id]?.connections).map { $0.sorted() } ?? [] }
     }
 
     // MARK: Messages
 
-    public func deliver(_ message: Message) throws(StoreError) {
+    package func deliver(_ message: Message) throws(StoreError) {
         try state.update { (s) throws(StoreError) in try Self.deliver(message, into: &s) }
     }
 
@@ -159,27 +159,27 @@ public final class InMemoryStore: BridgeStore {
         s.generation &+= 1
     }
 
-    public func sentMessage(sender: String, id: String) throws(StoreError) -> Message? {
+    package func sentMessage(sender: String, id: String) throws(StoreError) -> Message? {
         state.withLock { $0.sessions[sender]?.sent[id] }
     }
 
-    public func deliveryState(_ recipient: String, _ id: String) throws(StoreError) -> DeliveryState {
+    package func deliveryState(_ recipient: String, _ id: String) throws(StoreError) -> DeliveryState {
         state.withLock { s in s.sessions[recipient]?.state(of: id).map { .delivered($0) } ?? .absent }
     }
 
     /// Publication is one step here, so nothing is ever interrupted: true when the message is delivered.
-    public func finishDelivery(_ recipient: String, _ id: String) throws(StoreError) -> Bool {
+    package func finishDelivery(_ recipient: String, _ id: String) throws(StoreError) -> Bool {
         state.withLock { s in s.sessions[recipient]?.state(of: id) != nil }
     }
 
-    public func inboxSnapshot(_ session: String) throws(StoreError) -> InboxSnapshot {
+    package func inboxSnapshot(_ session: String) throws(StoreError) -> InboxSnapshot {
         state.withLock { s in
             guard let slot = s.sessions[session] else { return InboxSnapshot(pending: [], claims: []) }
             return InboxSnapshot(pending: slot.pending.keys.sorted(), claims: Self.sortedClaims(slot))
         }
     }
 
-    public func pendingMessages(_ session: String) throws(StoreError) -> [PendingMessage] {
+    package func pendingMessages(_ session: String) throws(StoreError) -> [PendingMessage] {
         state.withLock { s in
             guard let slot = s.sessions[session] else { return [] }
             return slot.pending.keys.sorted().map { id in
@@ -188,7 +188,7 @@ public final class InMemoryStore: BridgeStore {
         }
     }
 
-    public func count(_ session: String, _ messageState: MessageState) throws(StoreError) -> Int {
+    package func count(_ session: String, _ messageState: MessageState) throws(StoreError) -> Int {
         state.withLock { s in
             guard let slot = s.sessions[session] else { return 0 }
             switch messageState {
@@ -200,7 +200,7 @@ public final class InMemoryStore: BridgeStore {
         }
     }
 
-    public func message(_ session: String, _ id: String, in messageState: MessageState) throws(StoreError) -> Message? {
+    package func message(_ session: String, _ id: String, in messageState: MessageState) throws(StoreError) -> Message? {
         state.withLock { s in
             guard let slot = s.sessions[session] else { return nil }
             switch messageState {
@@ -212,7 +212,7 @@ public final class InMemoryStore: BridgeStore {
         }
     }
 
-    public func messages(_ session: String, _ messageState: MessageState) throws(StoreError) -> [Message] {
+    package func messages(_ session: String, _ messageState: MessageState) throws(StoreError) -> [Message] {
         state.withLock { s in
             guard let slot = s.sessions[session] else { return [] }
             switch messageState {
@@ -225,11 +225,11 @@ public final class InMemoryStore: BridgeStore {
         }
     }
 
-    public func locate(_ session: String, _ id: String) throws(StoreError) -> MessageState? {
+    package func locate(_ session: String, _ id: String) throws(StoreError) -> MessageState? {
         state.withLock { $0.sessions[session]?.state(of: id) }
     }
 
-    public func messageIDs(_ session: String, _ state: MessageState) throws(StoreError) -> [String] {
+    package func messageIDs(_ session: String, _ state: MessageState) throws(StoreError) -> [String] {
         self.state.withLock { s -> [String] in
             guard let slot = s.sessions[session] else { return [] }
             switch state {
@@ -241,11 +241,11 @@ public final class InMemoryStore: BridgeStore {
         }
     }
 
-    public func sentIDs(sender: String) throws(StoreError) -> [String] {
+    package func sentIDs(sender: String) throws(StoreError) -> [String] {
         state.withLock { $0.sessions[sender]?.sent.keys.sorted() ?? [] }
     }
 
-    public func claim(_ session: String, _ id: String, keepInFlight: Bool) throws(StoreError) -> ClaimOutcome {
+    package func claim(_ session: String, _ id: String, keepInFlight: Bool) throws(StoreError) -> ClaimOutcome {
         let now = clock.now()
         return state.update { s in
             guard var slot = s.sessions[session], let payload = slot.pending.removeValue(forKey: id) else { return .gone }
@@ -265,7 +265,7 @@ public final class InMemoryStore: BridgeStore {
         }
     }
 
-    public func redeliver(_ session: String, _ record: ClaimRecord) throws(StoreError) -> ClaimOutcome {
+    package func redeliver(_ session: String, _ record: ClaimRecord) throws(StoreError) -> ClaimOutcome {
         let now = clock.now()
         return state.update { s in
             guard var slot = s.sessions[session], let held = slot.inFlight[record.messageID], held.claim == record else { return .gone }
@@ -283,11 +283,11 @@ public final class InMemoryStore: BridgeStore {
         }
     }
 
-    public func finishClaim(_ session: String, _ record: ClaimRecord) throws(StoreError) -> Bool {
+    package func finishClaim(_ session: String, _ record: ClaimRecord) throws(StoreError) -> Bool {
         state.update { s in Self.finish(session, record.messageID, only: record, in: &s) }
     }
 
-    public func finishInFlight(_ session: String, _ id: String) throws(StoreError) -> Bool {
+    package func finishInFlight(_ session: String, _ id: String) throws(StoreError) -> Bool {
         state.update { s in Self.finish(session, id, only: nil, in: &s) }
     }
 
@@ -301,7 +301,7 @@ public final class InMemoryStore: BridgeStore {
         return true
     }
 
-    public func expire(_ session: String, _ record: ClaimRecord, query: Message, receipt: DeliveryEvent) throws(StoreError) -> Bool {
+    package func expire(_ session: String, _ record: ClaimRecord, query: Message, receipt: DeliveryEvent) throws(StoreError) -> Bool {
         state.update { s in
             guard Self.finish(session, record.messageID, only: record, in: &s) else { return false }
             Self.append(receipt, sender: query.from, messageID: query.id, in: &s)
@@ -309,7 +309,7 @@ public final class InMemoryStore: BridgeStore {
         }
     }
 
-    public func replyAndComplete(_ session: String, _ record: ClaimRecord, query: Message, reply: Message,
+    package func replyAndComplete(_ session: String, _ record: ClaimRecord, query: Message, reply: Message,
                                  receipt: DeliveryEvent) throws(StoreError) {
         try state.update { (s) throws(StoreError) in
             guard s.sessions[session]?.inFlight[record.messageID]?.claim == record else {
@@ -321,7 +321,7 @@ public final class InMemoryStore: BridgeStore {
         }
     }
 
-    public func claims(_ session: String) throws(StoreError) -> [ClaimRecord] {
+    package func claims(_ session: String) throws(StoreError) -> [ClaimRecord] {
         state.withLock { s in s.sessions[session].map(Self.sortedClaims) ?? [] }
     }
 
@@ -329,11 +329,11 @@ public final class InMemoryStore: BridgeStore {
         slot.inFlight.values.map(\.claim).sorted { ($0.messageID, $0.claimedAt) < ($1.messageID, $1.claimedAt) }
     }
 
-    public func claimRecord(_ session: String, _ id: String) throws(StoreError) -> ClaimRecord? {
+    package func claimRecord(_ session: String, _ id: String) throws(StoreError) -> ClaimRecord? {
         state.withLock { $0.sessions[session]?.inFlight[id]?.claim }
     }
 
-    public func quarantine(_ session: String, _ id: String, from messageState: MessageState) throws(StoreError) {
+    package func quarantine(_ session: String, _ id: String, from messageState: MessageState) throws(StoreError) {
         state.update { s in
             guard var slot = s.sessions[session] else { return }
             let payload: Payload?
@@ -350,24 +350,24 @@ public final class InMemoryStore: BridgeStore {
         }
     }
 
-    public func setAwaiting(_ session: String, messageID: String, pid: Int32) throws(StoreError) {
+    package func setAwaiting(_ session: String, messageID: String, pid: Int32) throws(StoreError) {
         guard Identifiers.isValidID(messageID) else { return }
         state.withLock { s in
             if s.sessions[session] != nil { s.sessions[session]?.awaiting[messageID] = pid }
         }
     }
 
-    public func clearAwaiting(_ session: String, messageID: String) throws(StoreError) {
+    package func clearAwaiting(_ session: String, messageID: String) throws(StoreError) {
         state.withLock { s in _ = s.sessions[session]?.awaiting.removeValue(forKey: messageID) }
     }
 
-    public func awaiting(_ session: String) throws(StoreError) -> [String: Int32] {
+    package func awaiting(_ session: String) throws(StoreError) -> [String: Int32] {
         state.withLock { $0.sessions[session]?.awaiting ?? [:] }
     }
 
     // MARK: Receipts
 
-    public func appendEvent(sender: String, messageID: String, _ event: DeliveryEvent) throws(StoreError) {
+    package func appendEvent(sender: String, messageID: String, _ event: DeliveryEvent) throws(StoreError) {
         guard Identifiers.isValidID(messageID) else { return }
         state.update { s in Self.append(event, sender: sender, messageID: messageID, in: &s) }
     }
@@ -378,13 +378,13 @@ public final class InMemoryStore: BridgeStore {
         s.sessions[sender]?.receiptGeneration &+= 1
     }
 
-    public func events(sender: String, messageID: String) throws(StoreError) -> [DeliveryEvent] {
+    package func events(sender: String, messageID: String) throws(StoreError) -> [DeliveryEvent] {
         state.withLock { $0.sessions[sender]?.receipts[messageID] ?? [] }
     }
 
     // MARK: Locks
 
-    public func acquire(_ name: StoreLockName, ttlMilliseconds: Int, wait: Bool) throws(StoreError) -> (any HeldLock)? {
+    package func acquire(_ name: StoreLockName, ttlMilliseconds: Int, wait: Bool) throws(StoreError) -> (any HeldLock)? {
         let ttl = Int64(max(1, ttlMilliseconds)) * 1_000_000
         let clock = self.clock
         func take(_ s: inout MemoryState) -> UInt64? {
@@ -439,7 +439,7 @@ public final class InMemoryStore: BridgeStore {
 
     // MARK: Change signal
 
-    public func changeSignal(_ scope: ChangeScope, alsoWatching folders: [String]) throws(StoreError) -> any ChangeSignal {
+    package func changeSignal(_ scope: ChangeScope, alsoWatching folders: [String]) throws(StoreError) -> any ChangeSignal {
         MemoryChangeSignal(store: self, scope: scope, folders: folders)
     }
 
@@ -464,7 +464,7 @@ public final class InMemoryStore: BridgeStore {
     /// The logical checks of the file engine's doctor that can fail here: unreadable pending or claimed messages
     /// (quarantined), claims an interrupted reply answered (finished), claims past their last lease (expired),
     /// awaiting entries of waiters that are gone, and bindings to missing sessions (removed).
-    public func check(fix: Bool, policy: LeasePolicy) -> [Doctor.Finding] {
+    package func check(fix: Bool, policy: LeasePolicy) -> [Doctor.Finding] {
         var out: [Doctor.Finding] = []
         func add(_ subject: String, _ problem: String, _ repair: String?) {
             out.append(Doctor.Finding(area: "messages", subject: subject, problem: problem, repair: fix ? repair : nil,
@@ -534,7 +534,7 @@ public final class InMemoryStore: BridgeStore {
 
     /// Puts bytes that are not (or not quite) a message into `session`'s pending messages under `id`, as a damaged
     /// file would be in the file engine: readers must quarantine it, never deliver it.
-    public func plantPending(_ session: String, id: String, bytes: [UInt8]) {
+    package func plantPending(_ session: String, id: String, bytes: [UInt8]) {
         state.update { s in
             s.sessions[session]?.pending[id] = .bytes(bytes)
             s.sessions[session]?.inboxGeneration &+= 1
@@ -542,7 +542,7 @@ public final class InMemoryStore: BridgeStore {
     }
 
     /// Makes `session`'s manifest unreadable (reads report `.corrupt`).
-    public func damageManifest(_ session: String) {
+    package func damageManifest(_ session: String) {
         state.update { s in s.sessions[session]?.manifest = .unreadable }
     }
 }

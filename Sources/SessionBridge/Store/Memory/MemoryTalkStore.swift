@@ -6,7 +6,7 @@ import Glibc
 /// each change atomic (the rules are decided while it is held); a condition variable broadcast on every change
 /// is the change signal. It enforces the same rules and the same size limit as the file engine; talks vanish with
 /// the process.
-public final class MemoryTalkStore: TalkStore, @unchecked Sendable {
+package final class MemoryTalkStore: TalkStore, @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
     // Guarded by `mutex`.
@@ -21,9 +21,9 @@ public final class MemoryTalkStore: TalkStore, @unchecked Sendable {
     private static let registry = NamedStores { _ in MemoryTalkStore() }
 
     /// The process's talk store called `name`, made on first use (the talks of `memory:NAME`).
-    public static func named(_ name: String) -> MemoryTalkStore { registry.named(name) }
+    package static func named(_ name: String) -> MemoryTalkStore { registry.named(name) }
 
-    public init(maxTalkBytes: Int = TalkStorage.defaultMaxTalkBytes) {
+    package init(maxTalkBytes: Int = TalkStorage.defaultMaxTalkBytes) {
         self.maxTalkBytes = maxTalkBytes
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
@@ -58,22 +58,22 @@ public final class MemoryTalkStore: TalkStore, @unchecked Sendable {
 
     // MARK: Reading
 
-    public func ids() throws(TalkError) -> [String] {
+    package func ids() throws(TalkError) -> [String] {
         locked { talks.keys.sorted() }
     }
 
-    public func exists(_ id: String) throws(TalkError) -> Bool {
+    package func exists(_ id: String) throws(TalkError) -> Bool {
         locked { talks[id] != nil }
     }
 
-    public func header(_ id: String) throws(TalkError) -> TalkHeader {
+    package func header(_ id: String) throws(TalkError) -> TalkHeader {
         try locked { () throws(TalkError) in
             guard let talk = talks[id] else { throw .unknownTalk(id) }
             return talk.header
         }
     }
 
-    public func read(_ id: String, since: Int?) throws(TalkError) -> Conversation {
+    package func read(_ id: String, since: Int?) throws(TalkError) -> Conversation {
         try locked { () throws(TalkError) in
             guard var talk = talks[id] else { throw .unknownTalk(id) }
             if let since { talk.turns.removeAll { $0.number <= since } }
@@ -81,24 +81,24 @@ public final class MemoryTalkStore: TalkStore, @unchecked Sendable {
         }
     }
 
-    public func list(status: TalkStatus?) throws(TalkError) -> TalkListing {
+    package func list(status: TalkStatus?) throws(TalkError) -> TalkListing {
         let headers = locked { talks.keys.sorted().compactMap { talks[$0]?.header } }
         return TalkListing(headers: headers.filter { status == nil || $0.status == status }.sorted { $0.updatedAt > $1.updatedAt },
                            damaged: [])
     }
 
-    public func changeSignal(_ id: String) throws(TalkError) -> any TalkChangeSignal {
+    package func changeSignal(_ id: String) throws(TalkError) -> any TalkChangeSignal {
         Signal(store: self, seen: locked { version })
     }
 
-    public func normalize(_ id: String, by who: String) throws(TalkError) -> TalkNormalization {
+    package func normalize(_ id: String, by who: String) throws(TalkError) -> TalkNormalization {
         guard try exists(id) else { throw .unknownTalk(id) }
         return TalkNormalization(id: id, changed: false, strayLinesRemoved: 0)
     }
 
     // MARK: Changes
 
-    public func create(_ header: TalkHeader) throws(TalkError) -> TalkCreation {
+    package func create(_ header: TalkHeader) throws(TalkError) -> TalkCreation {
         locked {
             guard talks[header.id] == nil else { return .idTaken }
             let talk = Conversation(header: header)
@@ -109,7 +109,7 @@ public final class MemoryTalkStore: TalkStore, @unchecked Sendable {
         }
     }
 
-    public func append(_ request: TurnRequest, to id: String) throws(TalkError) -> TurnOutcome {
+    package func append(_ request: TurnRequest, to id: String) throws(TalkError) -> TurnOutcome {
         try locked { () throws(TalkError) -> TurnOutcome in
             guard var talk = talks[id] else { throw .unknownTalk(id) }
             switch TalkRules.append(request, after: talk.header, turnsHeld: talk.turns.count) {
@@ -129,7 +129,7 @@ public final class MemoryTalkStore: TalkStore, @unchecked Sendable {
         }
     }
 
-    public func close(_ id: String, _ closing: TalkClosing) throws(TalkError) -> ClosingOutcome {
+    package func close(_ id: String, _ closing: TalkClosing) throws(TalkError) -> ClosingOutcome {
         try locked { () throws(TalkError) -> ClosingOutcome in
             guard var talk = talks[id] else { throw .unknownTalk(id) }
             switch TalkRules.close(closing, talk.header) {

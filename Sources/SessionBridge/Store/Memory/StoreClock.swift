@@ -1,22 +1,22 @@
 /// The wall clock an engine stamps claims, heartbeats and lock expiries with: the system clock in use; a manual clock
 /// in tests, so that a lease or a lock's TTL runs out by `advance` instead of by sleeping.
-public struct StoreClock: Sendable {
+package struct StoreClock: Sendable {
     /// The hand of a manual clock; nil for the system clock.
-    public let hand: ManualClock?
+    package let hand: ManualClock?
 
-    public static let system = StoreClock(hand: nil)
+    package static let system = StoreClock(hand: nil)
 
     /// A clock that moves only when its hand is moved.
-    public static func manual(startingAt start: Int64 = Clock.nowNanoseconds()) -> StoreClock {
+    package static func manual(startingAt start: Int64 = Clock.nowNanoseconds()) -> StoreClock {
         StoreClock(hand: ManualClock(start))
     }
 
     /// Nanoseconds since the epoch.
-    public func now() -> Int64 { hand?.now ?? Clock.nowNanoseconds() }
+    package func now() -> Int64 { hand?.now ?? Clock.nowNanoseconds() }
 }
 
 /// The hand of a manual `StoreClock`: reads and moves its time (thread-safe).
-public final class ManualClock: Sendable {
+package final class ManualClock: Sendable {
     private let time: Monitor<Int64>
     private let observers: Monitor<[@Sendable () -> Void]>
 
@@ -25,15 +25,15 @@ public final class ManualClock: Sendable {
         observers = Monitor([])
     }
 
-    public var now: Int64 { time.withLock { $0 } }
+    package var now: Int64 { time.withLock { $0 } }
 
     /// Moves the time forward by `nanoseconds` (never backward), then wakes whatever waits on a deadline of it.
-    public func advance(nanoseconds: Int64) {
+    package func advance(nanoseconds: Int64) {
         time.withLock { $0 += max(0, nanoseconds) }
         for observer in observers.withLock({ $0 }) { observer() }
     }
 
-    public func advance(seconds: Double) { advance(nanoseconds: Int64(seconds * 1e9)) }
+    package func advance(seconds: Double) { advance(nanoseconds: Int64(seconds * 1e9)) }
 
     /// Runs `observer` after every move (an engine wakes its waiters: a lock's TTL may have run out).
     func onAdvance(_ observer: @escaping @Sendable () -> Void) {

@@ -12,29 +12,29 @@ import Glibc
 /// non-loopback host). Unknown settings are refused, so a typo cannot silently fall back to a default.
 /// Hooks connect within `hookConnectTimeoutMilliseconds` unless the URL sets `connect_timeout_ms`: they must stay fast
 /// when Redis is down or unreachable.
-public struct RedisConfiguration: Sendable, Equatable {
-    public var host: String
-    public var port: Int32
+package struct RedisConfiguration: Sendable, Equatable {
+    package var host: String
+    package var port: Int32
     /// The ACL user; nil authenticates as `default` with the password alone (or not at all without one).
-    public var user: String?
-    public var password: String?
-    public var database: Int
-    public var prefix: String
-    public var connectTimeoutMilliseconds: Int
-    public var commandTimeoutMilliseconds: Int
-    public var hookConnectTimeoutMilliseconds: Int
-    public var hookCommandTimeoutMilliseconds: Int
+    package var user: String?
+    package var password: String?
+    package var database: Int
+    package var prefix: String
+    package var connectTimeoutMilliseconds: Int
+    package var commandTimeoutMilliseconds: Int
+    package var hookConnectTimeoutMilliseconds: Int
+    package var hookCommandTimeoutMilliseconds: Int
     /// The user accepted an unencrypted link to a non-loopback host (`plaintext=ok`).
-    public var plaintextAccepted: Bool
+    package var plaintextAccepted: Bool
     /// The URL set `connect_timeout_ms`.
-    public var connectTimeoutExplicit = false
+    package var connectTimeoutExplicit = false
     /// Opened by a hook (`StoreFactory.Setting.forHook`): connects within the hook bound unless the URL sets one.
-    public var forHook = false
+    package var forHook = false
 
-    public static let defaultPort: Int32 = 6379
-    public static let defaultPrefix = "sb:"
+    package static let defaultPort: Int32 = 6379
+    package static let defaultPrefix = "sb:"
 
-    public init(host: String, port: Int32 = RedisConfiguration.defaultPort, user: String? = nil, password: String? = nil,
+    package init(host: String, port: Int32 = RedisConfiguration.defaultPort, user: String? = nil, password: String? = nil,
                 database: Int = 0, prefix: String = RedisConfiguration.defaultPrefix) {
         self.host = host
         self.port = port
@@ -50,15 +50,15 @@ public struct RedisConfiguration: Sendable, Equatable {
     }
 
     /// The user as the server knows it.
-    public var userName: String { user ?? "default" }
+    package var userName: String { user ?? "default" }
 
     /// `host:port` for messages (never the password).
-    public var endpoint: String {
+    package var endpoint: String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
     /// The URL without its password, safe to show.
-    public var redacted: String {
+    package var redacted: String {
         var s = "redis://"
         if let user { s += percentEncode(user) + (password == nil ? "" : ":***") + "@" }
         else if password != nil { s += ":***@" }
@@ -69,7 +69,7 @@ public struct RedisConfiguration: Sendable, Equatable {
     }
 
     /// True for 127.0.0.0/8, ::1 and localhost: traffic that never leaves the machine.
-    public var isLoopback: Bool {
+    package var isLoopback: Bool {
         let h = host.lowercased()
         if h == "localhost" || h == "::1" || h.hasSuffix(".localhost") { return true }
         let parts = h.split(separator: ".", omittingEmptySubsequences: false)
@@ -78,7 +78,7 @@ public struct RedisConfiguration: Sendable, Equatable {
 
     /// What to tell the user about the link, or nil: hiredis 0.14 has no TLS, so a remote host should be reached
     /// through a tunnel (ssh -L, stunnel, WireGuard) and named by its loopback end.
-    public var transportWarning: String? {
+    package var transportWarning: String? {
         if isLoopback || plaintextAccepted { return nil }
         return "warning: the Redis link to \(endpoint) is not encrypted (no TLS in this build): reach it through a " +
             "tunnel (e.g. `ssh -N -L 6379:localhost:6379 HOST`, then redis://127.0.0.1:6379), or add plaintext=ok " +
@@ -86,7 +86,7 @@ public struct RedisConfiguration: Sendable, Equatable {
     }
 
     /// Parses a store URL. `environment` supplies `SESSION_BRIDGE_REDIS_PASSWORD_FILE`; a password file is read here.
-    public static func parse(_ url: String, environment: Environment) throws(RedisError) -> RedisConfiguration {
+    package static func parse(_ url: String, environment: Environment) throws(RedisError) -> RedisConfiguration {
         guard url.hasPrefix("redis://") else { throw .badConfiguration("the URL must start with redis://") }
         var rest = Substring(url.dropFirst("redis://".count))
         var query: Substring = ""

@@ -11,20 +11,20 @@ import CHiredis
 /// next call connects again; a command that failed that way may or may not have run, so the engine only sends
 /// commands that are safe to repeat. A blocking read gets a timeout just above its BLOCK so a half-open link
 /// (no FIN ever arrives) cannot hang it.
-public final class RedisConnection: @unchecked Sendable {
-    public let configuration: RedisConfiguration
-    public let connectTimeoutMilliseconds: Int
-    public let commandTimeoutMilliseconds: Int
+package final class RedisConnection: @unchecked Sendable {
+    package let configuration: RedisConfiguration
+    package let connectTimeoutMilliseconds: Int
+    package let commandTimeoutMilliseconds: Int
     private var context: UnsafeMutablePointer<redisContext>?
 
     /// Bounds taken from the configuration: `hook` uses the short hook bounds.
-    public convenience init(_ configuration: RedisConfiguration, hook: Bool = false) {
+    package convenience init(_ configuration: RedisConfiguration, hook: Bool = false) {
         self.init(configuration,
                   connectTimeoutMilliseconds: hook ? configuration.hookConnectTimeoutMilliseconds : configuration.connectTimeoutMilliseconds,
                   commandTimeoutMilliseconds: hook ? configuration.hookCommandTimeoutMilliseconds : configuration.commandTimeoutMilliseconds)
     }
 
-    public init(_ configuration: RedisConfiguration, connectTimeoutMilliseconds: Int, commandTimeoutMilliseconds: Int) {
+    package init(_ configuration: RedisConfiguration, connectTimeoutMilliseconds: Int, commandTimeoutMilliseconds: Int) {
         self.configuration = configuration
         self.connectTimeoutMilliseconds = max(1, connectTimeoutMilliseconds)
         self.commandTimeoutMilliseconds = max(1, commandTimeoutMilliseconds)
@@ -32,16 +32,16 @@ public final class RedisConnection: @unchecked Sendable {
 
     deinit { close() }
 
-    public var isConnected: Bool { context != nil }
+    package var isConnected: Bool { context != nil }
 
     /// Closes the socket; the next command connects again.
-    public func close() {
+    package func close() {
         if let context { redisFree(context) }
         context = nil
     }
 
     /// Connects, authenticates and selects the database, unless already connected.
-    public func connect() throws(RedisError) {
+    package func connect() throws(RedisError) {
         if context != nil { return }
         let c = RedisSignals.withoutSIGPIPE {
             redisConnectWithTimeout(configuration.host, configuration.port, Self.timeval(connectTimeoutMilliseconds))
@@ -87,7 +87,7 @@ public final class RedisConnection: @unchecked Sendable {
 
     /// Connects, retrying an unreachable server with a doubling pause (10 ms up to 500 ms) until `deadline`
     /// (monotonic nanoseconds). Refused credentials and other answers are not retried.
-    public func connect(retryingUntil deadline: UInt64) throws(RedisError) {
+    package func connect(retryingUntil deadline: UInt64) throws(RedisError) {
         var pause: UInt64 = 10_000_000
         while true {
             do throws(RedisError) {
@@ -106,7 +106,7 @@ public final class RedisConnection: @unchecked Sendable {
     /// Runs a command that is safe to repeat, reconnecting with backoff after a lost connection (a restart, a
     /// server still loading its data) until `deadline` (monotonic nanoseconds).
     @discardableResult
-    public func callRetrying(bytes args: [[UInt8]], until deadline: UInt64) throws(RedisError) -> RedisReply {
+    package func callRetrying(bytes args: [[UInt8]], until deadline: UInt64) throws(RedisError) -> RedisReply {
         var pause: UInt64 = 10_000_000
         while true {
             do throws(RedisError) {
@@ -124,13 +124,13 @@ public final class RedisConnection: @unchecked Sendable {
 
     /// Runs one command; an error reply is thrown as a structured error.
     @discardableResult
-    public func call(_ args: [String]) throws(RedisError) -> RedisReply {
+    package func call(_ args: [String]) throws(RedisError) -> RedisReply {
         try call(bytes: args.map { Array($0.utf8) })
     }
 
     /// Runs one command with binary arguments; an error reply is thrown as a structured error.
     @discardableResult
-    public func call(bytes args: [[UInt8]], timeoutMilliseconds: Int? = nil) throws(RedisError) -> RedisReply {
+    package func call(bytes args: [[UInt8]], timeoutMilliseconds: Int? = nil) throws(RedisError) -> RedisReply {
         let reply = try send(bytes: args, timeoutMilliseconds: timeoutMilliseconds)
         if case .error(let text) = reply { throw classify(text) }
         return reply
@@ -138,7 +138,7 @@ public final class RedisConnection: @unchecked Sendable {
 
     /// Runs one command, returning an error reply as `.error` (for callers that expect some, e.g. BUSYGROUP).
     /// `timeoutMilliseconds` replaces the command timeout for this call (a blocking read: BLOCK plus a margin).
-    public func send(bytes args: [[UInt8]], timeoutMilliseconds: Int? = nil) throws(RedisError) -> RedisReply {
+    package func send(bytes args: [[UInt8]], timeoutMilliseconds: Int? = nil) throws(RedisError) -> RedisReply {
         try connect()
         guard let c = context else { throw .unreachable(endpoint: configuration.endpoint, reason: "not connected") }
         if let timeoutMilliseconds { _ = redisSetTimeout(c, Self.timeval(timeoutMilliseconds)) }
@@ -147,12 +147,12 @@ public final class RedisConnection: @unchecked Sendable {
         return reply
     }
 
-    public func send(_ args: [String], timeoutMilliseconds: Int? = nil) throws(RedisError) -> RedisReply {
+    package func send(_ args: [String], timeoutMilliseconds: Int? = nil) throws(RedisError) -> RedisReply {
         try send(bytes: args.map { Array($0.utf8) }, timeoutMilliseconds: timeoutMilliseconds)
     }
 
     /// Sends several commands in one round trip and returns their replies in order (error replies as `.error`).
-    public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
+    package func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
         if commands.isEmpty { return [] }
         try connect()
         guard let c = context else { throw .unreachable(endpoint: configuration.endpoint, reason: "not connected") }
@@ -173,12 +173,12 @@ public final class RedisConnection: @unchecked Sendable {
         return replies
     }
 
-    public func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisReply] {
+    package func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisReply] {
         try pipeline(commands.map { $0.map { Array($0.utf8) } })
     }
 
     /// Maps an error reply to a structured error: credentials, permissions, or the server's own text.
-    public func classify(_ text: String) -> RedisError {
+    package func classify(_ text: String) -> RedisError {
         if text.hasPrefix("NOAUTH") || text.hasPrefix("WRONGPASS") { return .authRefused(user: configuration.userName) }
         // A server that restarted answers LOADING until its AOF is read back: not there yet, as if still down.
         if text.hasPrefix("LOADING") { return .unreachable(endpoint: configuration.endpoint, reason: "Redis is loading its data") }

@@ -1,5 +1,5 @@
 /// Why a Redis call failed, in codes a caller can act on; the prose is made where it is shown.
-public enum RedisError: Error, Equatable, Sendable {
+package enum RedisError: Error, Equatable, Sendable {
     /// No connection: refused, timed out, reset, closed by the server, name not resolved.
     case unreachable(endpoint: String, reason: String)
     /// AUTH was refused (wrong password, unknown or disabled user), or the server wants a password none was given.
@@ -16,7 +16,7 @@ public enum RedisError: Error, Equatable, Sendable {
     case insecurePasswordFile(path: String, why: String)
 
     /// One line for a person.
-    public var message: String {
+    package var message: String {
         switch self {
         case .unreachable(let endpoint, let reason):
             return "store unreachable: " + Self.unreachableDetail(endpoint: endpoint, reason: reason)
@@ -42,5 +42,5 @@ extension RedisError {
 }
 
 extension RedisError: CustomStringConvertible {
-    public var description: String { message }
+    package var description: String { message }
 }

@@ -1,5 +1,5 @@
 /// One reply of the Redis protocol (RESP2, which is all hiredis 0.14 speaks), decoded into values.
-public enum RedisReply: Sendable, Equatable {
+package enum RedisReply: Sendable, Equatable {
     /// A bulk string: arbitrary bytes.
     case bulk([UInt8])
     /// A status line such as `OK` or `QUEUED`.
@@ -12,7 +12,7 @@ public enum RedisReply: Sendable, Equatable {
     case array([RedisReply])
 
     /// The text of a bulk or status reply (bulk bytes decoded as UTF-8, invalid sequences repaired).
-    public var string: String? {
+    package var string: String? {
         switch self {
         case .bulk(let b): return String(decoding: b, as: UTF8.self)
         case .status(let s): return s
@@ -21,7 +21,7 @@ public enum RedisReply: Sendable, Equatable {
     }
 
     /// The value of an integer reply, or of a bulk holding a decimal integer (Redis returns numbers both ways).
-    public var integer: Int64? {
+    package var integer: Int64? {
         switch self {
         case .integer(let n): return n
         case .bulk(let b): return Int64(String(decoding: b, as: UTF8.self))
@@ -29,27 +29,27 @@ public enum RedisReply: Sendable, Equatable {
         }
     }
 
-    public var array: [RedisReply]? {
+    package var array: [RedisReply]? {
         if case .array(let a) = self { return a }
         return nil
     }
 
-    public var isNull: Bool { self == .null }
+    package var isNull: Bool { self == .null }
 
     /// The bytes of a bulk reply.
-    public var bytes: [UInt8]? {
+    package var bytes: [UInt8]? {
         if case .bulk(let b) = self { return b }
         return nil
     }
 
     /// The error code of an error reply: its first word (`ERR`, `WRONGTYPE`, `NOPERM`, ...).
-    public var errorCode: String? {
+    package var errorCode: String? {
         guard case .error(let e) = self else { return nil }
         return String(e.prefix { $0 != " " })
     }
 
     /// A flat array of field/value pairs (HGETALL, a stream entry's fields) as a dictionary; nil on any other shape.
-    public var fieldMap: [String: RedisReply]? {
+    package var fieldMap: [String: RedisReply]? {
         guard let a = array, a.count % 2 == 0 else { return nil }
         var out: [String: RedisReply] = [:]
         var i = 0

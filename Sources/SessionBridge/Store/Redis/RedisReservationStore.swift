@@ -5,15 +5,15 @@
 /// Swift, and stores the result with one Lua script that checks the version is unchanged (compare and set, every
 /// key declared); when another writer came first it reads again and retries. So reserve, release, renew and clear
 /// are each atomic on the server, with the rules written once for every engine.
-public struct RedisReservationStore: ReservationStore {
+package struct RedisReservationStore: ReservationStore {
     let engine: RedisStore
 
     /// Shares the engine's connections.
-    public init(engine: RedisStore) {
+    package init(engine: RedisStore) {
         self.engine = engine
     }
 
-    public var location: String { engine.location + " (reservations)" }
+    package var location: String { engine.location + " (reservations)" }
 
     var projectsKey: [UInt8] { engine.key("rsv", "projects") }
     var sequenceKey: [UInt8] { engine.key("rsv", "seq") }
@@ -48,7 +48,7 @@ public struct RedisReservationStore: ReservationStore {
 
     static func isKey(_ s: String) -> Bool { s.utf8.count == 32 && s.allSatisfy { $0.isHexDigit } }
 
-    public func keys() throws(BridgeError) -> Set<String> {
+    package func keys() throws(BridgeError) -> Set<String> {
         let reply = try bridged { () throws(StoreError) in try engine.call([engine.b("SMEMBERS"), projectsKey]) }
         return Set((reply.array ?? []).compactMap(\.string).filter(Self.isKey))
     }
@@ -66,12 +66,12 @@ public struct RedisReservationStore: ReservationStore {
         return (record, parts[0].string ?? "0")
     }
 
-    public func record(key: String) throws(BridgeError) -> ReservationRecord? {
+    package func record(key: String) throws(BridgeError) -> ReservationRecord? {
         guard Self.isKey(key) else { return nil }
         return try versioned(key).0
     }
 
-    public func update<T>(_ projectID: String, _ body: (inout [Reservation]) throws(BridgeError) -> T) throws(BridgeError) -> T {
+    package func update<T>(_ projectID: String, _ body: (inout [Reservation]) throws(BridgeError) -> T) throws(BridgeError) -> T {
         let key = ReservationProject.key(projectID)
         for attempt in 0..<Self.maximumAttempts {
             let (existing, version) = try versioned(key)
@@ -94,7 +94,7 @@ public struct RedisReservationStore: ReservationStore {
         throw .storage(.reservationsKeptChanging(project: projectID))
     }
 
-    public func removeRecord(key: String) throws(BridgeError) {
+    package func removeRecord(key: String) throws(BridgeError) {
         guard Self.isKey(key) else { return }
         _ = try bridged { () throws(StoreError) in
             try engine.eval(Self.remove, keys: [recordKey(key), projectsKey], args: [engine.b(key)])

@@ -8,21 +8,21 @@ import Glibc
 /// so a host that dies leaves sessions that go stale by themselves; locks are `SET NX PX` keys with a token; the
 /// change signal is a blocking `XREAD` on the inbox's event stream (no polling). Durability is the server's: run it
 /// with `appendonly yes` and `appendfsync always` (README, "Several machines").
-public struct RedisStore: BridgeStore {
-    public let configuration: RedisConfiguration
+package struct RedisStore: BridgeStore {
+    package let configuration: RedisConfiguration
     let pool: RedisPool
 
     /// How long a heartbeat lasts without a refresh: past it, a session's host is taken for gone.
-    public static let heartbeatTTLMilliseconds = Int(PeerState.remoteStaleNanoseconds / 1_000_000)
+    package static let heartbeatTTLMilliseconds = Int(PeerState.remoteStaleNanoseconds / 1_000_000)
 
-    public init(configuration: RedisConfiguration) {
+    package init(configuration: RedisConfiguration) {
         self.configuration = configuration
         pool = RedisPool(configuration)
     }
 
     /// Opens the engine for the factory: parses the URL (no connection yet). `forHook` gives every connection the
     /// short hook connect bound unless the URL sets one, so a hook stays fast when Redis is down or unreachable.
-    public static func open(url: String, environment: Environment, forHook: Bool = false) throws(StoreError) -> RedisStore {
+    package static func open(url: String, environment: Environment, forHook: Bool = false) throws(StoreError) -> RedisStore {
         var config: RedisConfiguration
         do { config = try RedisConfiguration.parse(url, environment: environment) } catch { throw storeError(error) }
         config.forHook = forHook
@@ -30,7 +30,7 @@ public struct RedisStore: BridgeStore {
         return store
     }
 
-    public var location: String { configuration.redacted }
+    package var location: String { configuration.redacted }
 
     // MARK: keys
 
@@ -83,7 +83,7 @@ public struct RedisStore: BridgeStore {
 
     // MARK: Sessions
 
-    public func createSession(_ manifest: SessionManifest) throws(StoreError) {
+    package func createSession(_ manifest: SessionManifest) throws(StoreError) {
         let id = manifest.id
         guard Identifiers.isValidID(id) else { throw StoreError(.io, "invalid session id '\(id)'") }
         let now = String(Clock.nowNanoseconds())
@@ -100,7 +100,7 @@ public struct RedisStore: BridgeStore {
         for r in replies { if case .error(let text) = r { throw Self.storeError(pool.classify(text)) } }
     }
 
-    public func manifest(_ id: String) throws(StoreError) -> SessionManifest? {
+    package func manifest(_ id: String) throws(StoreError) -> SessionManifest? {
         guard Identifiers.isValidID(id) else { return nil }
         guard let bytes = try call([b("GET"), sessionKey(id, "manifest")]).bytes else { return nil }
         guard let m = SessionManifest.decode(bytes) else {
@@ -109,7 +109,7 @@ public struct RedisStore: BridgeStore {
         return m
     }
 
-    public func saveManifest(_ manifest: SessionManifest) throws(StoreError) {
+    package func saveManifest(_ manifest: SessionManifest) throws(StoreError) {
         try check(try pipeline([
             [b("SET"), sessionKey(manifest.id, "manifest"), JSONCoding.encode(manifest, pretty: true)],
             [b("SADD"), sessionsKey, b(manifest.id)],
@@ -117,11 +117,11 @@ public struct RedisStore: BridgeStore {
         ]))
     }
 
-    public func sessionIDs() throws(StoreError) -> [String] {
+    package func sessionIDs() throws(StoreError) -> [String] {
         (try call([b("SMEMBERS"), sessionsKey]).array ?? []).compactMap(\.string).filter { Identifiers.isValidID($0) }.sorted()
     }
 
-    public func removeSession(_ id: String) throws(StoreError) {
+    package func removeSession(_ id: String) throws(StoreError) {
         guard Identifiers.isValidID(id) else { return }
         var keys: [[UInt8]] = ["manifest", "hb", "listen", "peers", "msg", "state", "pending", "inflight", "done",
                                "quarantine", "sent", "awaiting", "events"].map { sessionKey(id, $0) }
@@ -136,14 +136,14 @@ public struct RedisStore: BridgeStore {
         _ = try pipeline([[b("DEL")] + keys, [b("SREM"), sessionsKey, b(id)], sessionChanged(id)])
     }
 
-    public func touchHeartbeat(_ id: String) throws(StoreError) {
+    package func touchHeartbeat(_ id: String) throws(StoreError) {
         guard Identifiers.isValidID(id) else { return }
         // Only a registered session has a heartbeat: a touch for an unknown id must not make one appear.
         _ = try eval(RedisScripts.touchHeartbeat, keys: [sessionKey(id, "manifest"), sessionKey(id, "hb")],
                      args: [b(String(Clock.nowNanoseconds())), b(String(Self.heartbeatTTLMilliseconds))])
     }
 
-    public func lastSeen(_ id: String) throws(StoreError) -> Int64? {
+    package func lastSeen(_ id: String) throws(StoreError) -> Int64? {
         guard Identifiers.isValidID(id) else { return nil }
         let r = try pipeline([[b("GET"), sessionKey(id, "hb")], [b("EXISTS"), sessionKey(id, "manifest")]])
         try check(r)
@@ -159,7 +159,7 @@ public struct RedisStore: BridgeStore {
         return registered ? Clock.nowNanoseconds() - Int64(heartbeatTTLMilliseconds) * 1_000_000 - 1_000_000_000 : nil
     }
 
-    public func sessionSnapshots() throws(StoreError) -> [SessionSnapshot] {
+    package func sessionSnapshots() throws(StoreError) -> [SessionSnapshot] {
         let ids = try sessionIDs()
         if ids.isEmpty { return [] }
         var commands: [[[UInt8]]] = []
@@ -182,30 +182,30 @@ public struct RedisStore: BridgeStore {
 
     // MARK: Bindings, names, listen modes, connections
 
-    public func binding(forKey key: String) throws(StoreError) -> String? {
+    package func binding(forKey key: String) throws(StoreError) -> String? {
         guard let id = try call([b("GET"), self.key("bind", key)]).string, Identifiers.isValidID(id) else { return nil }
         return id
     }
 
-    public func bind(key: String, to id: String) throws(StoreError) { _ = try call([b("SET"), self.key("bind", key), b(id)]) }
+    package func bind(key: String, to id: String) throws(StoreError) { _ = try call([b("SET"), self.key("bind", key), b(id)]) }
 
-    public func unbind(key: String) throws(StoreError) { _ = try call([b("DEL"), self.key("bind", key)]) }
+    package func unbind(key: String) throws(StoreError) { _ = try call([b("DEL"), self.key("bind", key)]) }
 
-    public func indexedSession(named name: String) throws(StoreError) -> String? {
+    package func indexedSession(named name: String) throws(StoreError) -> String? {
         guard Identifiers.isValidName(name), let id = try call([b("GET"), key("name", name)]).string, Identifiers.isValidID(id) else { return nil }
         return id
     }
 
-    public func indexName(_ name: String, id: String) throws(StoreError) {
+    package func indexName(_ name: String, id: String) throws(StoreError) {
         guard Identifiers.isValidName(name) else { return }
         _ = try call([b("SET"), key("name", name), b(id)])
     }
 
-    public func listenMode(_ id: String) throws(StoreError) -> ListenMode? {
+    package func listenMode(_ id: String) throws(StoreError) -> ListenMode? {
         try call([b("GET"), sessionKey(id, "listen")]).string.flatMap { ListenMode(rawValue: $0) }
     }
 
-    public func setListenMode(_ id: String, _ mode: ListenMode?) throws(StoreError) {
+    package func setListenMode(_ id: String, _ mode: ListenMode?) throws(StoreError) {
         let change = mode.map { [b("SET"), sessionKey(id, "listen"), b($0.rawValue)] } ?? [b("DEL"), sessionKey(id, "listen")]
         try check(try pipeline([change, sessionChanged(id)]))
     }
@@ -216,18 +216,18 @@ public struct RedisStore: BridgeStore {
         [b("XADD"), allEventsKey, b("MAXLEN"), b("~"), b("256"), b("*"), b("s"), b(id)]
     }
 
-    public func addConnection(_ id: String, peer: String) throws(StoreError) {
+    package func addConnection(_ id: String, peer: String) throws(StoreError) {
         guard Identifiers.isValidID(peer), Identifiers.isValidID(id) else { return }
         _ = try call([b("SADD"), sessionKey(id, "peers"), b(peer)])
     }
 
-    public func connections(_ id: String) throws(StoreError) -> [String] {
+    package func connections(_ id: String) throws(StoreError) -> [String] {
         (try call([b("SMEMBERS"), sessionKey(id, "peers")]).array ?? []).compactMap(\.string).filter { Identifiers.isValidID($0) }.sorted()
     }
 
     // MARK: Messages
 
-    public func deliver(_ message: Message) throws(StoreError) {
+    package func deliver(_ message: Message) throws(StoreError) {
         guard Identifiers.isValidID(message.to), Identifiers.isValidID(message.id), Identifiers.isValidID(message.from) else {
             throw StoreError(.notFound, message.to)
         }
@@ -242,7 +242,7 @@ public struct RedisStore: BridgeStore {
         }
     }
 
-    public func sentMessage(sender: String, id: String) throws(StoreError) -> Message? {
+    package func sentMessage(sender: String, id: String) throws(StoreError) -> Message? {
         guard Identifiers.isValidID(sender), Identifiers.isValidID(id),
               let bytes = try call([b("HGET"), sessionKey(sender, "sent"), b(id)]).bytes else { return nil }
         return JSONCoding.decode(Message.self, from: bytes)
@@ -262,13 +262,13 @@ public struct RedisStore: BridgeStore {
         }
     }
 
-    public func deliveryState(_ recipient: String, _ id: String) throws(StoreError) -> DeliveryState {
+    package func deliveryState(_ recipient: String, _ id: String) throws(StoreError) -> DeliveryState {
         guard let raw = try rawState(recipient, id) else { return .absent }
         return .delivered(Self.state(of: raw))
     }
 
     /// A delivery is one script here: it is never left half done.
-    public func finishDelivery(_ recipient: String, _ id: String) throws(StoreError) -> Bool {
+    package func finishDelivery(_ recipient: String, _ id: String) throws(StoreError) -> Bool {
         try rawState(recipient, id) != nil
     }
 
@@ -280,7 +280,7 @@ public struct RedisStore: BridgeStore {
 
     static func text(_ r: ClaimRecord) -> String { "f:\(r.claimedAt):\(r.delivery)" }
 
-    public func inboxSnapshot(_ session: String) throws(StoreError) -> InboxSnapshot {
+    package func inboxSnapshot(_ session: String) throws(StoreError) -> InboxSnapshot {
         let r = try eval(RedisScripts.inboxSnapshot, keys: [sessionKey(session, "pending"), sessionKey(session, "inflight"),
                                                            sessionKey(session, "state")], args: [])
         guard let parts = r.array, parts.count == 2 else { throw StoreError(.corrupt, "unexpected inbox snapshot reply") }
@@ -295,7 +295,7 @@ public struct RedisStore: BridgeStore {
         return InboxSnapshot(pending: pending, claims: claims.sorted { ($0.messageID, $0.claimedAt) < ($1.messageID, $1.claimedAt) })
     }
 
-    public func pendingMessages(_ session: String) throws(StoreError) -> [PendingMessage] {
+    package func pendingMessages(_ session: String) throws(StoreError) -> [PendingMessage] {
         let ids = try inboxSnapshot(session).pending
         if ids.isEmpty { return [] }
         let r = try call([b("HMGET"), sessionKey(session, "msg")] + ids.map { b($0) })
@@ -315,19 +315,19 @@ public struct RedisStore: BridgeStore {
         }
     }
 
-    public func count(_ session: String, _ state: MessageState) throws(StoreError) -> Int {
+    package func count(_ session: String, _ state: MessageState) throws(StoreError) -> Int {
         let cmd = state == .inFlight ? "SCARD" : "ZCARD"
         return Int(try call([b(cmd), setKey(session, state)]).integer ?? 0)
     }
 
-    public func message(_ session: String, _ id: String, in state: MessageState) throws(StoreError) -> Message? {
+    package func message(_ session: String, _ id: String, in state: MessageState) throws(StoreError) -> Message? {
         guard let raw = try rawState(session, id), Self.state(of: raw) == state,
               let bytes = try call([b("HGET"), sessionKey(session, "msg"), b(id)]).bytes,
               let m = JSONCoding.decode(Message.self, from: bytes), m.isIntact, m.id == id else { return nil }
         return m
     }
 
-    public func messages(_ session: String, _ state: MessageState) throws(StoreError) -> [Message] {
+    package func messages(_ session: String, _ state: MessageState) throws(StoreError) -> [Message] {
         let ids: [String]
         if state == .inFlight {
             ids = try claims(session).map(\.messageID)
@@ -343,18 +343,18 @@ public struct RedisStore: BridgeStore {
         }
     }
 
-    public func locate(_ session: String, _ id: String) throws(StoreError) -> MessageState? {
+    package func locate(_ session: String, _ id: String) throws(StoreError) -> MessageState? {
         try rawState(session, id).map(Self.state(of:))
     }
 
-    public func messageIDs(_ session: String, _ state: MessageState) throws(StoreError) -> [String] {
+    package func messageIDs(_ session: String, _ state: MessageState) throws(StoreError) -> [String] {
         guard Identifiers.isValidID(session) else { return [] }
         let r = state == .inFlight ? try call([b("SMEMBERS"), setKey(session, state)])
                                    : try call([b("ZRANGE"), setKey(session, state), b("0"), b("-1")])
         return (r.array ?? []).compactMap(\.string).filter { Identifiers.isValidID($0) }.sorted()
     }
 
-    public func sentIDs(sender: String) throws(StoreError) -> [String] {
+    package func sentIDs(sender: String) throws(StoreError) -> [String] {
         guard Identifiers.isValidID(sender) else { return [] }
         return (try call([b("HKEYS"), sessionKey(sender, "sent")]).array ?? []).compactMap(\.string).filter { Identifiers.isValidID($0) }.sorted()
     }
@@ -373,7 +373,7 @@ public struct RedisStore: BridgeStore {
         return .malformed(reason)
     }
 
-    public func claim(_ session: String, _ id: String, keepInFlight: Bool) throws(StoreError) -> ClaimOutcome {
+    package func claim(_ session: String, _ id: String, keepInFlight: Bool) throws(StoreError) -> ClaimOutcome {
         guard Identifiers.isValidID(id), Identifiers.isValidID(session) else { return .gone }
         let record = ClaimRecord(messageID: id, claimedAt: Clock.nowNanoseconds(), delivery: 1)
         let r = try eval(RedisScripts.claim, keys: [sessionKey(session, "state"), sessionKey(session, "pending"),
@@ -383,7 +383,7 @@ public struct RedisStore: BridgeStore {
         return try validateTaken(session, id, r, from: keepInFlight ? "f" : "d")
     }
 
-    public func redeliver(_ session: String, _ record: ClaimRecord) throws(StoreError) -> ClaimOutcome {
+    package func redeliver(_ session: String, _ record: ClaimRecord) throws(StoreError) -> ClaimOutcome {
         var next = record
         next.claimedAt = max(Clock.nowNanoseconds(), record.claimedAt + 1)
         next.delivery = record.delivery + 1
@@ -398,23 +398,23 @@ public struct RedisStore: BridgeStore {
         return r.integer == 1
     }
 
-    public func finishClaim(_ session: String, _ record: ClaimRecord) throws(StoreError) -> Bool {
+    package func finishClaim(_ session: String, _ record: ClaimRecord) throws(StoreError) -> Bool {
         try finish(session, record.messageID, expected: Self.text(record))
     }
 
-    public func finishInFlight(_ session: String, _ id: String) throws(StoreError) -> Bool {
+    package func finishInFlight(_ session: String, _ id: String) throws(StoreError) -> Bool {
         guard Identifiers.isValidID(id) else { return false }
         return try finish(session, id, expected: "")
     }
 
-    public func expire(_ session: String, _ record: ClaimRecord, query: Message, receipt: DeliveryEvent) throws(StoreError) -> Bool {
+    package func expire(_ session: String, _ record: ClaimRecord, query: Message, receipt: DeliveryEvent) throws(StoreError) -> Bool {
         let r = try eval(RedisScripts.expire, keys: [sessionKey(session, "state"), sessionKey(session, "inflight"), sessionKey(session, "done"),
                                                      sessionKey(query.from, "rcpt:" + query.id), sessionKey(query.from, "events")],
                          args: [b(record.messageID), b(Self.text(record)), JSONCoding.encode(receipt)])
         return r.integer == 1
     }
 
-    public func replyAndComplete(_ session: String, _ record: ClaimRecord, query: Message, reply: Message,
+    package func replyAndComplete(_ session: String, _ record: ClaimRecord, query: Message, reply: Message,
                                  receipt: DeliveryEvent) throws(StoreError) {
         let asker = reply.to
         guard Identifiers.isValidID(asker), Identifiers.isValidID(reply.id) else { throw StoreError(.notFound, asker) }
@@ -432,9 +432,9 @@ public struct RedisStore: BridgeStore {
         }
     }
 
-    public func claims(_ session: String) throws(StoreError) -> [ClaimRecord] { try inboxSnapshot(session).claims }
+    package func claims(_ session: String) throws(StoreError) -> [ClaimRecord] { try inboxSnapshot(session).claims }
 
-    public func claimRecord(_ session: String, _ id: String) throws(StoreError) -> ClaimRecord? {
+    package func claimRecord(_ session: String, _ id: String) throws(StoreError) -> ClaimRecord? {
         guard let raw = try rawState(session, id) else { return nil }
         return Self.record(id, raw)
     }
@@ -445,7 +445,7 @@ public struct RedisStore: BridgeStore {
                      args: [b(id), b(state)])
     }
 
-    public func quarantine(_ session: String, _ id: String, from state: MessageState) throws(StoreError) {
+    package func quarantine(_ session: String, _ id: String, from state: MessageState) throws(StoreError) {
         guard Identifiers.isValidID(id) else { return }
         switch state {
         case .pending: try moveToQuarantine(session, id, from: "p")
@@ -457,16 +457,16 @@ public struct RedisStore: BridgeStore {
 
     // MARK: Awaited replies
 
-    public func setAwaiting(_ session: String, messageID: String, pid: Int32) throws(StoreError) {
+    package func setAwaiting(_ session: String, messageID: String, pid: Int32) throws(StoreError) {
         guard Identifiers.isValidID(messageID) else { return }
         _ = try call([b("HSET"), sessionKey(session, "awaiting"), b(messageID), b(String(pid))])
     }
 
-    public func clearAwaiting(_ session: String, messageID: String) throws(StoreError) {
+    package func clearAwaiting(_ session: String, messageID: String) throws(StoreError) {
         _ = try call([b("HDEL"), sessionKey(session, "awaiting"), b(messageID)])
     }
 
-    public func awaiting(_ session: String) throws(StoreError) -> [String: Int32] {
+    package func awaiting(_ session: String) throws(StoreError) -> [String: Int32] {
         var out: [String: Int32] = [:]
         for (k, v) in try call([b("HGETALL"), sessionKey(session, "awaiting")]).fieldMap ?? [:] where Identifiers.isValidID(k) {
             out[k] = Int32(v.string ?? "") ?? 0
@@ -476,7 +476,7 @@ public struct RedisStore: BridgeStore {
 
     // MARK: Receipts
 
-    public func appendEvent(sender: String, messageID: String, _ event: DeliveryEvent) throws(StoreError) {
+    package func appendEvent(sender: String, messageID: String, _ event: DeliveryEvent) throws(StoreError) {
         guard Identifiers.isValidID(sender), Identifiers.isValidID(messageID) else { return }
         try check(try pipeline([
             [b("RPUSH"), sessionKey(sender, "rcpt:" + messageID), JSONCoding.encode(event)],
@@ -484,7 +484,7 @@ public struct RedisStore: BridgeStore {
         ]))
     }
 
-    public func events(sender: String, messageID: String) throws(StoreError) -> [DeliveryEvent] {
+    package func events(sender: String, messageID: String) throws(StoreError) -> [DeliveryEvent] {
         guard Identifiers.isValidID(sender), Identifiers.isValidID(messageID) else { return [] }
         return (try call([b("LRANGE"), sessionKey(sender, "rcpt:" + messageID), b("0"), b("-1")]).array ?? [])
             .compactMap { $0.bytes.flatMap { JSONCoding.decode(DeliveryEvent.self, from: $0) } }
@@ -502,7 +502,7 @@ public struct RedisStore: BridgeStore {
     }
 
     /// `SET key token NX PX ttl`; waiting retries with a growing pause (locks are held for a few calls).
-    public func acquire(_ name: StoreLockName, ttlMilliseconds: Int, wait: Bool) throws(StoreError) -> (any HeldLock)? {
+    package func acquire(_ name: StoreLockName, ttlMilliseconds: Int, wait: Bool) throws(StoreError) -> (any HeldLock)? {
         let k = lockKey(name)
         let token = Identifiers.sessionID()
         var pause: UInt64 = 1_000_000
@@ -517,7 +517,7 @@ public struct RedisStore: BridgeStore {
 
     // MARK: Change signal
 
-    public func changeSignal(_ scope: ChangeScope, alsoWatching folders: [String]) throws(StoreError) -> any ChangeSignal {
+    package func changeSignal(_ scope: ChangeScope, alsoWatching folders: [String]) throws(StoreError) -> any ChangeSignal {
         let streams: [[UInt8]]
         var follow: (@Sendable () -> [[UInt8]]?)?
         switch scope {
@@ -548,7 +548,7 @@ public struct RedisStore: BridgeStore {
 
     /// `doctor` on Redis: the server answers, and every in-flight claim is looked at as the lease rules say: one
     /// answered by an interrupted reply is finished, one past its last lease is expired (with `fix`).
-    public func check(fix: Bool, policy: LeasePolicy) -> [Doctor.Finding] {
+    package func check(fix: Bool, policy: LeasePolicy) -> [Doctor.Finding] {
         var out: [Doctor.Finding] = []
         func add(_ subject: String, _ problem: String, _ repair: String?, done: Bool) {
             out.append(Doctor.Finding(area: "messages", subject: subject, problem: problem, repair: fix ? repair : nil,

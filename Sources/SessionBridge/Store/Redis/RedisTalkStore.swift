@@ -5,13 +5,13 @@
 /// change is also announced on the store's all-inboxes stream, so a watcher or dashboard on another host wakes.
 /// Keys live under the URL's prefix. The markdown in `.talks/` is each host's mirror (`TalkMirror`, kept by
 /// `Talks`), never read here.
-public struct RedisTalkStore: TalkStore {
-    public let configuration: RedisConfiguration
+package struct RedisTalkStore: TalkStore {
+    package let configuration: RedisConfiguration
     let pool: RedisPool
     /// The largest talk (as the file engine would render it) a `say` may produce.
     let maxTalkBytes: Int
 
-    public init(configuration: RedisConfiguration, maxTalkBytes: Int = TalkStorage.defaultMaxTalkBytes) {
+    package init(configuration: RedisConfiguration, maxTalkBytes: Int = TalkStorage.defaultMaxTalkBytes) {
         self.init(configuration: configuration, pool: RedisPool(configuration), maxTalkBytes: maxTalkBytes)
     }
 
@@ -21,7 +21,7 @@ public struct RedisTalkStore: TalkStore {
         self.maxTalkBytes = maxTalkBytes
     }
 
-    public var keepsMirror: Bool { true }
+    package var keepsMirror: Bool { true }
 
     // MARK: Keys
 
@@ -67,23 +67,23 @@ public struct RedisTalkStore: TalkStore {
 
     // MARK: Reading
 
-    public func ids() throws(TalkError) -> [String] {
+    package func ids() throws(TalkError) -> [String] {
         (try call([Self.b("ZRANGE"), indexKey, Self.b("0"), Self.b("-1")]).array ?? []).compactMap(\.string).filter(Identifiers.isValidID).sorted()
     }
 
-    public func exists(_ id: String) throws(TalkError) -> Bool {
+    package func exists(_ id: String) throws(TalkError) -> Bool {
         guard Identifiers.isValidID(id) else { return false }
         return try call([Self.b("EXISTS"), headerKey(id)]).integer == 1
     }
 
-    public func header(_ id: String) throws(TalkError) -> TalkHeader {
+    package func header(_ id: String) throws(TalkError) -> TalkHeader {
         guard Identifiers.isValidID(id) else { throw .unknownTalk(id) }
         let fields = try call([Self.b("HGETALL"), headerKey(id)])
         if fields.array?.isEmpty ?? true { throw .unknownTalk(id) }
         return try Self.decodeHeader(id, fields)
     }
 
-    public func read(_ id: String, since: Int?) throws(TalkError) -> Conversation {
+    package func read(_ id: String, since: Int?) throws(TalkError) -> Conversation {
         guard Identifiers.isValidID(id) else { throw .unknownTalk(id) }
         let from = max(0, since ?? 0)
         let r = try eval(RedisTalkScripts.read, keys: [headerKey(id), turnsKey(id)], args: [Self.b(String(from))])
@@ -103,7 +103,7 @@ public struct RedisTalkStore: TalkStore {
         return Conversation(header: header, turns: turns)
     }
 
-    public func list(status: TalkStatus?) throws(TalkError) -> TalkListing {
+    package func list(status: TalkStatus?) throws(TalkError) -> TalkListing {
         let all = try ids()
         if all.isEmpty { return TalkListing(headers: [], damaged: []) }
         let replies = try pipeline(all.map { [Self.b("HGETALL"), headerKey($0)] })
@@ -121,7 +121,7 @@ public struct RedisTalkStore: TalkStore {
         return TalkListing(headers: headers.sorted { $0.updatedAt > $1.updatedAt }, damaged: damaged)
     }
 
-    public func changeSignal(_ id: String) throws(TalkError) -> any TalkChangeSignal {
+    package func changeSignal(_ id: String) throws(TalkError) -> any TalkChangeSignal {
         do {
             return try RedisChangeSignal(configuration: configuration, streams: [eventsKey(id)])
         } catch {
@@ -130,14 +130,14 @@ public struct RedisTalkStore: TalkStore {
     }
 
     /// A talk on Redis is kept as fields, never as text: it is always canonical.
-    public func normalize(_ id: String, by who: String) throws(TalkError) -> TalkNormalization {
+    package func normalize(_ id: String, by who: String) throws(TalkError) -> TalkNormalization {
         guard try exists(id) else { throw .unknownTalk(id) }
         return TalkNormalization(id: id, changed: false, strayLinesRemoved: 0)
     }
 
     // MARK: Changes
 
-    public func create(_ header: TalkHeader) throws(TalkError) -> TalkCreation {
+    package func create(_ header: TalkHeader) throws(TalkError) -> TalkCreation {
         guard Identifiers.isValidID(header.id) else { throw .storage(.invalidID(Identifiers.printable(header.id))) }
         _ = try FileTalkStore.verifiedHeader(header)
         let token = Self.b(Identifiers.sessionID())
@@ -150,7 +150,7 @@ public struct RedisTalkStore: TalkStore {
         }
     }
 
-    public func append(_ request: TurnRequest, to id: String) throws(TalkError) -> TurnOutcome {
+    package func append(_ request: TurnRequest, to id: String) throws(TalkError) -> TurnOutcome {
         guard Identifiers.isValidID(id) else { throw .unknownTalk(id) }
         let probe = Turn(number: 0, speaker: request.speaker, content: request.content, nonce: request.nonce,
                          checksum: SHA256.hex(request.content), at: request.at)
@@ -189,7 +189,7 @@ public struct RedisTalkStore: TalkStore {
         throw .storage(.io(.unexpectedRedisReply(to: .turn)))
     }
 
-    public func close(_ id: String, _ closing: TalkClosing) throws(TalkError) -> ClosingOutcome {
+    package func close(_ id: String, _ closing: TalkClosing) throws(TalkError) -> ClosingOutcome {
         guard Identifiers.isValidID(id) else { throw .unknownTalk(id) }
         let (kind, text): (String, String?) = switch closing.kind {
         case .resolve(let summary): ("resolve", summary)
